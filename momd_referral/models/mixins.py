@@ -1,0 +1,58 @@
+"Pieces shared by several models."
+from trytond.model import fields
+from trytond.transaction import Transaction
+
+from ..tools import normalize_text
+
+
+def user_language():
+    "The two-letter code of the language the user works in."
+    return (Transaction().context.get('language') or 'en').split('_')[0]
+
+
+class BilingualNameMixin:
+    """A record named in Arabic and in English, shown in the user's language
+    and found by either name, whatever the spelling variant."""
+    __slots__ = ()
+
+    name_ar = fields.Char("Arabic Name", required=True, strip=True)
+    name_en = fields.Char("English Name", required=True, strip=True)
+    search_key = fields.Char(
+        "Search Key", readonly=True,
+        help="The names and code folded for spelling-tolerant search.")
+
+    # Fields, beside the names, that the search key holds
+    _search_key_extra = ()
+
+    def get_rec_name(self, name):
+        if user_language() == 'ar':
+            return self.name_ar
+        return self.name_en
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        negative = operator.startswith('not') or operator.startswith('!')
+        if operator.endswith('like') and isinstance(operand, str):
+            domain = [('search_key', operator, normalize_text(operand))]
+        else:
+            domain = [
+                ('name_ar', operator, operand, *extra),
+                ('name_en', operator, operand, *extra),
+                ]
+        domain.extend(
+            (fname, operator, operand, *extra)
+            for fname in cls._search_key_extra)
+        return ['AND' if negative else 'OR', *domain]
+
+    def compute_fields(self, field_names=None):
+        values = super().compute_fields(field_names=field_names)
+        sources = {'name_ar', 'name_en', *self._search_key_extra}
+        if field_names is None or sources & field_names:
+            search_key = ' | '.join(
+                normalize_text(getattr(self, f, None))
+                for f in ('name_ar', 'name_en', *self._search_key_extra)
+                if getattr(self, f, None))
+            if getattr(self, 'search_key', None) != search_key:
+                values['search_key'] = search_key
+        return values

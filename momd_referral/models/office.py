@@ -1,0 +1,138 @@
+"MoMD offices and the users who work in them."
+import re
+
+from sql.operators import Equal
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, Exclude, ModelSQL, ModelView, fields)
+from trytond.pool import PoolMeta
+from trytond.pyson import Eval
+
+from ..exceptions import OfficeValidationError
+from .mixins import BilingualNameMixin
+
+CODE = re.compile(r'^[A-Z0-9]{2,10}$')
+
+
+class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
+    __name__ = 'momd.office'
+    __string__ = "Office"
+    _search_key_extra = ('code',)
+
+    code = fields.Char(
+        "Code", required=True, strip=True,
+        help="A short upper-case code used in case and referral numbers.")
+    governorate = fields.Many2One(
+        'momd.location', "Governorate", required=True, ondelete='RESTRICT',
+        domain=[('level', '=', 'governorate')])
+    locations = fields.Many2Many(
+        'momd.office-momd.location', 'office', 'location',
+        "Covered Locations",
+        domain=[('governorate', '=', Eval('governorate', -1))],
+        help="The districts, sub-districts and communities the office serves.")
+    address = fields.Text("Address")
+    phone = fields.Char("Phone")
+    members = fields.Many2Many(
+        'momd.office-res.user', 'office', 'user', "Members",
+        help="The users who work on this office's cases.")
+    supervisors = fields.Many2Many(
+        'momd.office-res.user.supervisor', 'office', 'user', "Supervisors",
+        help="The users who approve this office's sensitive referrals "
+        "and case closures.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_unique', Exclude(t, (t.code, Equal)),
+                'momd_referral.msg_office_code_unique'),
+            ]
+        cls._order = [('name_en', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('code'):
+            values['code'] = values['code'].strip().upper()
+        return values
+
+    @classmethod
+    def validate_fields(cls, offices, field_names):
+        super().validate_fields(offices, field_names)
+        cls.check_code(offices, field_names)
+        cls.check_locations(offices, field_names)
+
+    @classmethod
+    def check_code(cls, offices, field_names=None):
+        if field_names and 'code' not in field_names:
+            return
+        for office in offices:
+            if not CODE.match(office.code):
+                raise OfficeValidationError(gettext(
+                        'momd_referral.msg_office_code_format',
+                        office=office.rec_name, code=office.code))
+
+    @classmethod
+    def check_locations(cls, offices, field_names=None):
+        if field_names and not field_names & {'governorate', 'locations'}:
+            return
+        for office in offices:
+            if office.governorate.level != 'governorate':
+                raise OfficeValidationError(gettext(
+                        'momd_referral.msg_office_governorate_level',
+                        office=office.rec_name,
+                        location=office.governorate.rec_name))
+            for location in office.locations:
+                if location.governorate != office.governorate:
+                    raise OfficeValidationError(gettext(
+                            'momd_referral.msg_office_location_outside',
+                            office=office.rec_name,
+                            location=location.full_name,
+                            governorate=office.governorate.rec_name))
+
+
+class OfficeLocation(ModelSQL):
+    __name__ = 'momd.office-momd.location'
+    __string__ = "Office Location"
+    office = fields.Many2One(
+        'momd.office', "Office", required=True, ondelete='CASCADE')
+    location = fields.Many2One(
+        'momd.location', "Location", required=True, ondelete='CASCADE')
+
+
+class OfficeMember(ModelSQL):
+    __name__ = 'momd.office-res.user'
+    __string__ = "Office Member"
+    office = fields.Many2One(
+        'momd.office', "Office", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('office_user_unique', Exclude(
+                    t, (t.office, Equal), (t.user, Equal)),
+                'momd_referral.msg_office_member_unique'),
+            ]
+
+
+class OfficeSupervisor(OfficeMember):
+    __name__ = 'momd.office-res.user.supervisor'
+    __string__ = "Office Supervisor"
+
+
+class User(metaclass=PoolMeta):
+    __name__ = 'res.user'
+
+    offices = fields.Many2Many(
+        'momd.office-res.user', 'user', 'office', "Offices",
+        help="The offices whose cases the user works on.")
+    supervised_offices = fields.Many2Many(
+        'momd.office-res.user.supervisor', 'user', 'office',
+        "Supervised Offices",
+        help="The offices where the user approves referrals and closures.")
