@@ -33,13 +33,12 @@ class BilingualNameMixin:
     def search_rec_name(cls, name, clause):
         _, operator, operand, *extra = clause
         negative = operator.startswith('not') or operator.startswith('!')
+        domain = [
+            ('name_ar', operator, operand, *extra),
+            ('name_en', operator, operand, *extra),
+            ]
         if operator.endswith('like') and isinstance(operand, str):
-            domain = [('search_key', operator, normalize_text(operand))]
-        else:
-            domain = [
-                ('name_ar', operator, operand, *extra),
-                ('name_en', operator, operand, *extra),
-                ]
+            domain.append(('search_key', operator, normalize_text(operand)))
         domain.extend(
             (fname, operator, operand, *extra)
             for fname in cls._search_key_extra)

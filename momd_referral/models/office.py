@@ -62,7 +62,6 @@ class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
     def validate_fields(cls, offices, field_names):
         super().validate_fields(offices, field_names)
         cls.check_code(offices, field_names)
-        cls.check_locations(offices, field_names)
 
     @classmethod
     def check_code(cls, offices, field_names=None):
@@ -73,24 +72,6 @@ class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
                 raise OfficeValidationError(gettext(
                         'momd_referral.msg_office_code_format',
                         office=office.rec_name, code=office.code))
-
-    @classmethod
-    def check_locations(cls, offices, field_names=None):
-        if field_names and not field_names & {'governorate', 'locations'}:
-            return
-        for office in offices:
-            if office.governorate.level != 'governorate':
-                raise OfficeValidationError(gettext(
-                        'momd_referral.msg_office_governorate_level',
-                        office=office.rec_name,
-                        location=office.governorate.rec_name))
-            for location in office.locations:
-                if location.governorate != office.governorate:
-                    raise OfficeValidationError(gettext(
-                            'momd_referral.msg_office_location_outside',
-                            office=office.rec_name,
-                            location=location.full_name,
-                            governorate=office.governorate.rec_name))
 
 
 class OfficeLocation(ModelSQL):

@@ -1,9 +1,305 @@
-from trytond.tests.test_tryton import ModuleTestCase
+from trytond.model.exceptions import (
+    AccessError, DomainValidationError, RequiredValidationError,
+    SQLConstraintError)
+from ..exceptions import (
+    LocationValidationError, OfficeValidationError)
+from ..tools import normalize_text
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
+
+    def test_normalize_text(self):
+        "Arabic spelling variants and Latin accents fold together"
+        for a, b in [
+                ('أربيل', 'اربيل'),
+                ('إسماعيل', 'اسماعيل'),
+                ('فاطمة', 'فاطمه'),
+                ('مصطفى', 'مصطفي'),
+                ('مُحَمَّد', 'محمد'),
+                ('عـــلي', 'علي'),
+                ('  Sinjar   Centre ', 'sinjar centre'),
+                ('Qaraqôsh', 'qaraqosh'),
+                ]:
+            with self.subTest(a=a):
+                self.assertEqual(normalize_text(a), normalize_text(b))
+        self.assertNotEqual(normalize_text('سنجار'), normalize_text('سنجر'))
+        self.assertEqual(normalize_text(None), '')
+
+    @with_transaction()
+    def test_nineveh_reference_data(self):
+        "Nineveh, its nine districts and the four offices are loaded"
+        pool = Pool()
+        Location = pool.get('momd.location')
+        Office = pool.get('momd.office')
+
+        nineveh, = Location.search([('pcode', '=', 'IQG15')])
+        districts = Location.search([('parent', '=', nineveh.id)])
+        self.assertEqual(
+            {d.name_en for d in districts},
+            {'Mosul', 'Hamdaniya', 'Tel Kaif', 'Shikhan', 'Akre', 'Sinjar',
+                'Tal Afar', "Ba'aj", 'Hatra'})
+        self.assertTrue(all(d.level == 'district' for d in districts))
+        self.assertTrue(all(d.children for d in districts))
+        self.assertEqual(
+            {o.code for o in Office.search([])},
+            {'MSL', 'HMD', 'SNJ', 'TLF'})
+        sinjar, = Office.search([('code', '=', 'SNJ')])
+        self.assertEqual(
+            {l.name_en for l in sinjar.locations}, {'Sinjar', "Ba'aj"})
+
+    @with_transaction()
+    def test_location_search_both_scripts(self):
+        "Locations are found by Arabic or English name, variants and P-code"
+        Location = Pool().get('momd.location')
+
+        for text in ['تلعفر', 'Tal Afar', 'tal afar', 'تلعفر']:
+            with self.subTest(text=text):
+                found = Location.search([('rec_name', 'ilike', '%%%s%%' % text)])
+                self.assertIn('Tal Afar', [l.name_en for l in found])
+        # hamza and ta marbuta variants of Akre (عقرة)
+        found = Location.search([('rec_name', 'ilike', '%عقره%')])
+        self.assertIn('Akre', [l.name_en for l in found])
+        found = Location.search([('rec_name', 'ilike', '%اربيل%')])
+        self.assertEqual([l.name_en for l in found], ['Erbil'])
+        found = Location.search([('rec_name', '=', 'IQG15')])
+        self.assertEqual([l.name_en for l in found], ['Nineveh'])
+        found = Location.search([('rec_name', 'not ilike', '%Nineveh%')])
+        self.assertNotIn('Nineveh', [l.name_en for l in found])
+        self.assertIn('Mosul', [l.name_en for l in found])
+
+    @with_transaction()
+    def test_location_names_follow_language(self):
+        "Name and full path come in the user's language"
+        Location = Pool().get('momd.location')
+        bartella, = Location.search([('name_en', '=', 'Bartella')])
+        with Transaction().set_context(language='en'):
+            bartella = Location(bartella.id)
+            self.assertEqual(bartella.rec_name, 'Bartella')
+            self.assertEqual(
+                bartella.full_name, 'Nineveh / Hamdaniya / Bartella')
+        with Transaction().set_context(language='ar'):
+            bartella = Location(bartella.id)
+            self.assertEqual(bartella.rec_name, 'برطلة')
+            self.assertEqual(
+                bartella.full_name, 'نينوى / الحمدانية / برطلة')
+        self.assertEqual(bartella.governorate.name_en, 'Nineveh')
+
+    @with_transaction()
+    def test_location_governorate_search(self):
+        "Locations are searched by governorate, by id or by name"
+        Location = Pool().get('momd.location')
+        nineveh, = Location.search([('pcode', '=', 'IQG15')])
+        inside = Location.search([('governorate', '=', nineveh.id)])
+        names = {l.name_en for l in inside}
+        self.assertIn('Nineveh', names)
+        self.assertIn('Zummar', names)
+        self.assertNotIn('Baghdad', names)
+        self.assertEqual(
+            set(inside),
+            set(Location.search([('governorate', 'ilike', 'nineveh')])))
+        outside = Location.search([('governorate', '!=', nineveh.id)])
+        self.assertIn('Baghdad', {l.name_en for l in outside})
+        self.assertFalse(set(inside) & set(outside))
+
+    @with_transaction()
+    def test_location_cycle(self):
+        "A parent inside the location itself is refused"
+        governorate = create_location('Test Governorate', 'governorate')
+        district = create_location('Test District', 'district', governorate)
+        subdistrict = create_location(
+            'Test Sub-district', 'subdistrict', district)
+
+        with self.assertRaisesRegex(
+                LocationValidationError, r'"Parent".*cycle'):
+            governorate.parent = subdistrict
+            governorate.save()
+
+    @with_transaction()
+    def test_location_levels(self):
+        "Each level hangs under the level above it"
+        governorate = create_location('Test Governorate', 'governorate')
+        district = create_location('Test District', 'district', governorate)
+        other = create_location('Other Governorate', 'governorate')
+
+        with self.assertRaisesRegex(
+                LocationValidationError, 'cannot have a "Parent"'):
+            create_location('Bad', 'governorate', other)
+        with self.assertRaisesRegex(
+                LocationValidationError, 'must be a District'):
+            create_location('Bad', 'subdistrict', governorate)
+        with self.assertRaises(RequiredValidationError):
+            create_location('Bad', 'district')
+        # A community may sit directly under a district
+        community = create_location('Village', 'community', district)
+        self.assertEqual(community.governorate, governorate)
+
+    @with_transaction()
+    def test_location_pcode(self):
+        "P-codes are upper-cased, well-formed and unique"
+        location = create_location('Test', 'governorate', pcode='iqg99')
+        self.assertEqual(location.pcode, 'IQG99')
+        with self.assertRaisesRegex(LocationValidationError, 'P-code'):
+            create_location('Bad', 'governorate', pcode='99-IQ')
+        with self.assertRaisesRegex(SQLConstraintError, 'P-code'):
+            create_location('Twin', 'governorate', pcode='IQG99')
+
+    @with_transaction()
+    def test_location_search_key_follows_names(self):
+        "Renaming a location updates what finds it"
+        Location = Pool().get('momd.location')
+        location = create_location(
+            'Old Name', 'governorate', name_ar='الاسم القديم')
+        location.name_en = 'New Name'
+        location.save()
+        self.assertEqual(
+            Location.search([('rec_name', 'ilike', '%new name%')]),
+            [location])
+        self.assertEqual(
+            Location.search([('rec_name', 'ilike', '%old name%')]), [])
+
+    @with_transaction()
+    def test_office_validation(self):
+        "Offices need names, a unique code and locations in their governorate"
+        pool = Pool()
+        Location = pool.get('momd.location')
+        Office = pool.get('momd.office')
+        nineveh, = Location.search([('pcode', '=', 'IQG15')])
+        baghdad, = Location.search([('name_en', '=', 'Baghdad')])
+        mosul, = Location.search([('name_en', '=', 'Mosul')])
+
+        with self.assertRaisesRegex(SQLConstraintError, '"Code"'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'name_en': 'Office',
+                        'code': 'snj', 'governorate': nineveh.id}])
+        with self.assertRaisesRegex(OfficeValidationError, '"Code"'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'name_en': 'Office',
+                        'code': 'A B', 'governorate': nineveh.id}])
+        with self.assertRaisesRegex(
+                DomainValidationError, '"Governorate"'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'name_en': 'Office',
+                        'code': 'NEW1', 'governorate': mosul.id}])
+        with self.assertRaisesRegex(
+                DomainValidationError, '"Covered Locations"'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'name_en': 'Office',
+                        'code': 'NEW2', 'governorate': baghdad.id,
+                        'locations': [('add', [mosul.id])]}])
+        office, = Office.create([{
+                    'name_ar': 'مكتب بغداد', 'name_en': 'Baghdad Office',
+                    'code': 'bgd', 'governorate': baghdad.id}])
+        self.assertEqual(office.code, 'BGD')
+        self.assertEqual(Office.search([('rec_name', '=', 'BGD')]), [office])
+        # Last: a failed create leaves its row until the transaction is
+        # rolled back, as every RPC call does.
+        with self.assertRaisesRegex(
+                RequiredValidationError, '"English Name"'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'code': 'NEW3',
+                        'governorate': nineveh.id}])
+
+    @with_transaction()
+    def test_roles_access(self):
+        "Staff read offices and locations; only administrators change them"
+        pool = Pool()
+        Office = pool.get('momd.office')
+        User = pool.get('res.user')
+        sinjar, = Office.search([('code', '=', 'SNJ')])
+        mosul, = Office.search([('code', '=', 'MSL')])
+        caseworker = create_user(
+            'cw', groups=['group_caseworker'], offices=[sinjar])
+        administrator = create_user('adm', groups=['group_admin'])
+
+        with Transaction().set_user(caseworker.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(len(Office.search([])), 4)
+            with self.assertRaises(AccessError):
+                Office.write([sinjar], {'phone': '+964 750 000 0000'})
+            with self.assertRaises(AccessError):
+                User.write([User(caseworker.id)], {
+                        'offices': [('add', [mosul.id])]})
+        # Preferences, which users save for themselves, leave offices alone
+        with Transaction().set_user(caseworker.id):
+            User.set_preferences({
+                    'offices': [('add', [mosul.id])],
+                    'supervised_offices': [('add', [mosul.id])],
+                    })
+        caseworker = User(caseworker.id)
+        self.assertEqual(caseworker.offices, (sinjar,))
+        self.assertEqual(caseworker.supervised_offices, ())
+
+        with Transaction().set_user(administrator.id), \
+                Transaction().set_context(_check_access=True):
+            Office.write([sinjar], {'phone': '+964 750 000 0000'})
+        self.assertEqual(sinjar.phone, '+964 750 000 0000')
+
+    @with_transaction()
+    def test_supervisor_inherits_caseworker(self):
+        "An office supervisor has every right of a caseworker"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        supervisor = create_user('sup', groups=['group_supervisor'])
+        with Transaction().set_user(supervisor.id):
+            self.assertIn(
+                ModelData.get_id('momd_referral', 'group_caseworker'),
+                User.get_groups())
+
+
+class MomdReferralArabicTestCase(ModuleTestCase):
+    "Test the momd_referral module in Arabic"
+    module = 'momd_referral'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        load_language('ar')
+
+    @with_transaction(context={'language': 'ar'})
+    def test_errors_in_arabic(self):
+        "Errors reach an Arabic user in Arabic, naming the field"
+        pool = Pool()
+        Location = pool.get('momd.location')
+        Office = pool.get('momd.office')
+        nineveh, = Location.search([('pcode', '=', 'IQG15')])
+
+        with self.assertRaisesRegex(
+                RequiredValidationError,
+                'يجب إدخال قيمة في الحقل "الاسم بالإنكليزية" .*"المكتب"'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'code': 'NEW',
+                        'governorate': nineveh.id}])
+        with self.assertRaisesRegex(
+                SQLConstraintError, 'يجب أن يكون "الرمز" فريداً'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'name_en': 'Office',
+                        'code': 'MSL', 'governorate': nineveh.id}])
+        district, = Location.search([('name_en', '=', 'Sinjar')])
+        with self.assertRaisesRegex(
+                LocationValidationError, 'حلقة دائرية'):
+            nineveh.parent = district.children[0]
+            nineveh.save()
+
+    @with_transaction(context={'language': 'ar'})
+    def test_labels_in_arabic(self):
+        "Field labels, selections and menus are translated"
+        pool = Pool()
+        Location = pool.get('momd.location')
+        Menu = pool.get('ir.ui.menu')
+        ModelData = pool.get('ir.model.data')
+        fields = Location.fields_get(['parent', 'level'])
+        self.assertEqual(fields['parent']['string'], 'يتبع إلى')
+        self.assertIn(('district', 'قضاء'), fields['level']['selection'])
+        menu = Menu(ModelData.get_id('momd_referral', 'menu_momd'))
+        self.assertEqual(menu.name, 'نظام الإحالة')
 
 
 del ModuleTestCase

@@ -1,0 +1,44 @@
+"Helpers for the module tests."
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, USER
+from trytond.transaction import Transaction
+
+
+def load_language(code, module='momd_referral'):
+    """Upgrade the module with a language that it brings itself, the way an
+    administrator does (`trytond-admin -u momd_referral -l ar`)."""
+    with Transaction().start(DB_NAME, USER, close=True) as transaction:
+        pool = Pool()
+        Module = pool.get('ir.module')
+        Lang = pool.get('ir.lang')
+        ActivateUpgrade = pool.get(
+            'ir.module.activate_upgrade', type='wizard')
+        Lang.search([('code', '=', code), ('translatable', '=', True)])
+        Module.upgrade(Module.search([('name', '=', module)]))
+        transaction.commit()
+        instance_id, _, _ = ActivateUpgrade.create()
+        transaction.commit()
+        ActivateUpgrade(instance_id).transition_upgrade()
+        ActivateUpgrade.delete(instance_id)
+        transaction.commit()
+
+
+def create_location(name_en, level, parent=None, name_ar=None, **values):
+    Location = Pool().get('momd.location')
+    location = Location(
+        name_en=name_en, name_ar=name_ar or name_en, level=level,
+        parent=parent, **values)
+    location.save()
+    return location
+
+
+def create_user(login, groups=(), offices=()):
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    user = User(
+        login=login, name=login,
+        groups=[ModelData.get_id('momd_referral', g) for g in groups],
+        offices=list(offices))
+    user.save()
+    return user
