@@ -1,0 +1,55 @@
+# momd_referral — the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DB ?= momd
+SAO_DIR ?= var/sao
+SAO_VERSION ?= 8.0.11
+export PORT DB SAO_DIR SAO_VERSION
+
+.PHONY: run test reset bench install sao system-packages translations clean
+
+## run: set everything up and serve the demo at http://127.0.0.1:$(PORT)
+run: install sao
+	$(PY) scripts/momd_setup.py --port $(PORT) --db $(DB)
+	exec $(VENV)/bin/trytond -c var/trytond.conf -d $(DB)
+
+## test: module tests on SQLite and PostgreSQL, system and browser tests
+test: install sao system-packages
+	$(PY) scripts/run_tests.py
+
+## reset: drop the demo database, then serve a fresh one
+reset:
+	rm -f var/$(DB).sqlite
+	@if [ -n "$$DATABASE_URI" ]; then \
+		$(PY) scripts/drop_database.py $(DB); fi
+	$(MAKE) run
+
+## bench: speed ratios against stock Tryton, measured in the same run
+bench: install sao
+	$(PY) bench/run.py
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -e '.[test]'
+	touch $@
+
+sao: $(SAO_DIR)/.installed-$(SAO_VERSION)
+
+$(SAO_DIR)/.installed-$(SAO_VERSION):
+	sh scripts/install_sao.sh $(SAO_DIR)
+
+## system-packages: PostgreSQL, Chromium and Noto fonts for the tests
+system-packages:
+	sh scripts/system_packages.sh
+
+## translations: refresh locale/ar.po from the module's strings
+translations: install
+	$(PY) scripts/update_translations.py ar
+
+clean:
+	rm -rf var test-artifacts

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Create, seed and describe a momd_referral database.
+
+    python scripts/momd_setup.py [--var var] [--port 8000] [--db momd]
+
+writes <var>/trytond.conf, creates the database with the module and Arabic
+when it does not exist yet, adds the demo users and prints the URL and the
+logins. DATABASE_URI=postgresql://... uses PostgreSQL instead of the SQLite
+file <var>/<db>.sqlite. Also imported by the system tests and benchmarks.
+"""
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+OFFICE_USERS = [
+    ('mosul', 'MSL'), ('hamdaniya', 'HMD'), ('sinjar', 'SNJ'),
+    ('talafar', 'TLF'),
+    ]
+
+
+def demo_users():
+    "The demo accounts: a caseworker and a supervisor per office, and more"
+    users = []
+    for prefix, code in OFFICE_USERS:
+        users.append({
+                'login': '%s.caseworker' % prefix,
+                'role': 'caseworker', 'groups': ['group_caseworker'],
+                'offices': [code], 'supervised': [], 'language': 'ar'})
+        users.append({
+                'login': '%s.supervisor' % prefix,
+                'role': 'supervisor', 'groups': ['group_supervisor'],
+                'offices': [code], 'supervised': [code], 'language': 'ar'})
+    users.append({
+            'login': 'manager', 'role': 'manager',
+            'groups': ['group_manager'], 'offices': [], 'supervised': [],
+            'language': 'ar'})
+    users.append({
+            'login': 'administrator', 'role': 'administrator',
+            'groups': ['group_admin', 'res.group_admin'],
+            'offices': [], 'supervised': [], 'language': 'en'})
+    return users
+
+
+def write_config(var, port, uri):
+    "Write the trytond configuration for this database and return its path"
+    var = Path(var).resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    sao = Path(os.environ.get('SAO_DIR', ROOT / 'var' / 'sao')).resolve()
+    conf = var / 'trytond.conf'
+    conf.write_text(
+        '# Written by scripts/momd_setup.py for a local, demo server.\n'
+        '# Production settings live in deploy/.\n'
+        '[database]\n'
+        f'uri = {uri}\n'
+        f'path = {var}\n'
+        'language = en\n'
+        '\n[web]\n'
+        f'listen = 127.0.0.1:{port}\n'
+        f'root = {sao}\n'
+        '\n[session]\n'
+        'max_attempt = 5\n'
+        'timeout = 1800\n'
+        '\n[password]\n'
+        'length = 8\n'
+        '\n[attachment]\n'
+        f'path = {var / "attachments"}\n')
+    return conf
+
+
+def database_exists(conf, db):
+    env = dict(os.environ, TRYTOND_CONFIG=str(conf))
+    code = (
+        'import sys\n'
+        'from trytond import backend\n'
+        'try:\n'
+        f'    database = backend.Database({db!r}).connect()\n'
+        '    sys.exit(0 if database.test() else 1)\n'
+        'except Exception:\n'
+        '    sys.exit(1)\n')
+    return subprocess.run(
+        [sys.executable, '-c', code], env=env).returncode == 0
+
+
+def create_database(conf, db, uri):
+    "Create the database with momd_referral and Arabic"
+    env = dict(os.environ, TRYTOND_CONFIG=str(conf))
+    code = (
+        'from trytond import backend\n'
+        'database = backend.Database()\n'
+        'database.connect()\n'
+        'connection = database.get_connection(autocommit=True)\n'
+        'try:\n'
+        f'    if {db!r} not in (database.list() or []):\n'
+        f'        database.create(connection, {db!r})\n'
+        'except Exception as exception:\n'
+        '    print("create:", exception)\n'
+        'finally:\n'
+        '    database.put_connection(connection)\n')
+    if uri.startswith('sqlite'):
+        (Path(conf).parent / ('%s.sqlite' % db)).touch()
+    else:
+        subprocess.run([sys.executable, '-c', code], env=env, check=True)
+    # The "admin" password set here is random: the demo password is stored
+    # afterwards by seed(), which the password policy would refuse.
+    with tempfile.NamedTemporaryFile('w', suffix='.pass') as passfile:
+        passfile.write(secrets.token_urlsafe(24) + '\n')
+        passfile.flush()
+        subprocess.run([
+                str(BIN / 'trytond-admin'), '-c', str(conf), '-d', db,
+                '-u', 'momd_referral', '--activate-dependencies',
+                '-l', 'ar', '--email', 'admin@example.org'],
+            env=dict(env, TRYTONPASSFILE=passfile.name), check=True)
+
+
+def drop_database(conf, db):
+    "Drop a PostgreSQL database or remove a SQLite file"
+    env = dict(os.environ, TRYTOND_CONFIG=str(conf))
+    code = (
+        'from trytond import backend\n'
+        'database = backend.Database()\n'
+        'database.connect()\n'
+        'connection = database.get_connection(autocommit=True)\n'
+        'try:\n'
+        f'    database.drop(connection, {db!r})\n'
+        'finally:\n'
+        '    database.put_connection(connection)\n')
+    subprocess.run([sys.executable, '-c', code], env=env, check=True)
+
+
+def seed(conf, db, admin_password, demo_password):
+    "Add the demo users and skip the first-login configuration wizard"
+    env = dict(os.environ, TRYTOND_CONFIG=str(conf))
+    subprocess.run(
+        [sys.executable, str(ROOT / 'scripts' / 'demo_users.py'), db],
+        env=dict(env, MOMD_ADMIN_PASSWORD=admin_password,
+            MOMD_DEMO_PASSWORD=demo_password),
+        check=True)
+
+
+def prepare(var, port, db, uri=None):
+    "Make the database ready to serve; return the configuration path"
+    uri = uri or os.environ.get('DATABASE_URI') or 'sqlite://'
+    conf = write_config(var, port, uri)
+    admin_password = os.environ.get('MOMD_ADMIN_PASSWORD', 'admin')
+    demo_password = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
+    if not database_exists(conf, db):
+        print('Creating the database "%s"...' % db,
+            flush=True)
+        create_database(conf, db, uri)
+        seed(conf, db, admin_password, demo_password)
+    return conf
+
+
+def describe(port, db):
+    admin_password = os.environ.get('MOMD_ADMIN_PASSWORD', 'admin')
+    demo_password = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
+    lines = [
+        '',
+        'momd_referral is served at http://127.0.0.1:%s/ (database "%s")'
+        % (port, db),
+        '',
+        '  %-22s %-14s %s' % ('login', 'password', 'role'),
+        '  %-22s %-14s %s' % ('admin', admin_password, 'Tryton superuser'),
+        ]
+    for user in demo_users():
+        lines.append('  %-22s %-14s %s' % (
+                user['login'], demo_password, user['role']
+                + (' (%s)' % ', '.join(user['offices'])
+                    if user['offices'] else '')))
+    lines.append('')
+    print('\n'.join(lines), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--var', default=str(ROOT / 'var'))
+    parser.add_argument('--port', default=os.environ.get('PORT', '8000'))
+    parser.add_argument('--db', default=os.environ.get('DB', 'momd'))
+    args = parser.parse_args()
+    prepare(args.var, args.port, args.db)
+    describe(args.port, args.db)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,66 @@
+"""The web client in real headless Chromium: a caseworker working in Arabic
+logs in, gets a right-to-left page and opens the offices."""
+import os
+import re
+
+import pytest
+
+playwright_api = pytest.importorskip('playwright.sync_api')
+
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+CHROMIUM_ARGS = [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-dev-shm-usage',
+    ]
+
+
+@pytest.fixture(scope='module')
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(
+        viewport={'width': 1366, 'height': 800}, locale='ar')
+    page = context.new_page()
+    page.set_default_timeout(30000)
+    yield page
+    context.close()
+
+
+def sao_login(page, server, db, login, password):
+    page.goto('%s/#%s' % (server, db))
+    page.locator('#login').fill(login)
+    page.locator('#login').press('Enter')
+    password_input = page.locator('input[type="password"]')
+    password_input.fill(password)
+    password_input.press('Enter')
+    # the menu is there once logged in
+    page.locator('#menu').wait_for()
+
+
+def test_caseworker_arabic_offices(page, server, artifacts):
+    from conftest import DB
+    sao_login(page, server, DB, 'sinjar.caseworker', os.environ.get(
+            'MOMD_DEMO_PASSWORD', 'demo'))
+
+    playwright_api.expect(page.locator('html')).to_have_attribute(
+        'dir', 'rtl')
+    menu = page.locator('#menu')
+    menu.get_by_text('نظام الإحالة', exact=True).click()
+    menu.get_by_text('البيانات المرجعية', exact=True).click()
+    menu.get_by_text('المكاتب', exact=True).click()
+
+    table = page.locator('.tab-content table').first
+    playwright_api.expect(table).to_contain_text('مكتب سنجار')
+    playwright_api.expect(table).to_contain_text('Sinjar Office')
+    playwright_api.expect(table).to_contain_text('SNJ')
+    # the column labels are Arabic too
+    playwright_api.expect(table).to_contain_text(re.compile('الرمز'))
+    page.screenshot(path=str(artifacts / 'offices-ar.png'), full_page=True)

@@ -1,0 +1,87 @@
+"""The server as API clients and the web client reach it: login, roles and
+bad input over JSON-RPC, each call its own transaction."""
+import pytest
+
+from momd_client import RPCError
+
+
+def test_login_admin_and_caseworker(login):
+    assert login('admin').uid
+    session = login('sinjar.caseworker')
+    assert session.uid
+    user, = session.model(
+        'res.user', 'read', [session.uid], ['login', 'offices'])
+    offices = session.model(
+        'momd.office', 'read', user['offices'], ['code'])
+    assert [o['code'] for o in offices] == ['SNJ']
+
+
+def test_wrong_password_refused(login):
+    with pytest.raises(RPCError) as error:
+        login('sinjar.caseworker', password='not-the-password')
+    assert '401' in error.value.kind
+
+
+def test_caseworker_reads_but_does_not_change_offices(login):
+    session = login('sinjar.caseworker', language='ar')
+    offices = session.model(
+        'momd.office', 'search_read', [], 0, None, None,
+        ['code', 'rec_name'])
+    assert {o['code'] for o in offices} == {'MSL', 'HMD', 'SNJ', 'TLF'}
+    assert 'مكتب سنجار' in {o['rec_name'] for o in offices}
+    with pytest.raises(RPCError) as error:
+        session.model('momd.office', 'write', [offices[0]['id']],
+            {'phone': '0750'})
+    assert error.value.message == 'لا يُسمح لك بالوصول إلى "المكتب".'
+
+
+def _office_count(session):
+    return session.model('momd.office', 'search_count', [])
+
+
+def test_office_without_name_writes_nothing(login):
+    session = login('administrator', language='ar')
+    nineveh, = session.model('momd.location', 'search', [
+            ('pcode', '=', 'IQG15')], 0, None, None)
+    before = _office_count(session)
+    with pytest.raises(RPCError) as error:
+        session.model('momd.office', 'create', [{
+                    'name_ar': 'مكتب دهوك', 'code': 'DHK',
+                    'governorate': nineveh}])
+    assert error.value.kind == 'UserError'
+    assert 'الاسم بالإنكليزية' in error.value.message
+    assert _office_count(session) == before
+    assert session.model(
+        'momd.office', 'search', [('code', '=', 'DHK')], 0, None, None) == []
+
+
+def test_duplicate_office_code_writes_nothing(login):
+    session = login('administrator', language='en')
+    nineveh, = session.model('momd.location', 'search', [
+            ('pcode', '=', 'IQG15')], 0, None, None)
+    before = _office_count(session)
+    with pytest.raises(RPCError) as error:
+        session.model('momd.office', 'create', [{
+                    'name_ar': 'مكتب', 'name_en': 'Second Sinjar',
+                    'code': 'snj', 'governorate': nineveh}])
+    assert 'office "Code" must be unique' in error.value.message
+    assert _office_count(session) == before
+    assert session.model('momd.office', 'search', [
+            ('name_en', '=', 'Second Sinjar')], 0, None, None) == []
+
+
+def test_location_cycle_writes_nothing(login):
+    session = login('administrator', language='ar')
+    nineveh, = session.model('momd.location', 'search', [
+            ('pcode', '=', 'IQG15')], 0, None, None)
+    zummar, = session.model('momd.location', 'search', [
+            ('name_en', '=', 'Zummar')], 0, None, None)
+    with pytest.raises(RPCError) as error:
+        session.model('momd.location', 'write', [nineveh],
+            {'parent': zummar, 'name_en': 'Renamed'})
+    assert 'يتبع إلى' in error.value.message
+    assert 'حلقة دائرية' in error.value.message
+    location, = session.model('momd.location', 'read', [nineveh],
+        ['parent', 'name_en'])
+    assert location['parent'] is None
+    assert location['name_en'] == 'Nineveh'
