@@ -74,16 +74,20 @@ def write_config(var, port, uri):
     return conf
 
 
-def database_exists(conf, db):
+def database_exists(conf, db, uri):
+    "Whether db is already a Tryton database"
+    if uri.startswith('sqlite') and not (
+            Path(conf).parent / ('%s.sqlite' % db)).exists():
+        return False
     env = dict(os.environ, TRYTOND_CONFIG=str(conf))
     code = (
         'import sys\n'
         'from trytond import backend\n'
-        'try:\n'
-        f'    database = backend.Database({db!r}).connect()\n'
-        '    sys.exit(0 if database.test() else 1)\n'
-        'except Exception:\n'
-        '    sys.exit(1)\n')
+        'database = backend.Database()\n'
+        'database.connect()\n'
+        f'if {db!r} not in (database.list() or [{db!r}]):\n'
+        '    sys.exit(1)\n'
+        f'sys.exit(0 if backend.Database({db!r}).connect().test() else 1)\n')
     return subprocess.run(
         [sys.executable, '-c', code], env=env).returncode == 0
 
@@ -150,7 +154,7 @@ def prepare(var, port, db, uri=None):
     conf = write_config(var, port, uri)
     admin_password = os.environ.get('MOMD_ADMIN_PASSWORD', 'admin')
     demo_password = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
-    if not database_exists(conf, db):
+    if not database_exists(conf, db, uri):
         print('Creating the database "%s"...' % db,
             flush=True)
         create_database(conf, db, uri)

@@ -78,3 +78,12 @@ def login(server):
                 'admin' if user == 'admin' else 'demo')
         return Session(server, DB, user, password, language)
     return login
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    "Mark the failed tests so that fixtures can keep evidence of them"
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == 'call' and report.failed:
+        item.failed = True

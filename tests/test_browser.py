@@ -25,20 +25,28 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request, artifacts):
     context = browser.new_context(
         viewport={'width': 1366, 'height': 800}, locale='ar')
     page = context.new_page()
     page.set_default_timeout(30000)
     yield page
+    if getattr(request.node, 'failed', False):
+        page.screenshot(path=str(
+                artifacts / ('%s-failed.png' % request.node.name)))
     context.close()
 
 
 def sao_login(page, server, db, login, password):
+    "Log in through sao's two steps: user name, then password"
     page.goto('%s/#%s' % (server, db))
-    page.locator('#login').fill(login)
-    page.locator('#login').press('Enter')
-    password_input = page.locator('input[type="password"]')
+    dialog = page.locator('.login-dialog')
+    # sao fills the database from the address once it has listed them
+    playwright_api.expect(
+        dialog.locator('[name="database"]:visible')).to_have_value(db)
+    dialog.locator('#login').fill(login)
+    dialog.locator('button[type="submit"]').click()
+    password_input = page.locator('input[type="password"]:visible')
     password_input.fill(password)
     password_input.press('Enter')
     # the menu is there once logged in

@@ -26,8 +26,8 @@ class BilingualNameMixin:
 
     def get_rec_name(self, name):
         if user_language() == 'ar':
-            return self.name_ar
-        return self.name_en
+            return self.name_ar or self.name_en
+        return self.name_en or self.name_ar
 
     @classmethod
     def search_rec_name(cls, name, clause):

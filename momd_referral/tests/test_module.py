@@ -174,10 +174,6 @@ class MomdReferralTestCase(ModuleTestCase):
         baghdad, = Location.search([('name_en', '=', 'Baghdad')])
         mosul, = Location.search([('name_en', '=', 'Mosul')])
 
-        with self.assertRaisesRegex(SQLConstraintError, '"Code"'):
-            Office.create([{
-                        'name_ar': 'مكتب', 'name_en': 'Office',
-                        'code': 'snj', 'governorate': nineveh.id}])
         with self.assertRaisesRegex(OfficeValidationError, '"Code"'):
             Office.create([{
                         'name_ar': 'مكتب', 'name_en': 'Office',
@@ -205,6 +201,18 @@ class MomdReferralTestCase(ModuleTestCase):
             Office.create([{
                         'name_ar': 'مكتب', 'code': 'NEW3',
                         'governorate': nineveh.id}])
+
+    @with_transaction()
+    def test_office_code_unique(self):
+        "Office codes are unique whatever their case"
+        pool = Pool()
+        Location = pool.get('momd.location')
+        Office = pool.get('momd.office')
+        nineveh, = Location.search([('pcode', '=', 'IQG15')])
+        with self.assertRaisesRegex(SQLConstraintError, '"Code"'):
+            Office.create([{
+                        'name_ar': 'مكتب', 'name_en': 'Office',
+                        'code': 'snj', 'governorate': nineveh.id}])
 
     @with_transaction()
     def test_roles_access(self):
@@ -271,22 +279,31 @@ class MomdReferralArabicTestCase(ModuleTestCase):
         Office = pool.get('momd.office')
         nineveh, = Location.search([('pcode', '=', 'IQG15')])
 
+        district, = Location.search([('name_en', '=', 'Sinjar')])
+        with self.assertRaisesRegex(
+                LocationValidationError, 'حلقة دائرية'):
+            nineveh.parent = district.children[0]
+            nineveh.save()
+        # Last: on PostgreSQL a refused insert ends the transaction
         with self.assertRaisesRegex(
                 RequiredValidationError,
                 'يجب إدخال قيمة في الحقل "الاسم بالإنكليزية" .*"المكتب"'):
             Office.create([{
                         'name_ar': 'مكتب', 'code': 'NEW',
                         'governorate': nineveh.id}])
+
+    @with_transaction(context={'language': 'ar'})
+    def test_unique_code_error_in_arabic(self):
+        "A database constraint answers in Arabic too"
+        pool = Pool()
+        Location = pool.get('momd.location')
+        Office = pool.get('momd.office')
+        nineveh, = Location.search([('pcode', '=', 'IQG15')])
         with self.assertRaisesRegex(
                 SQLConstraintError, 'يجب أن يكون "الرمز" فريداً'):
             Office.create([{
                         'name_ar': 'مكتب', 'name_en': 'Office',
                         'code': 'MSL', 'governorate': nineveh.id}])
-        district, = Location.search([('name_en', '=', 'Sinjar')])
-        with self.assertRaisesRegex(
-                LocationValidationError, 'حلقة دائرية'):
-            nineveh.parent = district.children[0]
-            nineveh.save()
 
     @with_transaction(context={'language': 'ar'})
     def test_labels_in_arabic(self):
