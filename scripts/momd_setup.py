@@ -9,11 +9,14 @@ logins. DATABASE_URI=postgresql://... uses PostgreSQL instead of the SQLite
 file <var>/<db>.sqlite. Also imported by the system tests and benchmarks.
 """
 import argparse
+import contextlib
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +163,44 @@ def prepare(var, port, db, uri=None):
         create_database(conf, db, uri)
         seed(conf, db, admin_password, demo_password)
     return conf
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(db, uri=None, var=None):
+    """Prepare db in a fresh folder, serve it on a free port and yield the
+    URL; the server stops (and a PostgreSQL database is dropped) after."""
+    var = Path(var or tempfile.mkdtemp(prefix='momd-server-'))
+    port = free_port()
+    conf = prepare(var, port, db, uri=uri)
+    with open(var / 'server.log', 'wb') as log:
+        process = subprocess.Popen(
+            [str(BIN / 'trytond'), '-c', str(conf), '-d', db],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    socket.create_connection(
+                        ('127.0.0.1', port), timeout=1).close()
+                    break
+                except OSError:
+                    if (process.poll() is not None
+                            or time.monotonic() > deadline):
+                        raise RuntimeError('server did not start:\n'
+                            + (var / 'server.log').read_text()[-3000:])
+                    time.sleep(0.2)
+            yield 'http://127.0.0.1:%s' % port
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    if uri:
+        drop_database(conf, db)
 
 
 def describe(port, db):

@@ -10,7 +10,6 @@ Exits non-zero when anything failed or could not run.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,14 +17,10 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from momd_setup import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def run_module_tests(name, env, workdir):

@@ -2,11 +2,7 @@
 users, on PostgreSQL when MOMD_TEST_DATABASE_URI names a server (as in
 `make test`), else on SQLite."""
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -20,12 +16,6 @@ from momd_client import Session  # noqa: E402
 DB = 'momd_system_test'
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope='session')
 def artifacts():
     path = Path(os.environ.get(
@@ -37,34 +27,9 @@ def artifacts():
 @pytest.fixture(scope='session')
 def server():
     "URL of a server started for the session, stopped at its end"
-    var = Path(tempfile.mkdtemp(prefix='momd-server-'))
-    port = _free_port()
-    uri = os.environ.get('MOMD_TEST_DATABASE_URI')
-    conf = momd_setup.prepare(var, port, DB, uri=uri)
-    log = open(var / 'server.log', 'wb')
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / 'trytond'), '-c', str(conf),
-            '-d', DB],
-        stdout=log, stderr=subprocess.STDOUT)
-    url = 'http://127.0.0.1:%s' % port
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise RuntimeError(
-                    'server did not start:\n'
-                    + (var / 'server.log').read_text()[-3000:])
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
-    if uri:
-        momd_setup.drop_database(conf, DB)
+    with momd_setup.serve(
+            DB, uri=os.environ.get('MOMD_TEST_DATABASE_URI')) as url:
+        yield url
 
 
 @pytest.fixture

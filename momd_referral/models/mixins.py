@@ -44,14 +44,26 @@ class BilingualNameMixin:
             for fname in cls._search_key_extra)
         return ['AND' if negative else 'OR', *domain]
 
+    @classmethod
+    def _search_key(cls, values):
+        return ' | '.join(
+            normalize_text(values[f])
+            for f in ('name_ar', 'name_en', *cls._search_key_extra)
+            if values.get(f))
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if mode == 'create':
+            values['search_key'] = cls._search_key(values)
+        return values
+
     def compute_fields(self, field_names=None):
         values = super().compute_fields(field_names=field_names)
         sources = {'name_ar', 'name_en', *self._search_key_extra}
         if field_names is None or sources & field_names:
-            search_key = ' | '.join(
-                normalize_text(getattr(self, f, None))
-                for f in ('name_ar', 'name_en', *self._search_key_extra)
-                if getattr(self, f, None))
+            search_key = self._search_key({
+                    f: getattr(self, f, None) for f in sources})
             if getattr(self, 'search_key', None) != search_key:
                 values['search_key'] = search_key
         return values
