@@ -312,8 +312,10 @@ class MomdReferralArabicTestCase(ModuleTestCase):
         Location = pool.get('momd.location')
         Menu = pool.get('ir.ui.menu')
         ModelData = pool.get('ir.model.data')
-        fields = Location.fields_get(['parent', 'level'])
+        fields = Location.fields_get(['parent', 'level', 'active'])
         self.assertEqual(fields['parent']['string'], 'يتبع إلى')
+        # labels Tryton gives every model come from locale/core/ar
+        self.assertEqual(fields['active']['string'], 'فعّال')
         self.assertIn(('district', 'قضاء'), fields['level']['selection'])
         menu = Menu(ModelData.get_id('momd_referral', 'menu_momd'))
         self.assertEqual(menu.name, 'نظام الإحالة')
