@@ -23,7 +23,7 @@ test: install sao system-packages
 reset:
 	rm -f var/$(DB).sqlite
 	@if [ -n "$$DATABASE_URI" ]; then \
-		$(PY) scripts/drop_database.py $(DB); fi
+		TRYTOND_CONFIG=var/trytond.conf $(PY) scripts/database.py drop $(DB); fi
 	$(MAKE) run
 
 ## bench: speed ratios against stock Tryton, measured in the same run

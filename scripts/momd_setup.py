@@ -77,43 +77,17 @@ def write_config(var, port, uri):
     return conf
 
 
-def database_exists(conf, db, uri):
-    "Whether db is already a Tryton database"
-    if uri.startswith('sqlite') and not (
-            Path(conf).parent / ('%s.sqlite' % db)).exists():
-        return False
-    env = dict(os.environ, TRYTOND_CONFIG=str(conf))
-    code = (
-        'import sys\n'
-        'from trytond import backend\n'
-        'database = backend.Database()\n'
-        'database.connect()\n'
-        f'if {db!r} not in (database.list() or [{db!r}]):\n'
-        '    sys.exit(1)\n'
-        f'sys.exit(0 if backend.Database({db!r}).connect().test() else 1)\n')
+def database(conf, action, db, check=True):
+    "Run scripts/database.py ACTION DB on the server conf points to"
     return subprocess.run(
-        [sys.executable, '-c', code], env=env).returncode == 0
+        [sys.executable, str(ROOT / 'scripts' / 'database.py'), action, db],
+        env=dict(os.environ, TRYTOND_CONFIG=str(conf)),
+        check=check).returncode
 
 
-def create_database(conf, db, uri):
+def create_database(conf, db):
     "Create the database with momd_referral and Arabic"
-    env = dict(os.environ, TRYTOND_CONFIG=str(conf))
-    code = (
-        'from trytond import backend\n'
-        'database = backend.Database()\n'
-        'database.connect()\n'
-        'connection = database.get_connection(autocommit=True)\n'
-        'try:\n'
-        f'    if {db!r} not in (database.list() or []):\n'
-        f'        database.create(connection, {db!r})\n'
-        'except Exception as exception:\n'
-        '    print("create:", exception)\n'
-        'finally:\n'
-        '    database.put_connection(connection)\n')
-    if uri.startswith('sqlite'):
-        (Path(conf).parent / ('%s.sqlite' % db)).touch()
-    else:
-        subprocess.run([sys.executable, '-c', code], env=env, check=True)
+    database(conf, 'create', db)
     # The "admin" password set here is random: the demo password is stored
     # afterwards by seed(), which the password policy would refuse.
     with tempfile.NamedTemporaryFile('w', suffix='.pass') as passfile:
@@ -123,22 +97,9 @@ def create_database(conf, db, uri):
                 str(BIN / 'trytond-admin'), '-c', str(conf), '-d', db,
                 '-u', 'momd_referral', '--activate-dependencies',
                 '-l', 'ar', '--email', 'admin@example.org'],
-            env=dict(env, TRYTONPASSFILE=passfile.name), check=True)
-
-
-def drop_database(conf, db):
-    "Drop a PostgreSQL database or remove a SQLite file"
-    env = dict(os.environ, TRYTOND_CONFIG=str(conf))
-    code = (
-        'from trytond import backend\n'
-        'database = backend.Database()\n'
-        'database.connect()\n'
-        'connection = database.get_connection(autocommit=True)\n'
-        'try:\n'
-        f'    database.drop(connection, {db!r})\n'
-        'finally:\n'
-        '    database.put_connection(connection)\n')
-    subprocess.run([sys.executable, '-c', code], env=env, check=True)
+            env=dict(os.environ, TRYTOND_CONFIG=str(conf),
+                TRYTONPASSFILE=passfile.name),
+            check=True)
 
 
 def seed(conf, db, admin_password, demo_password):
@@ -157,10 +118,10 @@ def prepare(var, port, db, uri=None):
     conf = write_config(var, port, uri)
     admin_password = os.environ.get('MOMD_ADMIN_PASSWORD', 'admin')
     demo_password = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
-    if not database_exists(conf, db, uri):
+    if database(conf, 'exists', db, check=False):
         print('Creating the database "%s"...' % db,
             flush=True)
-        create_database(conf, db, uri)
+        create_database(conf, db)
         seed(conf, db, admin_password, demo_password)
     return conf
 
@@ -200,7 +161,7 @@ def serve(db, uri=None, var=None):
             process.terminate()
             process.wait(timeout=30)
     if uri:
-        drop_database(conf, db)
+        database(conf, 'drop', db)
 
 
 def describe(port, db):
