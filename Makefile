@@ -38,18 +38,18 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 		-c constraints.txt -e '.[test]'
 	touch $@
 
-sao: $(SAO_DIR)/.installed-$(SAO_VERSION)
-
-$(SAO_DIR)/.installed-$(SAO_VERSION):
+sao:
 	sh scripts/install_sao.sh $(SAO_DIR)
 
 ## system-packages: PostgreSQL, Chromium and Noto fonts for the tests
 system-packages:
 	sh scripts/system_packages.sh
 
-## translations: refresh locale/ar.po from the module's strings
+## translations: refresh locale/ar.po from the module's strings and
+## sao/locale/ar.json from sao/locale/ar.po
 translations: install
 	$(PY) scripts/update_translations.py ar
+	$(PY) scripts/sao_po2json.py sao/locale/ar.po sao/locale/ar.json
 
 clean:
 	rm -rf var test-artifacts

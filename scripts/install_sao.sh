@@ -7,7 +7,13 @@ VERSION="${SAO_VERSION:-8.0.11}"
 DEST="${1:-var/sao}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
+overlay() {
+    # our additions: the Arabic translation of sao's labels
+    cp -r "$HERE/../sao/." "$DEST/"
+}
+
 if [ -f "$DEST/.installed-$VERSION" ]; then
+    overlay
     exit 0
 fi
 command -v npm >/dev/null 2>&1 || {
@@ -23,8 +29,6 @@ tar -xzf "$TMP"/tryton-sao-*.tgz -C "$DEST" --strip-components=1
 (cd "$DEST" && npm install --silent --omit=dev --legacy-peer-deps \
     --no-audit --no-fund >/dev/null 2>&1)
 touch "$DEST/custom.js" "$DEST/custom.css"
-if [ -d "$HERE/../sao" ]; then
-    cp -r "$HERE/../sao/." "$DEST/"
-fi
+overlay
 touch "$DEST/.installed-$VERSION"
 echo "sao $VERSION installed in $DEST"

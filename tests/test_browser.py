@@ -69,6 +69,10 @@ def test_caseworker_arabic_offices(page, server, artifacts):
     playwright_api.expect(table).to_contain_text('مكتب سنجار')
     playwright_api.expect(table).to_contain_text('Sinjar Office')
     playwright_api.expect(table).to_contain_text('SNJ')
-    # the column labels are Arabic too
+    # the column labels and the client's own labels are Arabic too
     playwright_api.expect(table).to_contain_text(re.compile('الرمز'))
+    playwright_api.expect(
+        page.locator('.tab-content').get_by_placeholder('بحث')).to_be_visible()
+    playwright_api.expect(page.locator('.tab-content')).to_contain_text(
+        'عوامل التصفية')
     page.screenshot(path=str(artifacts / 'offices-ar.png'), full_page=True)
