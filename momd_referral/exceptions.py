@@ -1,3 +1,4 @@
+from trytond.exceptions import UserWarning
 from trytond.model.exceptions import ValidationError
 
 
@@ -6,4 +7,24 @@ class LocationValidationError(ValidationError):
 
 
 class OfficeValidationError(ValidationError):
+    pass
+
+
+class CategoryValidationError(ValidationError):
+    pass
+
+
+class BeneficiaryValidationError(ValidationError):
+    pass
+
+
+class ConsentValidationError(ValidationError):
+    pass
+
+
+class CaseValidationError(ValidationError):
+    pass
+
+
+class DuplicateBeneficiaryWarning(UserWarning):
     pass

@@ -35,3 +35,44 @@ def normalize_text(value):
     value = unicodedata.normalize('NFKD', value)
     value = ''.join(c for c in value if not unicodedata.combining(c))
     return _SPACES.sub(' ', value).strip().lower()
+
+
+_DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹', '01234567890123456789')
+_IRAQI_MOBILE = re.compile(r'^7[3-9][0-9]{8}$')
+
+
+def normalize_phone(value):
+    """Return the phone number in international form (+9647XXXXXXXXX for an
+    Iraqi mobile), or None when it is not a valid number.
+
+    >>> normalize_phone('0770 123 4567')
+    '+9647701234567'
+    >>> normalize_phone('٠٧٥٠١٢٣٤٥٦٧')
+    '+9647501234567'
+    >>> normalize_phone('00964-780-123-4567')
+    '+9647801234567'
+    >>> normalize_phone('+49 151 23456789')
+    '+4915123456789'
+    >>> normalize_phone('0770 123') is None
+    True
+    """
+    if not value:
+        return None
+    value = value.translate(_DIGITS).strip()
+    international = value.startswith('+') or value.startswith('00')
+    digits = re.sub(r'[\s\-().]', '', value)
+    if not re.fullmatch(r'\+?[0-9]+', digits):
+        return None
+    digits = digits.lstrip('+')
+    if digits.startswith('00'):
+        digits = digits[2:]
+    if international and not digits.startswith('964'):
+        # a foreign number of a returnee: E.164, 8 to 15 digits
+        return '+' + digits if 8 <= len(digits) <= 15 else None
+    if digits.startswith('964'):
+        digits = digits[3:]
+    if digits.startswith('0'):
+        digits = digits[1:]
+    if _IRAQI_MOBILE.match(digits):
+        return '+964' + digits
+    return None

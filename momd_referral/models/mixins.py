@@ -1,5 +1,6 @@
 "Pieces shared by several models."
 from trytond.model import fields
+from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from ..tools import normalize_text
@@ -67,3 +68,31 @@ class BilingualNameMixin:
             if getattr(self, 'search_key', None) != search_key:
                 values['search_key'] = search_key
         return values
+
+
+class OfficeScopedMixin:
+    """A record that belongs to a MoMD office: the office defaults to the
+    user's and the record rules of security/rules.xml scope on it."""
+    __slots__ = ()
+
+    @classmethod
+    def default_office(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        user = User(Transaction().user)
+        offices = list(user.offices) or list(user.supervised_offices)
+        if len(offices) >= 1:
+            return offices[0].id
+
+
+class AccessLogMixin:
+    "Every read by a user through the application is written to the log"
+    __slots__ = ()
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        transaction = Transaction()
+        if ids and transaction.user and transaction.check_access:
+            Pool().get('momd.access.log').log(cls.__name__, ids)
+        return result

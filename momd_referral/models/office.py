@@ -6,8 +6,9 @@ from sql.operators import Equal
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Exclude, ModelSQL, ModelView, fields)
-from trytond.pool import PoolMeta
-from trytond.pyson import Eval
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval, Id
+from trytond.transaction import without_check_access
 
 from ..exceptions import OfficeValidationError
 from .mixins import BilingualNameMixin
@@ -36,6 +37,16 @@ class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
     members = fields.Many2Many(
         'momd.office-res.user', 'office', 'user', "Members",
         help="The users who work on this office's cases.")
+    beneficiary_sequence = fields.Many2One(
+        'ir.sequence', "Beneficiary Sequence", readonly=True,
+        domain=[('sequence_type', '=', Id(
+                    'momd_referral', 'sequence_type_beneficiary'))],
+        help="Numbers the beneficiaries registered by the office.")
+    case_sequence = fields.Many2One(
+        'ir.sequence', "Case Sequence", readonly=True,
+        domain=[('sequence_type', '=', Id(
+                    'momd_referral', 'sequence_type_case'))],
+        help="Numbers the case files opened by the office.")
     supervisors = fields.Many2Many(
         'momd.office-res.user.supervisor', 'office', 'user', "Supervisors",
         help="The users who approve this office's sensitive referrals "
@@ -57,6 +68,38 @@ class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
         if values.get('code'):
             values['code'] = values['code'].strip().upper()
         return values
+
+    @classmethod
+    def on_modification(cls, mode, offices, field_names=None):
+        super().on_modification(mode, offices, field_names=field_names)
+        if mode == 'create':
+            cls.create_sequences(offices)
+
+    @classmethod
+    @without_check_access
+    def create_sequences(cls, offices):
+        "Give each office its own numbering of beneficiaries and cases"
+        pool = Pool()
+        Sequence = pool.get('ir.sequence')
+        ModelData = pool.get('ir.model.data')
+        to_save = []
+        for office in offices:
+            for field, kind, type_ in [
+                    ('beneficiary_sequence', 'BEN',
+                        'sequence_type_beneficiary'),
+                    ('case_sequence', 'CASE', 'sequence_type_case'),
+                    ]:
+                if getattr(office, field):
+                    continue
+                sequence = Sequence(
+                    name='%s %s' % (office.code, kind),
+                    sequence_type=ModelData.get_id('momd_referral', type_),
+                    prefix='%s-%s-${year}-' % (office.code, kind),
+                    padding=5)
+                sequence.save()
+                setattr(office, field, sequence)
+                to_save.append(office)
+        cls.save(to_save)
 
     @classmethod
     def validate_fields(cls, offices, field_names):
