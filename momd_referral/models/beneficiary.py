@@ -9,7 +9,7 @@ from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, fields)
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
 from ..exceptions import (
     BeneficiaryValidationError, DuplicateBeneficiaryWarning)
@@ -336,7 +336,7 @@ class Beneficiary(
         for beneficiary in beneficiaries:
             matches = set()
             numbers = [p.number for p in beneficiary.phones]
-            with Transaction().set_context(_check_access=False):
+            with without_check_access():
                 if numbers:
                     matches.update(p.beneficiary for p in Phone.search([
                                 ('number', 'in', numbers),
@@ -346,7 +346,10 @@ class Beneficiary(
                 year = beneficiary.birth_year()
                 if arabic and year:
                     for other in cls.search([
-                                ('name_key', 'like', arabic + ' |%'),
+                                ['OR',
+                                    ('name_key', '=', arabic),
+                                    ('name_key', 'like', arabic + ' | %'),
+                                    ],
                                 ('id', '!=', beneficiary.id),
                                 ]):
                         if other.birth_year() == year:

@@ -82,8 +82,9 @@ class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
         pool = Pool()
         Sequence = pool.get('ir.sequence')
         ModelData = pool.get('ir.model.data')
-        to_save = []
+        to_write = []
         for office in offices:
+            values = {}
             for field, kind, type_ in [
                     ('beneficiary_sequence', 'BEN',
                         'sequence_type_beneficiary'),
@@ -91,15 +92,18 @@ class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
                     ]:
                 if getattr(office, field):
                     continue
-                sequence = Sequence(
-                    name='%s %s' % (office.code, kind),
-                    sequence_type=ModelData.get_id('momd_referral', type_),
-                    prefix='%s-%s-${year}-' % (office.code, kind),
-                    padding=5)
-                sequence.save()
-                setattr(office, field, sequence)
-                to_save.append(office)
-        cls.save(to_save)
+                sequence, = Sequence.create([{
+                            'name': '%s %s' % (office.code, kind),
+                            'sequence_type': ModelData.get_id(
+                                'momd_referral', type_),
+                            'prefix': '%s-%s-${year}-' % (office.code, kind),
+                            'padding': 5,
+                            }])
+                values[field] = sequence.id
+            if values:
+                to_write.extend(([office], values))
+        if to_write:
+            cls.write(*to_write)
 
     @classmethod
     def validate_fields(cls, offices, field_names):

@@ -8,10 +8,11 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .registry_tests import RegistryTestMixin
 from .tools import create_location, create_user, load_language
 
 
-class MomdReferralTestCase(ModuleTestCase):
+class MomdReferralTestCase(RegistryTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 
