@@ -110,6 +110,9 @@ def seed(conf, db, admin_password, demo_password):
         env=dict(env, MOMD_ADMIN_PASSWORD=admin_password,
             MOMD_DEMO_PASSWORD=demo_password),
         check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / 'scripts' / 'demo_data.py'), db],
+        env=env, check=True)
 
 
 def prepare(var, port, db, uri=None):

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Add realistic demo records to a momd_referral database (TRYTOND_CONFIG
+names its configuration): households of returnees and displaced people in
+the four Nineveh offices, with consent, cases and needs. Deterministic:
+the same seed gives the same people.
+
+    python scripts/demo_data.py DB [--people 200]
+"""
+import argparse
+import datetime as dt
+import random
+
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+# (Arabic, Latin) names; the communities of each office differ
+MALE = {
+    'common': [('أحمد', 'Ahmed'), ('محمد', 'Mohammed'), ('علي', 'Ali'),
+        ('عمر', 'Omar'), ('حسن', 'Hassan'), ('إبراهيم', 'Ibrahim'),
+        ('خالد', 'Khalid'), ('مصطفى', 'Mustafa'), ('يونس', 'Younis'),
+        ('سعد', 'Saad'), ('محمود', 'Mahmoud'), ('عبد الله', 'Abdullah')],
+    'SNJ': [('خدر', 'Khudher'), ('إلياس', 'Elias'), ('نايف', 'Naif'),
+        ('دخيل', 'Dakhil'), ('حجي', 'Hajji'), ('قاسم', 'Qasim'),
+        ('بركات', 'Barakat'), ('شمو', 'Shammo')],
+    'HMD': [('يوسف', 'Youssef'), ('بطرس', 'Botros'), ('متي', 'Matti'),
+        ('حنا', 'Hanna'), ('جرجيس', 'Georgis'), ('نبيل', 'Nabil'),
+        ('سامي', 'Sami'), ('فادي', 'Fadi')],
+    'TLF': [('حسين', 'Hussein'), ('عباس', 'Abbas'), ('جاسم', 'Jasim'),
+        ('قاسم', 'Qasim'), ('رضا', 'Ridha'), ('كريم', 'Karim')],
+    }
+FEMALE = {
+    'common': [('فاطمة', 'Fatima'), ('زينب', 'Zainab'), ('مريم', 'Maryam'),
+        ('سارة', 'Sara'), ('نور', 'Noor'), ('هدى', 'Huda'),
+        ('أسماء', 'Asmaa'), ('رقية', 'Ruqaya'), ('آمنة', 'Amina')],
+    'SNJ': [('نسرين', 'Nisreen'), ('شيرين', 'Shireen'), ('جيهان', 'Jihan'),
+        ('ليلى', 'Layla'), ('بفرين', 'Bafreen')],
+    'HMD': [('مريم', 'Mariam'), ('ماري', 'Mary'), ('رنا', 'Rana'),
+        ('سوزان', 'Suzan'), ('ريتا', 'Rita')],
+    'TLF': [('زهراء', 'Zahraa'), ('كوثر', 'Kawthar'), ('سكينة', 'Sakina')],
+    }
+FAMILY = {
+    'MSL': [('الجبوري', 'Al-Jubouri'), ('الطائي', 'Al-Taie'),
+        ('العبيدي', 'Al-Obaidi'), ('الحمداني', 'Al-Hamdani'),
+        ('السبعاوي', 'Al-Sabawi'), ('اللهيبي', 'Al-Luhaibi'),
+        ('النعيمي', 'Al-Nuaimi'), ('الشمري', 'Al-Shammari')],
+    'SNJ': [('', ''), ('', ''), ('الشمري', 'Al-Shammari')],
+    'HMD': [('متي', 'Matti'), ('كوركيس', 'Gorgis'), ('ججو', 'Jajo'),
+        ('بهنام', 'Behnam'), ('الحمداني', 'Al-Hamdani')],
+    'TLF': [('التلعفري', 'Al-Talafari'), ('البياتي', 'Al-Bayati'),
+        ('الصالحي', 'Al-Salihi'), ('الآغا', 'Al-Agha')],
+    }
+# Countries people return from. A production database imports every
+# country with trytond_import_countries (deploy/README.md); the demo creates
+# the few it uses when they are missing.
+COUNTRY_NAMES = {
+    'IQ': ('Iraq', 'العراق'), 'DE': ('Germany', 'ألمانيا'),
+    'TR': ('Türkiye', 'تركيا'), 'SE': ('Sweden', 'السويد'),
+    'NL': ('Netherlands', 'هولندا'), 'BE': ('Belgium', 'بلجيكا'),
+    'AT': ('Austria', 'النمسا'), 'GB': ('United Kingdom', 'المملكة المتحدة'),
+    'JO': ('Jordan', 'الأردن'), 'LB': ('Lebanon', 'لبنان'),
+    'SY': ('Syria', 'سوريا'),
+    }
+COUNTRIES = [c for c in COUNTRY_NAMES if c != 'IQ']
+NEEDS = {
+    'returnee_abroad': ['hlp.rent', 'civil_documentation',
+        'education.school_registration', 'livelihoods.job_placement',
+        'legal.aid', 'health.mhpss'],
+    'returned_idp': ['hlp.reconstruction', 'hlp.property_claims',
+        'livelihoods.vocational_training', 'civil_documentation',
+        'basic_needs.nfi'],
+    'idp_in_camp': ['basic_needs.cash', 'civil_documentation',
+        'education.catch_up', 'health.care', 'health.mhpss'],
+    'idp_out_camp': ['hlp.rent', 'basic_needs.cash',
+        'livelihoods.business_grants', 'legal.women_counselling'],
+    'host_community': ['livelihoods.vocational_training', 'health.care'],
+    }
+
+
+def main(db, people):
+    rng = random.Random(2026)
+    Pool(db).init()
+    with Transaction().start(db, 0, context={
+                '_skip_warnings': True, 'language': 'en'}) as transaction:
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        if Beneficiary.search([], limit=1):
+            print('demo records already there')
+            return
+        Office = pool.get('momd.office')
+        Location = pool.get('momd.location')
+        Country = pool.get('country.country')
+        Household = pool.get('momd.household')
+        Consent = pool.get('momd.consent')
+        Case = pool.get('momd.case')
+        Category = pool.get('momd.service.category')
+        User = pool.get('res.user')
+        today = pool.get('ir.date').today()
+
+        categories = {c.code: c for c in Category.search([])}
+        countries = ensure_countries(Country)
+        offices = Office.search([('code', 'in', ['MSL', 'HMD', 'SNJ', 'TLF'])])
+        per_office = max(people // len(offices), 1)
+        total = 0
+        for office in offices:
+            code = office.code
+            places = Location.search([
+                    ('parent', 'child_of', [l.id for l in office.locations]),
+                    ('level', '=', 'subdistrict'),
+                    ])
+            caseworkers = [u for u in User.search([
+                        ('offices', '=', office.id)])] or [User(1)]
+            registered = 0
+            while registered < per_office:
+                size = min(rng.randint(2, 6), per_office - registered)
+                status = rng.choice(list(NEEDS))
+                place = rng.choice(places)
+                origin = rng.choice(places)
+                family = rng.choice(FAMILY.get(code, FAMILY['MSL']))
+                father = pick(rng, MALE, code)
+                grandfather = pick(rng, MALE, code)
+                female_headed = rng.random() < 0.2
+                movement = today - dt.timedelta(days=rng.randint(20, 900))
+                members = []
+                head_age = rng.randint(28, 62)
+                for i in range(size):
+                    if i == 0:
+                        sex = 'female' if female_headed else 'male'
+                        age, relationship = head_age, 'head'
+                        parent_name, grand = father, grandfather
+                    elif i == 1 and not female_headed:
+                        sex, relationship = 'female', 'spouse'
+                        age = max(head_age - rng.randint(0, 8), 18)
+                        parent_name, grand = (pick(rng, MALE, code),
+                            pick(rng, MALE, code))
+                    else:
+                        sex = rng.choice(['female', 'male'])
+                        age, relationship = rng.randint(0, 17), 'child'
+                        parent_name = members[0]['first']
+                        grand = father
+                    first = pick(rng, MALE if sex == 'male' else FEMALE,
+                        code)
+                    values = {
+                        'office': office.id,
+                        'first_name': first[0],
+                        'father_name': parent_name[0],
+                        'grandfather_name': grand[0],
+                        'family_name': family[0] or None,
+                        'first_name_latin': first[1],
+                        'father_name_latin': parent_name[1],
+                        'grandfather_name_latin': grand[1],
+                        'family_name_latin': family[1] or None,
+                        'sex': sex,
+                        'displacement_status': status,
+                        'origin_location': origin.id,
+                        'current_location': (
+                            origin.id if status.startswith('return')
+                            else place.id),
+                        'movement_date': movement,
+                        'relationship': relationship,
+                        'preferred_language': (
+                            'kmr' if code == 'SNJ' and rng.random() < 0.6
+                            else 'ar'),
+                        'vulnerabilities': vulnerabilities(
+                            rng, age, sex, i == 0 and female_headed),
+                        }
+                    if rng.random() < 0.7:
+                        values['birth_date'] = today - dt.timedelta(
+                            days=age * 365 + rng.randint(0, 364))
+                    else:
+                        values['estimated_age'] = age
+                    if status == 'returnee_abroad':
+                        values['returned_from'] = countries[
+                            rng.choice(COUNTRIES)].id
+                    if i == 0:
+                        values['contact_method'] = rng.choice(
+                            ['phone', 'whatsapp', 'sms'])
+                        values['phones'] = [('create', [{
+                                        'number': '07%d%08d' % (
+                                            rng.choice([5, 7, 8]),
+                                            rng.randint(0, 99999999)),
+                                        }])]
+                        values['identifiers'] = [('create', [{
+                                        'type': 'national_id',
+                                        'number': '%012d' % rng.randint(
+                                            10 ** 11, 10 ** 12 - 1),
+                                        }])]
+                    members.append({'values': values, 'first': first})
+                beneficiaries = Beneficiary.create(
+                    [m['values'] for m in members])
+                head = beneficiaries[0]
+                household, = Household.create([{
+                            'office': office.id,
+                            'members': [('add', [b.id for b in beneficiaries])],
+                            'declared_size': size + rng.randint(0, 2),
+                            'location': head.current_location.id,
+                            }])
+                household.head = head
+                household.save()
+
+                caseworker = rng.choice(caseworkers)
+                opened = today - dt.timedelta(days=rng.randint(0, 300))
+                consent, = Consent.create([{
+                            'beneficiary': head.id,
+                            'date': opened,
+                            'method': rng.choice(
+                                ['verbal', 'written', 'thumbprint']),
+                            'obtained_by': caseworker.id,
+                            'purpose': "Referral to reintegration services",
+                            'notice_version': 'MoMD-2026-1',
+                            'information_groups': (
+                                ['identity', 'contact', 'needs']
+                                if rng.random() < 0.8 else ['identity']),
+                            'expiry_date': opened + dt.timedelta(days=365),
+                            }])
+                Consent.activate([consent])
+                needs = rng.sample(
+                    NEEDS[status], rng.randint(1, min(3, len(NEEDS[status]))))
+                case, = Case.create([{
+                            'beneficiary': head.id,
+                            'household': household.id,
+                            'office': office.id,
+                            'caseworker': caseworker.id,
+                            'opened_date': opened,
+                            'next_review': opened + dt.timedelta(days=91),
+                            'risk_level': rng.choice(
+                                ['low', 'low', 'medium', 'high']),
+                            'needs': [('create', [{
+                                            'category': categories[n].id,
+                                            'priority': rng.choice(
+                                                ['normal', 'normal',
+                                                    'urgent', 'emergency']),
+                                            'identified_date': opened,
+                                            } for n in needs])],
+                            }])
+                if rng.random() < 0.7:
+                    Case.activate([case])
+                registered += size
+            total += registered
+        transaction.commit()
+    print('%d demo beneficiaries created' % total)
+
+
+def ensure_countries(Country):
+    countries = {c.code: c for c in Country.search([
+                ('code', 'in', list(COUNTRY_NAMES))])}
+    missing = [c for c in COUNTRY_NAMES if c not in countries]
+    if missing:
+        created = Country.create([{
+                    'code': c, 'name': COUNTRY_NAMES[c][0]} for c in missing])
+        with Transaction().set_context(language='ar'):
+            created = Country.browse([c.id for c in created])
+            for country in created:
+                country.name = COUNTRY_NAMES[country.code][1]
+            Country.save(created)
+        countries.update({c.code: c for c in created})
+    return countries
+
+
+def pick(rng, names, code):
+    return rng.choice(names['common'] + names.get(code, []))
+
+
+def vulnerabilities(rng, age, sex, female_head):
+    result = []
+    if female_head:
+        result.append('female_headed_household')
+    if age >= 60:
+        result.append('older_person')
+    if rng.random() < 0.08:
+        result.append(rng.choice([
+                    'wg_seeing', 'wg_hearing', 'wg_mobility',
+                    'wg_cognition', 'wg_selfcare', 'wg_communication']))
+    if age >= 30 and rng.random() < 0.1:
+        result.append('chronic_illness')
+    return result
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('db')
+    parser.add_argument('--people', type=int, default=200)
+    args = parser.parse_args()
+    main(args.db, args.people)
