@@ -65,11 +65,13 @@ class RegistryTestMixin:
         first = register('SNJ')
         second = register('SNJ', first_name='سعد')
         other = register('MSL', first_name='عمر')
-        self.assertEqual(first.code, 'SNJ-BEN-%s-00001' % year)
-        self.assertEqual(second.code, 'SNJ-BEN-%s-00002' % year)
-        self.assertEqual(other.code, 'MSL-BEN-%s-00001' % year)
+        # (PostgreSQL sequences do not roll back with the test transactions)
+        self.assertRegex(first.code, r'^SNJ-BEN-%s-\d{5}$' % year)
+        self.assertEqual(
+            int(second.code[-5:]), int(first.code[-5:]) + 1)
+        self.assertRegex(other.code, r'^MSL-BEN-%s-\d{5}$' % year)
         case = open_case(first)
-        self.assertEqual(case.code, 'SNJ-CASE-%s-00001' % year)
+        self.assertRegex(case.code, r'^SNJ-CASE-%s-\d{5}$' % year)
 
     @with_transaction()
     def test_new_office_gets_sequences(self):
