@@ -28,3 +28,7 @@ class CaseValidationError(ValidationError):
 
 class DuplicateBeneficiaryWarning(UserWarning):
     pass
+
+
+class OutreachValidationError(ValidationError):
+    pass

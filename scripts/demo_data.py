@@ -13,6 +13,8 @@ import random
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from momd_referral.models.outreach import COUNTS
+
 # (Arabic, Latin) names; the communities of each office differ
 MALE = {
     'common': [('أحمد', 'Ahmed'), ('محمد', 'Mohammed'), ('علي', 'Ali'),
@@ -94,6 +96,7 @@ def main(db, people):
         Case = pool.get('momd.case')
         Category = pool.get('momd.service.category')
         User = pool.get('res.user')
+        Event = pool.get('momd.outreach.event')
         today = pool.get('ir.date').today()
 
         categories = {c.code: c for c in Category.search([])}
@@ -109,6 +112,20 @@ def main(db, people):
                     ])
             caseworkers = [u for u in User.search([
                         ('offices', '=', office.id)])] or [User(1)]
+            open_day, field_visit = Event.create([{
+                        'office': office.id, 'kind': 'open_day',
+                        'date': today - dt.timedelta(days=rng.randint(5, 60)),
+                        'location': rng.choice(places).id,
+                        'place': "MoMD office",
+                        'team': [('add', [u.id for u in caseworkers])],
+                        **{f: rng.randint(0, 25) for f in COUNTS},
+                        }, {
+                        'office': office.id, 'kind': 'field_visit',
+                        'date': today + dt.timedelta(days=rng.randint(3, 20)),
+                        'location': rng.choice(places).id,
+                        'team': [('add', [u.id for u in caseworkers])],
+                        }])
+            Event.do([open_day])
             registered = 0
             while registered < per_office:
                 size = min(rng.randint(2, 6), per_office - registered)
@@ -171,6 +188,8 @@ def main(db, people):
                     if status == 'returnee_abroad':
                         values['returned_from'] = countries[
                             rng.choice(COUNTRIES)].id
+                    if i == 0 and rng.random() < 0.3:
+                        values['outreach_event'] = open_day.id
                     if i == 0:
                         values['contact_method'] = rng.choice(
                             ['phone', 'whatsapp', 'sms'])

@@ -6,7 +6,7 @@ from trytond.transaction import Transaction
 OFFICE_SCOPED = {
     'momd.beneficiary', 'momd.beneficiary.identifier',
     'momd.beneficiary.phone', 'momd.household', 'momd.consent',
-    'momd.case', 'momd.need',
+    'momd.case', 'momd.need', 'momd.outreach.event',
     }
 
 

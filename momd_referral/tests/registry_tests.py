@@ -8,7 +8,7 @@ from trytond.transaction import Transaction
 
 from ..exceptions import (
     BeneficiaryValidationError, CaseValidationError, ConsentValidationError,
-    DuplicateBeneficiaryWarning)
+    DuplicateBeneficiaryWarning, OutreachValidationError)
 from .tools import create_user
 
 
@@ -380,3 +380,32 @@ class RegistryTestMixin:
         # reads by the system itself are not
         Beneficiary.read([beneficiary.id], ['full_name'])
         self.assertEqual(AccessLog.search_count([]), 1)
+
+    @with_transaction()
+    def test_outreach_event(self):
+        "An open day counts the people reached and links registrations"
+        pool = Pool()
+        Event = pool.get('momd.outreach.event')
+        today = pool.get('ir.date').today()
+        event, = Event.create([{
+                    'office': office('HMD').id, 'kind': 'open_day',
+                    'date': today, 'place': "Qaraqosh youth centre",
+                    'female_18_59': 12, 'male_18_59': 9, 'female_6_17': 4,
+                    'male_60': 2}])
+        self.assertEqual(event.people_reached, 27)
+        beneficiary = register('HMD', outreach_event=event.id)
+        case = open_case(beneficiary, ['livelihoods'])
+        case.needs[0].outreach_event = event
+        case.needs[0].save()
+        self.assertEqual(event.beneficiaries, (beneficiary,))
+        self.assertEqual(len(event.needs), 1)
+        Event.do([event])
+        self.assertEqual(event.state, 'done')
+        with self.assertRaisesRegex(
+                OutreachValidationError, '"Boys 0-5"'):
+            Event.create([{'office': office('HMD').id, 'date': today,
+                        'male_0_5': -1}])
+        later, = Event.create([{'office': office('SNJ').id,
+                    'date': today + dt.timedelta(days=7)}])
+        with self.assertRaisesRegex(OutreachValidationError, '"Date"'):
+            Event.do([later])
