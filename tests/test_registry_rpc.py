@@ -106,3 +106,43 @@ def test_duplicate_identity_document_refused(login):
                             'type': 'passport', 'number': 'a1234567'}])])
     assert 'وثيقة' in error.value.message or 'document' in error.value.message
     assert session.model('momd.beneficiary', 'search_count', []) == before
+
+
+def test_consent_mistakes_write_nothing(login):
+    session = login('sinjar.caseworker', language='ar')
+    children = session.model('momd.beneficiary', 'search', [
+            ('age', '<', 15)], 0, 1, None)
+    assert children
+    child = children[0]
+    consent, = session.model('momd.consent', 'create', [{
+                'beneficiary': child, 'purpose': 'Referral',
+                'information_groups': ['identity']}])
+    with pytest.raises(RPCError) as error:
+        session.model('momd.consent', 'activate', [consent])
+    assert '"مانح الموافقة"' in error.value.message
+    state, = session.model('momd.consent', 'read', [consent], ['state'])
+    assert state['state'] == 'draft'
+
+    with pytest.raises(RPCError) as error:
+        session.model('momd.consent', 'write', [consent],
+            {'revoked_on': '2000-01-01', 'purpose': 'Changed'})
+    assert '"تاريخ السحب"' in error.value.message
+    after, = session.model('momd.consent', 'read', [consent],
+        ['revoked_on', 'purpose'])
+    assert after['revoked_on'] is None and after['purpose'] == 'Referral'
+
+
+def test_provider_focal_point_sees_no_registry(login):
+    admin = login('administrator')
+    group, = admin.model('res.group', 'search', [
+            ('name', '=', 'Provider Focal Point')], 0, None, None)
+    user, = admin.model('res.user', 'create', [{
+                'login': 'focal.point.probe', 'name': 'Focal Point',
+                'groups': [('add', [group])],
+                'password': 'a-long-Provider-passw0rd'}])
+    session = login('focal.point.probe', password='a-long-Provider-passw0rd')
+    for model in ['momd.beneficiary', 'momd.case', 'momd.need',
+            'momd.consent', 'momd.household', 'momd.beneficiary.phone']:
+        with pytest.raises(RPCError) as error:
+            session.model(model, 'search_count', [])
+        assert error.value.kind == 'UserError', model
