@@ -7,11 +7,12 @@ from trytond.model import (
 from trytond.pyson import Eval
 
 from ..exceptions import CategoryValidationError
-from .mixins import BilingualNameMixin
+from .mixins import BilingualNameMixin, ParentTreeMixin
 
 
 class ServiceCategory(
-        BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
+        ParentTreeMixin, BilingualNameMixin, DeactivableMixin, ModelSQL,
+        ModelView):
     __name__ = 'momd.service.category'
     __string__ = "Service Category"
     _search_key_extra = ('code',)
@@ -56,13 +57,6 @@ class ServiceCategory(
         if self.parent and self.parent.restricted:
             self.restricted = True
 
-    def get_full_name(self, name):
-        names, category = [], self
-        while category:
-            names.append(category.rec_name)
-            category = category.parent
-        return ' / '.join(reversed(names))
-
     @classmethod
     def validate_fields(cls, categories, field_names):
         super().validate_fields(categories, field_names)
@@ -73,14 +67,11 @@ class ServiceCategory(
         if field_names and not field_names & {'parent', 'restricted'}:
             return
         for category in categories:
-            walker = category.parent
-            while walker:
-                if walker.id == category.id:
-                    raise CategoryValidationError(gettext(
-                            'momd_referral.msg_category_parent_cycle',
-                            category=category.rec_name,
-                            parent=category.parent.rec_name))
-                walker = walker.parent
+            if category.in_cycle():
+                raise CategoryValidationError(gettext(
+                        'momd_referral.msg_category_parent_cycle',
+                        category=category.rec_name,
+                        parent=category.parent.rec_name))
             if (category.parent and category.parent.restricted
                     and not category.restricted):
                 raise CategoryValidationError(gettext(

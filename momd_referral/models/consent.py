@@ -253,11 +253,8 @@ class Consent(AccessLogMixin, Workflow, ModelSQL, ModelView):
             return False
         if category and self.categories:
             covered = {c.id for c in self.categories}
-            while category:
-                if category.id in covered:
-                    break
-                category = category.parent
-            else:
+            lineage = {category.id} | {c.id for c in category.ancestors()}
+            if not covered & lineage:
                 return False
         return True
 

@@ -10,7 +10,7 @@ from trytond.model import (
 from trytond.pyson import Eval
 
 from ..exceptions import LocationValidationError
-from .mixins import BilingualNameMixin
+from .mixins import BilingualNameMixin, ParentTreeMixin
 
 LEVELS = [
     ('governorate', "Governorate"),
@@ -22,7 +22,9 @@ LEVEL_CODES = [code for code, _ in LEVELS]
 PCODE = re.compile(r'^[A-Z]{2,4}[0-9]{0,12}[A-Z0-9]*$')
 
 
-class Location(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
+class Location(
+        ParentTreeMixin, BilingualNameMixin, DeactivableMixin, ModelSQL,
+        ModelView):
     __name__ = 'momd.location'
     __string__ = "Location"
     _search_key_extra = ('pcode',)
@@ -75,10 +77,7 @@ class Location(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
                 else_=len(LEVEL_CODES))]
 
     def get_governorate(self, name):
-        location = self
-        while location.parent:
-            location = location.parent
-        return location.id
+        return ([self] + list(self.ancestors()))[-1].id
 
     @classmethod
     def search_governorate(cls, name, clause):
@@ -98,13 +97,6 @@ class Location(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
         if negative:
             return [('id', 'not in', [l.id for l in cls.search(inside)])]
         return inside
-
-    def get_full_name(self, name):
-        names, location = [], self
-        while location:
-            names.append(location.rec_name)
-            location = location.parent
-        return ' / '.join(reversed(names))
 
     @classmethod
     def search_full_name(cls, name, clause):
@@ -129,14 +121,11 @@ class Location(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
             return
         for location in locations:
             parent = location.parent
-            walker = parent
-            while walker:
-                if walker.id == location.id:
-                    raise LocationValidationError(gettext(
-                            'momd_referral.msg_location_parent_cycle',
-                            location=location.rec_name,
-                            parent=parent.rec_name))
-                walker = walker.parent
+            if location.in_cycle():
+                raise LocationValidationError(gettext(
+                        'momd_referral.msg_location_parent_cycle',
+                        location=location.rec_name,
+                        parent=parent.rec_name))
             index = LEVEL_CODES.index(location.level)
             if index == 0:
                 if parent:

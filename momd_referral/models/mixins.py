@@ -96,3 +96,28 @@ class AccessLogMixin:
         if ids and transaction.user and transaction.check_access:
             Pool().get('momd.access.log').log(cls.__name__, ids)
         return result
+
+
+class ParentTreeMixin:
+    "A record under a parent of its own model, shown with its whole path"
+    __slots__ = ()
+
+    def ancestors(self):
+        "The parents up to the root, nearest first; stops at a cycle"
+        seen, parent = {self.id}, self.parent
+        while parent and parent.id not in seen:
+            yield parent
+            seen.add(parent.id)
+            parent = parent.parent
+
+    def in_cycle(self):
+        "Whether the record would be its own ancestor"
+        parent = self.parent
+        for ancestor in self.ancestors():
+            parent = ancestor.parent
+        return bool(parent)
+
+    def get_full_name(self, name):
+        return ' / '.join(
+            [r.rec_name for r in reversed(list(self.ancestors()))]
+            + [self.rec_name])

@@ -7,7 +7,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import (
-    BeneficiaryValidationError, CaseValidationError, ConsentValidationError,
+    BeneficiaryValidationError, CategoryValidationError, CaseValidationError, ConsentValidationError,
     DuplicateBeneficiaryWarning, OutreachValidationError)
 from .tools import create_user
 
@@ -86,6 +86,23 @@ class RegistryTestMixin:
         self.assertEqual(new.beneficiary_sequence.prefix, 'DHK-BEN-${year}-')
         self.assertEqual(new.case_sequence.prefix, 'DHK-CASE-${year}-')
         self.assertTrue(register('DHK').code.startswith('DHK-BEN-'))
+
+    @with_transaction()
+    def test_service_categories(self):
+        "Categories nest without cycles; restriction passes to children"
+        Category = Pool().get('momd.service.category')
+        protection = category('protection')
+        self.assertEqual(
+            category('protection.gbv').full_name,
+            'Protection / Gender-based Violence')
+        with self.assertRaisesRegex(CategoryValidationError, '"Restricted"'):
+            Category.create([{'code': 'protection.other', 'name_ar': 'أخرى',
+                        'name_en': 'Other', 'parent': protection.id,
+                        'restricted': False}])
+        hlp = category('hlp')
+        with self.assertRaisesRegex(CategoryValidationError, 'cycle'):
+            hlp.parent = category('hlp.rent')
+            hlp.save()
 
     @with_transaction()
     def test_age(self):
