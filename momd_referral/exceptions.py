@@ -32,3 +32,7 @@ class DuplicateBeneficiaryWarning(UserWarning):
 
 class OutreachValidationError(ValidationError):
     pass
+
+
+class ProviderValidationError(ValidationError):
+    pass

@@ -9,6 +9,9 @@ OFFICE_SCOPED = {
     'momd.case', 'momd.need', 'momd.outreach.event',
     }
 
+# Models whose record rules scope by the user (focal points of a provider)
+USER_SCOPED = {'momd.provider', 'momd.provider.service'}
+
 
 def user_offices():
     "Ids of the offices the user is a member or a supervisor of"
@@ -34,6 +37,8 @@ class Rule(metaclass=PoolMeta):
         context = super()._get_context(model_name)
         if model_name in OFFICE_SCOPED:
             context['offices'] = user_offices()
+        if model_name in USER_SCOPED:
+            context['user_id'] = Transaction().user
         return context
 
     @classmethod
@@ -41,4 +46,6 @@ class Rule(metaclass=PoolMeta):
         key = super()._get_cache_key(model_names)
         if model_names & OFFICE_SCOPED:
             key = (*key, tuple(user_offices()))
+        if model_names & USER_SCOPED:
+            key = (*key, Transaction().user)
         return key

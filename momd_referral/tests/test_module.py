@@ -8,11 +8,13 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .provider_tests import ProviderTestMixin
 from .registry_tests import RegistryTestMixin
 from .tools import create_location, create_user, load_language
 
 
-class MomdReferralTestCase(RegistryTestMixin, ModuleTestCase):
+class MomdReferralTestCase(
+        RegistryTestMixin, ProviderTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 

@@ -1,0 +1,411 @@
+"The provider network: organisations, their services, and matching."
+from sql.operators import Equal
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, Exclude, Index, ModelSQL, ModelView, Workflow, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+
+from ..exceptions import ProviderValidationError
+from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES
+from .mixins import BilingualNameMixin
+
+PROVIDER_TYPES = [
+    ('government', "Government Directorate or Programme"),
+    ('moi_referral_centre', "MoI Referral Guidance Centre"),
+    ('moi_women_legal', "MoI Women's Legal Counselling Office"),
+    ('moi_hlp_centre', "MoI Housing, Land and Property Assistance Centre"),
+    ('local_cso', "Local CSO"),
+    ('national_ngo', "National NGO"),
+    ('international_ngo', "International NGO"),
+    ('un_agency', "UN or International Organisation"),
+    ('faith_based', "Faith-based Organisation"),
+    ('private', "Private Sector"),
+    ]
+PROVIDER_STATES = [
+    ('draft', "Draft"),
+    ('verified', "Verified"),
+    ('active', "Active"),
+    ('suspended', "Suspended"),
+    ]
+REFERRAL_METHODS = [
+    ('system', "Through the Referral System"),
+    ('phone', "Phone"),
+    ('email', "E-mail"),
+    ('in_person', "In Person"),
+    ]
+SEX_ELIGIBILITY = [
+    ('any', "Anyone"),
+    ('female', "Women and Girls"),
+    ('male', "Men and Boys"),
+    ]
+
+
+class Provider(BilingualNameMixin, Workflow, ModelSQL, ModelView):
+    __name__ = 'momd.provider'
+    __string__ = "Provider"
+
+    party = fields.Many2One(
+        'party.party', "Organisation", required=True, ondelete='RESTRICT',
+        help="Addresses and contact details of the organisation.")
+    type = fields.Selection(
+        PROVIDER_TYPES, "Type", required=True, sort=False)
+    parent_agency = fields.Char(
+        "Parent Ministry or Agency", strip=True,
+        help="For directorates, MoI centres and country offices.")
+    agreement_date = fields.Date(
+        "Agreement Date",
+        states={'required': Eval('state').in_(['verified', 'active'])},
+        help="When the referral and data-sharing agreement (MoU) was "
+        "signed; the agreement itself goes in the attachments.")
+    agreement_reference = fields.Char("Agreement Reference", strip=True)
+    agreement_expiry = fields.Date(
+        "Agreement Expiry",
+        domain=[If(Eval('agreement_expiry') & Eval('agreement_date'),
+                ('agreement_expiry', '>', Eval('agreement_date')), ())],
+        help="After this date no referral is sent to the provider.")
+    focal_points = fields.Many2Many(
+        'momd.provider-res.user', 'provider', 'user', "Focal Points",
+        help="The provider's staff who answer the referrals sent to it.")
+    languages = fields.MultiSelection(LANGUAGES, "Languages Spoken",
+        sort=False)
+    accessibility = fields.Text(
+        "Accessibility", help="Physical access, sign language, transport...")
+    complaints_mechanism = fields.Text(
+        "Complaints and Feedback",
+        help="How beneficiaries can complain or give feedback.")
+    services = fields.One2Many(
+        'momd.provider.service', 'provider', "Services")
+    suspension_reason = fields.Text(
+        "Suspension Reason",
+        states={
+            'invisible': ~Eval('state').in_(['active', 'suspended']),
+            'readonly': Eval('state') != 'active',
+            })
+    state = fields.Selection(
+        PROVIDER_STATES, "State", readonly=True, required=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.state, Index.Equality())))
+        cls._order = [('name_en', 'ASC'), ('id', 'ASC')]
+        cls._transitions |= {
+            ('draft', 'verified'),
+            ('verified', 'active'),
+            ('active', 'suspended'),
+            ('suspended', 'active'),
+            ('verified', 'draft'),
+            }
+        cls._buttons.update({
+                'verify': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'activate': {
+                    'invisible': ~Eval('state').in_(['verified', 'suspended']),
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                'suspend': {
+                    'invisible': Eval('state') != 'active',
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                'draft': {
+                    'invisible': Eval('state') != 'verified',
+                    'icon': 'tryton-back',
+                    'depends': ['state'],
+                    },
+                })
+
+    @staticmethod
+    def default_state():
+        return 'draft'
+
+    @staticmethod
+    def default_languages():
+        return ['ar']
+
+    type_string = type.translated('type')
+
+    def agreement_valid(self, date=None):
+        date = date or Pool().get('ir.date').today()
+        return bool(self.agreement_date and self.agreement_date <= date
+            and (not self.agreement_expiry or self.agreement_expiry > date))
+
+    @classmethod
+    def check_agreement(cls, providers):
+        for provider in providers:
+            if not provider.agreement_date:
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_agreement_required',
+                        provider=provider.rec_name))
+            if not provider.agreement_valid():
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_agreement_expired',
+                        provider=provider.rec_name,
+                        date=provider.agreement_expiry))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('verified')
+    def verify(cls, providers):
+        cls.check_agreement(providers)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('active')
+    def activate(cls, providers):
+        cls.check_agreement(providers)
+        for provider in providers:
+            if not provider.services:
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_no_service',
+                        provider=provider.rec_name))
+        cls.write(providers, {'suspension_reason': None})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('suspended')
+    def suspend(cls, providers):
+        for provider in providers:
+            if not provider.suspension_reason:
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_suspension_reason',
+                        provider=provider.rec_name))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, providers):
+        pass
+
+
+class ProviderFocalPoint(ModelSQL):
+    __name__ = 'momd.provider-res.user'
+    __string__ = "Provider Focal Point"
+    provider = fields.Many2One(
+        'momd.provider', "Provider", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('provider_user_unique', Exclude(
+                    t, (t.provider, Equal), (t.user, Equal)),
+                'momd_referral.msg_provider_focal_point_unique'),
+            ]
+
+
+class ProviderService(DeactivableMixin, ModelSQL, ModelView):
+    __name__ = 'momd.provider.service'
+    __string__ = "Provider Service"
+
+    provider = fields.Many2One(
+        'momd.provider', "Provider", required=True, ondelete='CASCADE')
+    provider_state = fields.Function(
+        fields.Selection(PROVIDER_STATES, "Provider State"),
+        'get_provider_field', searcher='search_provider_field')
+    provider_type = fields.Function(
+        fields.Selection(PROVIDER_TYPES, "Provider Type"),
+        'get_provider_field', searcher='search_provider_field')
+    category = fields.Many2One(
+        'momd.service.category', "Service Category", required=True,
+        ondelete='RESTRICT')
+    description = fields.Text("Description")
+    locations = fields.Many2Many(
+        'momd.provider.service-momd.location', 'service', 'location',
+        "Coverage",
+        help="Where the service is offered; a district covers its "
+        "sub-districts and communities.")
+    sex = fields.Selection(SEX_ELIGIBILITY, "Open To", required=True)
+    age_min = fields.Integer(
+        "Minimum Age",
+        domain=['OR', ('age_min', '=', None), ('age_min', '>=', 0)])
+    age_max = fields.Integer(
+        "Maximum Age",
+        domain=[If((Eval('age_max', None) != None)  # noqa: E711
+                & (Eval('age_min', None) != None),  # noqa: E711
+                ('age_max', '>=', Eval('age_min', 0)), ())])
+    displacement_statuses = fields.MultiSelection(
+        DISPLACEMENT_STATUS, "Displacement Statuses", sort=False,
+        help="Empty: everyone, whatever their displacement status.")
+    other_criteria = fields.Text("Other Criteria")
+    free_of_charge = fields.Boolean("Free of Charge")
+    capacity = fields.Integer(
+        "Capacity per Month",
+        domain=['OR', ('capacity', '=', None), ('capacity', '>=', 0)],
+        help="How many referrals a month the provider can take. "
+        "Empty: not limited.")
+    opening_hours = fields.Char("Opening Hours")
+    referral_method = fields.Selection(
+        REFERRAL_METHODS, "Referrals Received", required=True)
+    acknowledgement_hours = fields.Integer(
+        "Acknowledgement Time (hours)", required=True,
+        domain=[('acknowledgement_hours', '>', 0)],
+        help="The provider commits to accept or decline within this time.")
+    completion_days = fields.Integer(
+        "Completion Time (days)", required=True,
+        domain=[('completion_days', '>', 0)],
+        help="The provider commits to deliver the service within this time.")
+    active_from = fields.Date("Active From")
+    active_to = fields.Date(
+        "Active To",
+        domain=[If(Eval('active_to') & Eval('active_from'),
+                ('active_to', '>=', Eval('active_from')), ())])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.category, Index.Range())),
+                Index(t, (t.provider, Index.Range())),
+                })
+
+    @staticmethod
+    def default_sex():
+        return 'any'
+
+    @staticmethod
+    def default_free_of_charge():
+        return True
+
+    @staticmethod
+    def default_referral_method():
+        return 'system'
+
+    @staticmethod
+    def default_acknowledgement_hours():
+        return 72
+
+    @staticmethod
+    def default_completion_days():
+        return 14
+
+    def get_rec_name(self, name):
+        return '%s — %s' % (self.provider.rec_name, self.category.rec_name)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, *rest = clause
+        negative = operator.startswith('not') or operator.startswith('!')
+        return ['AND' if negative else 'OR',
+            ('provider.rec_name', operator, *rest),
+            ('category.rec_name', operator, *rest),
+            ]
+
+    def get_provider_field(self, name):
+        return getattr(self.provider, name[len('provider_'):])
+
+    @classmethod
+    def search_provider_field(cls, name, clause):
+        return [('provider.' + name[len('provider_'):],) + tuple(clause[1:])]
+
+    @classmethod
+    def validate_fields(cls, services, field_names):
+        super().validate_fields(services, field_names)
+        if field_names and not field_names & {'locations'}:
+            return
+        for service in services:
+            if not service.locations:
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_service_coverage_required',
+                        service=service.rec_name))
+
+    # Matching
+
+    def load(self, date):
+        """Referrals this service took in the month of date.
+        The referral workflow adds them; without referrals none."""
+        return 0
+
+    def acceptance_rate(self):
+        "Share of referrals accepted; None until there are referrals"
+        return None
+
+    def response_hours(self):
+        "Median time to accept or decline; the commitment until measured"
+        return self.acknowledgement_hours
+
+    @classmethod
+    def match(cls, category, location, sex=None, age=None,
+            displacement_status=None, date=None):
+        """Return the services that can take a referral for category at
+        location for a person of this profile, best first.
+
+        Eligible: an active service of an active provider, of the category
+        or one of its ancestors or descendants, covering location (or a
+        place above it), open to the person's sex, age and displacement
+        status. Ranked by how specifically it covers the location, then
+        capacity left this month, acceptance rate and response time."""
+        pool = Pool()
+        Category = pool.get('momd.service.category')
+        date = date or pool.get('ir.date').today()
+
+        places = [location] + list(location.ancestors())
+        depth = {p.id: len(places) - i for i, p in enumerate(places)}
+        categories = [category.id] + [c.id for c in category.ancestors()] + [
+            c.id for c in Category.search([
+                    ('parent', 'child_of', [category.id]),
+                    ('id', '!=', category.id)])]
+        domain = [
+            ('provider.state', '=', 'active'),
+            ('category', 'in', categories),
+            ('locations', 'in', list(depth)),
+            ['OR', ('active_from', '=', None), ('active_from', '<=', date)],
+            ['OR', ('active_to', '=', None), ('active_to', '>=', date)],
+            ]
+        if sex:
+            domain.append(('sex', 'in', ['any', sex]))
+        if age is not None:
+            domain.append(['OR', ('age_min', '=', None),
+                    ('age_min', '<=', age)])
+            domain.append(['OR', ('age_max', '=', None),
+                    ('age_max', '>=', age)])
+        services = cls.search(domain)
+        if displacement_status:
+            services = [s for s in services
+                if not s.displacement_statuses
+                or displacement_status in s.displacement_statuses]
+
+        def key(service):
+            specificity = max(
+                depth.get(l.id, 0) for l in service.locations)
+            if service.capacity is None:
+                left = float('inf')
+            else:
+                left = service.capacity - service.load(date)
+            rate = service.acceptance_rate()
+            return (
+                -specificity,
+                0 if left > 0 else 1,
+                -(rate if rate is not None else 0.5),
+                service.response_hours(),
+                -min(left, 10 ** 6),
+                service.id)
+        return sorted(services, key=key)
+
+
+class ProviderServiceLocation(ModelSQL):
+    __name__ = 'momd.provider.service-momd.location'
+    __string__ = "Provider Service Coverage"
+    service = fields.Many2One(
+        'momd.provider.service', "Service", required=True,
+        ondelete='CASCADE')
+    location = fields.Many2One(
+        'momd.location', "Location", required=True, ondelete='CASCADE')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(
+                t, (t.location, Index.Range()), (t.service, Index.Range())))
