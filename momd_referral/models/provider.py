@@ -6,9 +6,10 @@ from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.wizard import Button, StateView, Wizard
 
 from ..exceptions import ProviderValidationError
-from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES
+from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
 from .mixins import BilingualNameMixin
 
 PROVIDER_TYPES = [
@@ -409,3 +410,73 @@ class ProviderServiceLocation(ModelSQL):
         t = cls.__table__()
         cls._sql_indexes.add(Index(
                 t, (t.location, Index.Range()), (t.service, Index.Range())))
+
+
+class MatchStart(ModelView):
+    "What the person needs, where, and who they are"
+    __name__ = 'momd.provider.match.start'
+    __string__ = "Find Providers"
+
+    category = fields.Many2One(
+        'momd.service.category', "Service Category", required=True)
+    location = fields.Many2One(
+        'momd.location', "Location", required=True,
+        help="Where the person lives now.")
+    sex = fields.Selection([(None, "")] + SEX[:], "Sex")
+    age = fields.Integer(
+        "Age", domain=['OR', ('age', '=', None), ('age', '>=', 0)])
+    displacement_status = fields.Selection(
+        [(None, "")] + DISPLACEMENT_STATUS, "Displacement Status",
+        sort=False)
+
+
+class MatchResult(ModelView):
+    "The services that can help, best first"
+    __name__ = 'momd.provider.match.result'
+    __string__ = "Matching Services"
+
+    services = fields.Many2Many(
+        'momd.provider.service', None, None, "Services", readonly=True)
+
+
+class Match(Wizard):
+    "Find the providers that can help with a need"
+    __name__ = 'momd.provider.match'
+
+    start = StateView(
+        'momd.provider.match.start',
+        'momd_referral.provider_match_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Find", 'result', 'tryton-search', default=True),
+            ])
+    result = StateView(
+        'momd.provider.match.result',
+        'momd_referral.provider_match_result_view_form', [
+            Button("Back", 'start', 'tryton-back'),
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def default_start(self, fields):
+        "From a need: its category and the person's profile"
+        values = {}
+        if self.model and self.model.__name__ == 'momd.need' and self.record:
+            need = self.record
+            beneficiary = need.case.beneficiary
+            values['category'] = need.category.id
+            location = beneficiary.current_location or (
+                beneficiary.household.location
+                if beneficiary.household else None)
+            if location:
+                values['location'] = location.id
+            values['sex'] = beneficiary.sex
+            values['age'] = beneficiary.age
+            values['displacement_status'] = beneficiary.displacement_status
+        return values
+
+    def default_result(self, fields):
+        Service = Pool().get('momd.provider.service')
+        services = Service.match(
+            self.start.category, self.start.location, sex=self.start.sex,
+            age=self.start.age,
+            displacement_status=self.start.displacement_status)
+        return {'services': [s.id for s in services]}
