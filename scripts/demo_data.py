@@ -8,12 +8,17 @@ the same seed gives the same people.
 """
 import argparse
 import datetime as dt
+import os
 import random
+import sys
 
-from trytond.pool import Pool
-from trytond.transaction import Transaction
+sys.path.insert(0, os.path.dirname(__file__))
 
-from momd_referral.models.outreach import COUNTS
+from trytond.pool import Pool  # noqa: E402
+from trytond.transaction import Transaction  # noqa: E402
+
+from momd_referral.models.outreach import COUNTS  # noqa: E402
+from demo_providers import FOCAL_POINTS, PROVIDERS  # noqa: E402
 
 # (Arabic, Latin) names; the communities of each office differ
 MALE = {
@@ -255,8 +260,72 @@ def main(db, people):
                     Case.activate([case])
                 registered += size
             total += registered
+        providers = create_providers(rng, today)
         transaction.commit()
-    print('%d demo beneficiaries created' % total)
+    print('%d demo beneficiaries and %d providers created' % (
+            total, providers))
+
+
+def create_providers(rng, today):
+    pool = Pool()
+    Provider = pool.get('momd.provider')
+    Party = pool.get('party.party')
+    Category = pool.get('momd.service.category')
+    Location = pool.get('momd.location')
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    categories = {c.code: c for c in Category.search([])}
+    places = {l.name_en: l for l in Location.search([
+                ('level', 'in', ['governorate', 'district'])])}
+    password = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
+    focal_points = {}
+    for login, provider_name in FOCAL_POINTS.items():
+        user, = User.create([{
+                    'login': login, 'name': provider_name,
+                    'groups': [('add', [ModelData.get_id(
+                                    'momd_referral', 'group_provider')])],
+                    'language': pool.get('ir.lang').search([
+                            ('code', '=', 'en')])[0].id,
+                    }])
+        User.write([user], {'password_hash': User.hash_password(password)})
+        focal_points[provider_name] = user
+    vlist = []
+    for type_, name_en, name_ar, services in PROVIDERS:
+        party, = Party.create([{'name': name_en}])
+        vlist.append({
+                'name_en': name_en, 'name_ar': name_ar, 'type': type_,
+                'party': party.id,
+                'agreement_date': today - dt.timedelta(
+                    days=rng.randint(30, 400)),
+                'agreement_reference': 'MoMD-NIN-MOU-%03d' % (
+                    len(vlist) + 1),
+                'languages': ['ar', 'kmr'] if 'Sinjar' in name_en else ['ar'],
+                'focal_points': [('add', [focal_points[name_en].id])]
+                if name_en in focal_points else [],
+                'services': [('create', [{
+                                'category': categories[code].id,
+                                'locations': [('add', [
+                                            places[p].id for p in where])],
+                                'acknowledgement_hours': rng.choice(
+                                    [24, 48, 72]),
+                                'completion_days': rng.choice([7, 14, 30]),
+                                'capacity': extra.pop('capacity', rng.choice(
+                                        [None, 20, 50, 100])),
+                                'opening_hours': 'Sun-Thu 8:00-14:00',
+                                **extra,
+                                } for code, where, extra in (
+                                    (c, w, dict(e)) for c, w, e in services)
+                            ])],
+                })
+    providers = Provider.create(vlist)
+    # all active but the last two: one still onboarding, one suspended
+    Provider.verify(providers[:-1])
+    Provider.activate(providers[:-1])
+    suspended = providers[-2]
+    suspended.suspension_reason = "Agreement under review"
+    suspended.save()
+    Provider.suspend([suspended])
+    return len(providers)
 
 
 def ensure_countries(Country):

@@ -183,6 +183,11 @@ def describe(port, db):
                 user['login'], demo_password, user['role']
                 + (' (%s)' % ', '.join(user['offices'])
                     if user['offices'] else '')))
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    from demo_providers import FOCAL_POINTS
+    for login, provider in FOCAL_POINTS.items():
+        lines.append('  %-22s %-14s %s' % (
+                login, demo_password, 'provider focal point (%s)' % provider))
     lines.append('')
     print('\n'.join(lines), flush=True)
 

@@ -1,4 +1,7 @@
 "The provider network: organisations, their services, and matching."
+from sql import Literal, Null
+from sql.aggregate import Max
+from sql.conditionals import Case
 from sql.operators import Equal
 
 from trytond.i18n import gettext
@@ -6,6 +9,7 @@ from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateView, Wizard
 
 from ..exceptions import ProviderValidationError
@@ -346,9 +350,13 @@ class ProviderService(DeactivableMixin, ModelSQL, ModelView):
         or one of its ancestors or descendants, covering location (or a
         place above it), open to the person's sex, age and displacement
         status. Ranked by how specifically it covers the location, then
-        capacity left this month, acceptance rate and response time."""
+        capacity left this month, acceptance rate and response time.
+        One SQL query finds and ranks the candidates; the record rules of
+        the user then apply to them."""
         pool = Pool()
         Category = pool.get('momd.service.category')
+        Provider = pool.get('momd.provider')
+        Coverage = pool.get('momd.provider.service-momd.location')
         date = date or pool.get('ir.date').today()
 
         places = [location] + list(location.ancestors())
@@ -356,37 +364,48 @@ class ProviderService(DeactivableMixin, ModelSQL, ModelView):
         categories = [category.id] + [c.id for c in category.ancestors()] + [
             c.id for c in Category.search([
                     ('parent', 'child_of', [category.id]),
-                    ('id', '!=', category.id)])]
-        domain = [
-            ('provider.state', '=', 'active'),
-            ('category', 'in', categories),
-            ('locations', 'in', list(depth)),
-            ['OR', ('active_from', '=', None), ('active_from', '<=', date)],
-            ['OR', ('active_to', '=', None), ('active_to', '>=', date)],
-            ]
+                    ('id', '!=', category.id)], order=[])]
+
+        service = cls.__table__()
+        provider = Provider.__table__()
+        coverage = Coverage.__table__()
+        where = ((provider.state == 'active')
+            & (service.active == Literal(True))
+            & service.category.in_(categories)
+            & coverage.location.in_(list(depth))
+            & ((service.active_from == Null) | (service.active_from <= date))
+            & ((service.active_to == Null) | (service.active_to >= date)))
         if sex:
-            domain.append(('sex', 'in', ['any', sex]))
+            where &= service.sex.in_(['any', sex])
         if age is not None:
-            domain.append(['OR', ('age_min', '=', None),
-                    ('age_min', '<=', age)])
-            domain.append(['OR', ('age_max', '=', None),
-                    ('age_max', '>=', age)])
-        services = cls.search(domain)
+            where &= ((service.age_min == Null) | (service.age_min <= age))
+            where &= ((service.age_max == Null) | (service.age_max >= age))
+        specificity = Max(Case(
+                *((coverage.location == p, d) for p, d in depth.items()),
+                else_=0))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*service
+            .join(provider, condition=provider.id == service.provider)
+            .join(coverage, condition=coverage.service == service.id)
+            .select(service.id, specificity, where=where,
+                group_by=[service.id]))
+        specificities = dict(cursor)
+
+        # the user's record rules (restricted categories...) still apply
+        services = cls.search([('id', 'in', list(specificities))], order=[])
         if displacement_status:
             services = [s for s in services
                 if not s.displacement_statuses
                 or displacement_status in s.displacement_statuses]
 
         def key(service):
-            specificity = max(
-                depth.get(l.id, 0) for l in service.locations)
             if service.capacity is None:
                 left = float('inf')
             else:
                 left = service.capacity - service.load(date)
             rate = service.acceptance_rate()
             return (
-                -specificity,
+                -specificities[service.id],
                 0 if left > 0 else 1,
                 -(rate if rate is not None else 0.5),
                 service.response_hours(),
