@@ -7,6 +7,7 @@ from trytond.transaction import Transaction
 
 from ..exceptions import ConsentValidationError
 from .beneficiary import ADULT_AGE
+from .provider import PROVIDER_TYPES
 from .mixins import AccessLogMixin
 
 INFORMATION_GROUPS = [
@@ -84,6 +85,15 @@ class Consent(AccessLogMixin, Workflow, ModelSQL, ModelView):
         'momd.consent-momd.service.category', 'consent', 'category',
         "Service Categories", states=_states,
         help="The services the sharing is for. Empty: any service.")
+    providers = fields.Many2Many(
+        'momd.consent-momd.provider', 'consent', 'provider', "Providers",
+        states=_states,
+        help="The providers the information may go to. "
+        "Empty: any provider of the types below.")
+    provider_types = fields.MultiSelection(
+        PROVIDER_TYPES, "Provider Types", sort=False, states=_states,
+        help="The kinds of provider the information may go to. "
+        "Empty, with no provider named: any provider.")
     expiry_date = fields.Date(
         "Expiry Date", states=_states,
         domain=[If(Eval('expiry_date') & Eval('date'),
@@ -244,11 +254,17 @@ class Consent(AccessLogMixin, Workflow, ModelSQL, ModelView):
             and self.date <= date
             and (not self.expiry_date or self.expiry_date > date))
 
-    def covers_sharing(self, information_groups, category=None, date=None):
-        """Does this consent allow sharing information_groups for a service
-        of category? A category is covered by itself or an ancestor."""
+    def covers_sharing(self, information_groups, category=None,
+            provider=None, date=None):
+        """Does this consent allow sharing information_groups with provider
+        for a service of category? A category is covered by itself or an
+        ancestor; a provider by its name or its type."""
         if not self.is_active(date):
             return False
+        if provider and (self.providers or self.provider_types):
+            if (provider not in self.providers
+                    and provider.type not in (self.provider_types or ())):
+                return False
         if not set(information_groups) <= set(self.information_groups or ()):
             return False
         if category and self.categories:
@@ -260,15 +276,15 @@ class Consent(AccessLogMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def find_covering(cls, beneficiary, information_groups, category=None,
-            date=None):
+            provider=None, date=None):
         """Return an active consent of beneficiary that covers sharing
-        information_groups for category, or None.
-        (Providers and provider types are added to the scope with them.)"""
+        information_groups with provider for category, or None."""
         for consent in cls.search([
                     ('beneficiary', '=', beneficiary.id),
                     ('state', '=', 'active'),
                     ]):
-            if consent.covers_sharing(information_groups, category, date):
+            if consent.covers_sharing(
+                    information_groups, category, provider, date):
                 return consent
         return None
 
@@ -281,6 +297,15 @@ class ConsentCategory(ModelSQL):
     category = fields.Many2One(
         'momd.service.category', "Category", required=True,
         ondelete='CASCADE')
+
+
+class ConsentProvider(ModelSQL):
+    __name__ = 'momd.consent-momd.provider'
+    __string__ = "Consent Provider"
+    consent = fields.Many2One(
+        'momd.consent', "Consent", required=True, ondelete='CASCADE')
+    provider = fields.Many2One(
+        'momd.provider', "Provider", required=True, ondelete='CASCADE')
 
 
 class Cron(metaclass=PoolMeta):

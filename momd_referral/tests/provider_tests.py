@@ -206,3 +206,27 @@ class ProviderTestMixin:
             with self.assertRaises(AccessError):
                 Beneficiary.search([])
         self.assertEqual(a.services[0].capacity, 30)
+
+    @with_transaction()
+    def test_consent_provider_scope(self):
+        "Consent names the providers, or their types, it covers"
+        from .registry_tests import register
+        pool = Pool()
+        Consent = pool.get('momd.consent')
+        cso = create_provider("CSO", 'local_cso', [{}])
+        ngo = create_provider("NGO", 'international_ngo', [{}])
+        police = create_provider("Police", 'moi_referral_centre', [{}])
+        beneficiary = register()
+        consent, = Consent.create([{
+                    'beneficiary': beneficiary.id, 'purpose': "Referral",
+                    'information_groups': ['identity', 'needs'],
+                    'providers': [('add', [cso.id])],
+                    'provider_types': ['international_ngo']}])
+        Consent.activate([consent])
+        rent = category('hlp.rent')
+        for provider, covered in [(cso, True), (ngo, True), (police, False)]:
+            with self.subTest(provider=provider.name_en):
+                self.assertEqual(
+                    bool(Consent.find_covering(
+                            beneficiary, ['identity'], rent, provider)),
+                    covered)
