@@ -80,8 +80,8 @@ class OfficeScopedMixin:
         pool = Pool()
         User = pool.get('res.user')
         user = User(Transaction().user)
-        offices = list(user.offices) or list(user.supervised_offices)
-        if len(offices) >= 1:
+        offices = user.offices or user.supervised_offices
+        if offices:
             return offices[0].id
 
 
