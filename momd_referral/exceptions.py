@@ -36,3 +36,7 @@ class OutreachValidationError(ValidationError):
 
 class ProviderValidationError(ValidationError):
     pass
+
+
+class ReferralValidationError(ValidationError):
+    pass

@@ -6,11 +6,11 @@ from trytond.transaction import Transaction
 OFFICE_SCOPED = {
     'momd.beneficiary', 'momd.beneficiary.identifier',
     'momd.beneficiary.phone', 'momd.household', 'momd.consent',
-    'momd.case', 'momd.need', 'momd.outreach.event',
+    'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
     }
 
 # Models whose record rules scope by the user (focal points of a provider)
-USER_SCOPED = {'momd.provider', 'momd.provider.service'}
+USER_SCOPED = {'momd.provider', 'momd.provider.service', 'momd.referral'}
 
 
 def user_offices():

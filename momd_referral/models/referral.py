@@ -1,0 +1,544 @@
+"Referrals: from a need to a delivered service, the SOP steps as states."
+import datetime as dt
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from ..exceptions import ReferralValidationError
+from .case import PRIORITIES
+from .consent import INFORMATION_GROUPS
+from .mixins import AccessLogMixin
+
+STATES = [
+    ('draft', "Draft"),
+    ('to_approve', "To Approve"),
+    ('sent', "Sent"),
+    ('accepted', "Accepted"),
+    ('declined', "Declined"),
+    ('in_progress', "In Progress"),
+    ('completed', "Completed"),
+    ('closed', "Closed"),
+    ('cancelled', "Cancelled"),
+    ]
+OPEN_STATES = ['draft', 'to_approve', 'sent', 'accepted', 'in_progress']
+LEGAL_BASES = [
+    ('consent', "Consent"),
+    ('sop_exception', "SOP Exception (life-threatening, child at risk)"),
+    ]
+DECLINE_REASONS = [
+    (None, ""),
+    ('no_capacity', "No Capacity"),
+    ('not_eligible', "Not Eligible"),
+    ('out_of_coverage', "Outside Coverage"),
+    ('service_unavailable', "Service Not Available"),
+    ('unreachable', "Beneficiary Unreachable"),
+    ('other', "Other"),
+    ]
+OUTCOMES = [
+    (None, ""),
+    ('provided', "Provided"),
+    ('partly', "Partly Provided"),
+    ('not_provided', "Not Provided"),
+    ]
+# What the provider writes; everything else is the ministry's
+PROVIDER_FIELDS = [
+    'decline_reason', 'decline_note', 'outcome', 'outcome_feedback',
+    'provider_note']
+
+
+def now():
+    return dt.datetime.now()
+
+
+class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
+    __name__ = 'momd.referral'
+    __string__ = "Referral"
+    _history = True
+
+    _draft = {'readonly': Eval('state') != 'draft'}
+
+    code = fields.Char("Number", readonly=True)
+    case = fields.Many2One(
+        'momd.case', "Case", required=True, ondelete='RESTRICT',
+        states=_draft)
+    need = fields.Many2One(
+        'momd.need', "Need", required=True, ondelete='RESTRICT',
+        domain=[('case', '=', Eval('case', -1))], states=_draft)
+    beneficiary = fields.Function(
+        fields.Many2One('momd.beneficiary', "Beneficiary"),
+        'get_case_field', searcher='search_case_field')
+    office = fields.Function(
+        fields.Many2One('momd.office', "Sending Office"),
+        'get_case_field', searcher='search_case_field')
+    category = fields.Function(
+        fields.Many2One('momd.service.category', "Service Category"),
+        'get_category', searcher='search_category')
+    caseworker = fields.Many2One(
+        'res.user', "Caseworker", required=True, ondelete='RESTRICT',
+        states=_draft)
+    provider_service = fields.Many2One(
+        'momd.provider.service', "Provider Service", required=True,
+        ondelete='RESTRICT', states=_draft,
+        domain=[('provider.state', '=', 'active')],
+        help="Chosen from the services that match the need.")
+    provider = fields.Many2One(
+        'momd.provider', "Provider", readonly=True, ondelete='RESTRICT')
+    priority = fields.Selection(
+        PRIORITIES, "Priority", required=True, sort=False, states=_draft)
+    reason = fields.Text(
+        "Reason for Referral", required=True, states=_draft,
+        help="What the provider needs to know, within what is disclosed.")
+    legal_basis = fields.Selection(
+        LEGAL_BASES, "Legal Basis", required=True, states=_draft)
+    exception_reason = fields.Text(
+        "Exception Reason",
+        states={
+            'required': Eval('legal_basis') == 'sop_exception',
+            'invisible': Eval('legal_basis') != 'sop_exception',
+            'readonly': Eval('state') != 'draft',
+            })
+    disclosed_groups = fields.MultiSelection(
+        INFORMATION_GROUPS, "Information Disclosed", sort=False,
+        states=_draft,
+        help="What the provider sees of the beneficiary; never more than "
+        "the consent allows.")
+    consent = fields.Many2One(
+        'momd.consent', "Consent Used", readonly=True, ondelete='RESTRICT')
+    approved_by = fields.Many2One(
+        'res.user', "Approved By", readonly=True, ondelete='RESTRICT')
+    sent_date = fields.Timestamp("Sent On", readonly=True)
+    answered_date = fields.Timestamp("Answered On", readonly=True)
+    started_date = fields.Timestamp("Started On", readonly=True)
+    completed_date = fields.Timestamp("Completed On", readonly=True)
+    closed_date = fields.Timestamp("Closed On", readonly=True)
+    decline_reason = fields.Selection(
+        DECLINE_REASONS, "Decline Reason",
+        states={
+            'readonly': Eval('state') != 'sent',
+            'invisible': ~Eval('state').in_(['sent', 'declined']),
+            })
+    decline_note = fields.Text(
+        "Decline Note",
+        states={
+            'readonly': Eval('state') != 'sent',
+            'invisible': ~Eval('state').in_(['sent', 'declined']),
+            })
+    outcome = fields.Selection(
+        OUTCOMES, "Outcome",
+        states={
+            'readonly': ~Eval('state').in_(['accepted', 'in_progress']),
+            'invisible': ~Eval('state').in_([
+                    'accepted', 'in_progress', 'completed', 'closed']),
+            })
+    outcome_feedback = fields.Text(
+        "Outcome Feedback",
+        states={
+            'readonly': ~Eval('state').in_(['accepted', 'in_progress']),
+            'invisible': ~Eval('state').in_([
+                    'accepted', 'in_progress', 'completed', 'closed']),
+            })
+    provider_note = fields.Text("Provider Note")
+    follow_up = fields.Text("Follow-up Note")
+    cancel_reason = fields.Text(
+        "Cancellation Reason",
+        states={'readonly': ~Eval('state').in_(OPEN_STATES)})
+    redirected_from = fields.Many2One(
+        'momd.referral', "Redirected From", readonly=True,
+        ondelete='RESTRICT')
+    redirections = fields.One2Many(
+        'momd.referral', 'redirected_from', "Redirected To", readonly=True)
+    # What the provider sees of the person: only the disclosed groups, only
+    # while the consent (or the approved exception) stands
+    beneficiary_name = fields.Function(
+        fields.Char("Name"), 'get_disclosed')
+    beneficiary_sex = fields.Function(
+        fields.Char("Sex"), 'get_disclosed')
+    beneficiary_age = fields.Function(
+        fields.Integer("Age"), 'get_disclosed')
+    beneficiary_phones = fields.Function(
+        fields.Char("Phones"), 'get_disclosed')
+    beneficiary_location = fields.Function(
+        fields.Char("Current Location"), 'get_disclosed')
+    need_description = fields.Function(
+        fields.Text("Need"), 'get_disclosed')
+    beneficiary_documents = fields.Function(
+        fields.Char("Identity Documents"), 'get_disclosed')
+    beneficiary_vulnerabilities = fields.Function(
+        fields.Char("Vulnerabilities"), 'get_disclosed')
+    state = fields.Selection(
+        STATES, "State", readonly=True, required=True, sort=False)
+
+    del _draft
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.provider, Index.Range()),
+                    (t.state, Index.Equality())),
+                Index(t, (t.need, Index.Range())),
+                Index(t, (t.case, Index.Range())),
+                })
+        cls._order = [('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'sent'),
+            ('draft', 'to_approve'),
+            ('to_approve', 'sent'),
+            ('sent', 'accepted'),
+            ('sent', 'declined'),
+            ('accepted', 'in_progress'),
+            ('accepted', 'completed'),
+            ('in_progress', 'completed'),
+            ('completed', 'closed'),
+            ('draft', 'cancelled'),
+            ('to_approve', 'cancelled'),
+            ('sent', 'cancelled'),
+            ('accepted', 'cancelled'),
+            ('in_progress', 'cancelled'),
+            }
+        cls._buttons.update({
+                'send': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-forward', 'depends': ['state']},
+                'approve': {
+                    'invisible': Eval('state') != 'to_approve',
+                    'icon': 'tryton-ok', 'depends': ['state']},
+                'accept': {
+                    'invisible': Eval('state') != 'sent',
+                    'icon': 'tryton-ok', 'depends': ['state']},
+                'decline': {
+                    'invisible': Eval('state') != 'sent',
+                    'icon': 'tryton-cancel', 'depends': ['state']},
+                'start': {
+                    'invisible': Eval('state') != 'accepted',
+                    'icon': 'tryton-forward', 'depends': ['state']},
+                'complete': {
+                    'invisible': ~Eval('state').in_(
+                        ['accepted', 'in_progress']),
+                    'icon': 'tryton-ok', 'depends': ['state']},
+                'close': {
+                    'invisible': Eval('state') != 'completed',
+                    'icon': 'tryton-ok', 'depends': ['state']},
+                'cancel': {
+                    'invisible': ~Eval('state').in_(OPEN_STATES),
+                    'icon': 'tryton-cancel', 'depends': ['state']},
+                'redirect': {
+                    'invisible': Eval('state') != 'declined',
+                    'icon': 'tryton-forward', 'depends': ['state']},
+                })
+
+    @staticmethod
+    def default_state():
+        return 'draft'
+
+    @staticmethod
+    def default_caseworker():
+        return Transaction().user
+
+    @staticmethod
+    def default_priority():
+        return 'normal'
+
+    @staticmethod
+    def default_legal_basis():
+        return 'consent'
+
+    @staticmethod
+    def default_disclosed_groups():
+        return ['identity', 'contact', 'needs']
+
+    @fields.depends('need', '_parent_need.priority')
+    def on_change_need(self):
+        if self.need:
+            self.priority = self.need.priority
+
+    def get_rec_name(self, name):
+        return self.code or str(self.id)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('code',) + tuple(clause[1:])]
+
+    def get_case_field(self, name):
+        return getattr(self.case, name).id
+
+    @classmethod
+    def search_case_field(cls, name, clause):
+        return [('case.' + name,) + tuple(clause[1:])]
+
+    def get_category(self, name):
+        return self.need.category.id
+
+    @classmethod
+    def search_category(cls, name, clause):
+        return [('need.category',) + tuple(clause[1:])]
+
+    def disclosure_stands(self):
+        "Whether the provider may still see what was disclosed"
+        if self.state in {'draft', 'to_approve', 'cancelled'}:
+            return False
+        if self.legal_basis == 'sop_exception':
+            return bool(self.approved_by)
+        return bool(self.consent and self.consent.is_active())
+
+    @classmethod
+    def get_disclosed(cls, referrals, names):
+        groups = {
+            'beneficiary_name': 'identity', 'beneficiary_sex': 'identity',
+            'beneficiary_age': 'identity',
+            'beneficiary_phones': 'contact',
+            'beneficiary_location': 'contact',
+            'need_description': 'needs',
+            'beneficiary_documents': 'documents',
+            'beneficiary_vulnerabilities': 'vulnerabilities',
+            }
+        result = {n: {r.id: None for r in referrals} for n in names}
+        for referral in referrals:
+            if not referral.disclosure_stands():
+                continue
+            disclosed = set(referral.disclosed_groups or ())
+            beneficiary = referral.case.beneficiary
+            values = {
+                'beneficiary_name': lambda: beneficiary.full_name,
+                'beneficiary_sex': lambda: beneficiary.sex_string,
+                'beneficiary_age': lambda: beneficiary.age,
+                'beneficiary_phones': lambda: ', '.join(
+                    p.number for p in beneficiary.phones),
+                'beneficiary_location': lambda: (
+                    beneficiary.current_location.full_name
+                    if beneficiary.current_location else None),
+                'need_description': lambda: referral.need.description,
+                'beneficiary_documents': lambda: ', '.join(
+                    i.rec_name for i in beneficiary.identifiers),
+                'beneficiary_vulnerabilities': lambda: ', '.join(
+                    dict(beneficiary.fields_get(['vulnerabilities'])[
+                            'vulnerabilities']['selection'])[v]
+                    for v in beneficiary.vulnerabilities or ()),
+                }
+            for name in names:
+                if groups[name] in disclosed:
+                    result[name][referral.id] = values[name]()
+        return result
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Service = pool.get('momd.provider.service')
+        values = super().preprocess_values(mode, values)
+        if mode == 'create' and not values.get('code'):
+            Sequence = pool.get('ir.sequence')
+            ModelData = pool.get('ir.model.data')
+            with without_check_access():
+                values['code'] = Sequence(ModelData.get_id(
+                        'momd_referral', 'sequence_referral')).get()
+        if values.get('provider_service'):
+            values['provider'] = Service(
+                values['provider_service']).provider.id
+        return values
+
+    @classmethod
+    def validate_fields(cls, referrals, field_names):
+        super().validate_fields(referrals, field_names)
+        cls.check_duplicate(referrals, field_names)
+
+    @classmethod
+    def check_duplicate(cls, referrals, field_names=None):
+        if field_names and not field_names & {
+                'need', 'provider_service', 'state'}:
+            return
+        for referral in referrals:
+            if referral.state not in OPEN_STATES:
+                continue
+            others = cls.search([
+                    ('need', '=', referral.need.id),
+                    ('provider_service', '=', referral.provider_service.id),
+                    ('state', 'in', OPEN_STATES),
+                    ('id', '!=', referral.id),
+                    ], limit=1)
+            if others:
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_duplicate',
+                        provider=referral.provider.rec_name,
+                        other=others[0].rec_name or others[0].id))
+
+    @classmethod
+    def check_sending(cls, referrals):
+        "Agreement and consent, checked when the referral leaves"
+        pool = Pool()
+        Consent = pool.get('momd.consent')
+        to_write = []
+        for referral in referrals:
+            provider = referral.provider
+            if not provider.agreement_valid():
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_agreement',
+                        referral=referral.rec_name,
+                        provider=provider.rec_name))
+            if referral.legal_basis == 'consent':
+                consent = Consent.find_covering(
+                    referral.case.beneficiary,
+                    referral.disclosed_groups or [],
+                    referral.need.category, provider)
+                if not consent:
+                    raise ReferralValidationError(gettext(
+                            'momd_referral.msg_referral_no_consent',
+                            beneficiary=referral.case.beneficiary.rec_name,
+                            provider=provider.rec_name))
+                to_write.extend(([referral], {'consent': consent.id}))
+        if to_write:
+            cls.write(*to_write)
+
+    @classmethod
+    def check_modification(cls, mode, referrals, values=None,
+            external=False):
+        super().check_modification(
+            mode, referrals, values=values, external=external)
+        if mode == 'create':
+            for referral in referrals:
+                if referral.need.case != referral.case:
+                    raise ReferralValidationError(gettext(
+                            'momd_referral.msg_referral_need_case',
+                            referral=referral.rec_name))
+        if mode == 'delete':
+            for referral in referrals:
+                if referral.state not in {'draft', 'cancelled'}:
+                    raise ReferralValidationError(gettext(
+                            'momd_referral.msg_referral_delete',
+                            referral=referral.rec_name))
+
+    @classmethod
+    def copy(cls, referrals, default=None):
+        default = default.copy() if default else {}
+        for name in ['code', 'consent', 'approved_by', 'sent_date',
+                'answered_date', 'started_date', 'completed_date',
+                'closed_date', 'decline_reason', 'decline_note', 'outcome',
+                'outcome_feedback', 'provider_note', 'cancel_reason']:
+            default.setdefault(name, None)
+        return super().copy(referrals, default=default)
+
+    def needs_approval(self):
+        return (self.need.category.restricted
+            or self.legal_basis == 'sop_exception')
+
+    @classmethod
+    @ModelView.button
+    def send(cls, referrals):
+        to_approve = [r for r in referrals if r.needs_approval()]
+        direct = [r for r in referrals if not r.needs_approval()]
+        if to_approve:
+            cls.submit(to_approve)
+        if direct:
+            cls._send(direct)
+
+    @classmethod
+    @Workflow.transition('to_approve')
+    def submit(cls, referrals):
+        for referral in referrals:
+            if (referral.legal_basis == 'sop_exception'
+                    and not referral.exception_reason):
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_exception_reason',
+                        referral=referral.rec_name))
+        cls.check_sending([
+                r for r in referrals if r.legal_basis == 'consent'])
+
+    @classmethod
+    @Workflow.transition('sent')
+    def _send(cls, referrals):
+        pool = Pool()
+        Need = pool.get('momd.need')
+        cls.check_sending(referrals)
+        cls.write(referrals, {'sent_date': now()})
+        Need.write([r.need for r in referrals], {'status': 'referred'})
+
+    @classmethod
+    @ModelView.button
+    def approve(cls, referrals):
+        cls.write(referrals, {'approved_by': Transaction().user})
+        cls._send(referrals)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('accepted')
+    def accept(cls, referrals):
+        cls.write(referrals, {'answered_date': now()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('declined')
+    def decline(cls, referrals):
+        for referral in referrals:
+            if not referral.decline_reason:
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_decline_reason',
+                        referral=referral.rec_name))
+        cls.write(referrals, {'answered_date': now()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('in_progress')
+    def start(cls, referrals):
+        cls.write(referrals, {'started_date': now()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('completed')
+    def complete(cls, referrals):
+        pool = Pool()
+        Need = pool.get('momd.need')
+        for referral in referrals:
+            if not referral.outcome:
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_outcome',
+                        referral=referral.rec_name))
+        cls.write(referrals, {'completed_date': now()})
+        for status, outcomes in [
+                ('met', {'provided', 'partly'}),
+                ('unmet', {'not_provided'})]:
+            Need.write([r.need for r in referrals if r.outcome in outcomes],
+                {'status': status})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('closed')
+    def close(cls, referrals):
+        cls.write(referrals, {'closed_date': now()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, referrals):
+        for referral in referrals:
+            if not referral.cancel_reason:
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_cancel_reason',
+                        referral=referral.rec_name))
+
+    @classmethod
+    @ModelView.button_action('momd_referral.act_referral_redirected')
+    def redirect(cls, referrals):
+        "A new draft for the same need, to be sent to another provider"
+        redirected = []
+        for referral in referrals:
+            new, = cls.copy([referral], default={
+                    'redirected_from': referral.id,
+                    'state': 'draft',
+                    })
+            redirected.append(new)
+        return {'res_id': [r.id for r in redirected]}
+
+
+class Need(metaclass=PoolMeta):
+    __name__ = 'momd.need'
+    referrals = fields.One2Many('momd.referral', 'need', "Referrals",
+        readonly=True)
+
+
+class Case(metaclass=PoolMeta):
+    __name__ = 'momd.case'
+    referrals = fields.One2Many('momd.referral', 'case', "Referrals",
+        readonly=True)
