@@ -9,8 +9,10 @@ OFFICE_SCOPED = {
     'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
     }
 
-# Models whose record rules scope by the user (focal points of a provider)
-USER_SCOPED = {'momd.provider', 'momd.provider.service', 'momd.referral'}
+# Models whose record rules scope by the providers the user is a focal
+# point of (a list of ids, so that the rules evaluate the same in SQL and in
+# Python, as export_data does)
+PROVIDER_SCOPED = {'momd.provider', 'momd.provider.service', 'momd.referral'}
 
 
 def user_offices():
@@ -29,6 +31,16 @@ def user_offices():
     return sorted(offices)
 
 
+def user_providers():
+    "Ids of the providers the user answers referrals for"
+    FocalPoint = Pool().get('momd.provider-res.user')
+    relation = FocalPoint.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*relation.select(
+            relation.provider, where=relation.user == Transaction().user))
+    return sorted({p for p, in cursor})
+
+
 class Rule(metaclass=PoolMeta):
     __name__ = 'ir.rule'
 
@@ -37,8 +49,8 @@ class Rule(metaclass=PoolMeta):
         context = super()._get_context(model_name)
         if model_name in OFFICE_SCOPED:
             context['offices'] = user_offices()
-        if model_name in USER_SCOPED:
-            context['user_id'] = Transaction().user
+        if model_name in PROVIDER_SCOPED:
+            context['providers'] = user_providers()
         return context
 
     @classmethod
@@ -46,6 +58,6 @@ class Rule(metaclass=PoolMeta):
         key = super()._get_cache_key(model_names)
         if model_names & OFFICE_SCOPED:
             key = (*key, tuple(user_offices()))
-        if model_names & USER_SCOPED:
-            key = (*key, Transaction().user)
+        if model_names & PROVIDER_SCOPED:
+            key = (*key, tuple(user_providers()))
         return key

@@ -9,12 +9,14 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
 from .provider_tests import ProviderTestMixin
+from .referral_tests import ReferralTestMixin
 from .registry_tests import RegistryTestMixin
 from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        RegistryTestMixin, ProviderTestMixin, ModuleTestCase):
+        RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
+        ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 

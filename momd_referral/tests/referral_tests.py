@@ -1,0 +1,259 @@
+"Tests of the referral workflow, mixed into the module test case."
+from trytond.model.exceptions import AccessError
+from trytond.model.modelview import AccessButtonError
+from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
+
+from ..exceptions import ReferralValidationError
+from .provider_tests import create_provider
+from .registry_tests import category, office, open_case, register
+from .tools import create_user
+
+
+def give_consent(beneficiary, groups=('identity', 'contact', 'needs'),
+        **values):
+    Consent = Pool().get('momd.consent')
+    consent, = Consent.create([{
+                'beneficiary': beneficiary.id, 'purpose': "Referral",
+                'information_groups': list(groups), **values}])
+    Consent.activate([consent])
+    return consent
+
+
+class ReferralWorld:
+    "A Sinjar case with a need, two providers with focal points, users"
+
+    def __init__(self, need_code='legal.aid', consent=True, sensitive=False):
+        extra = ['group_sensitive'] if sensitive else []
+        self.caseworker = create_user(
+            'cw', groups=['group_caseworker'] + extra,
+            offices=[office('SNJ')])
+        self.supervisor = create_user(
+            'sup', groups=['group_supervisor'] + extra,
+            offices=[office('SNJ')])
+        self.alice = create_user('alice', groups=['group_provider'])
+        self.bob = create_user('bob', groups=['group_provider'])
+        self.provider_a = create_provider("Provider A", services=[{
+                    'category': need_code.split('.')[0],
+                    'locations': ['Sinjar']}], focal_points=[self.alice])
+        self.provider_b = create_provider("Provider B", services=[{
+                    'category': need_code.split('.')[0],
+                    'locations': ['Nineveh']}], focal_points=[self.bob])
+        self.beneficiary = register(phones=[('create', [
+                        {'number': '07501112233'}])])
+        self.case = open_case(self.beneficiary, [need_code])
+        self.need = self.case.needs[0]
+        self.consent = give_consent(self.beneficiary) if consent else None
+
+    def referral(self, provider=None, **values):
+        Referral = Pool().get('momd.referral')
+        provider = provider or self.provider_a
+        referral, = Referral.create([{
+                    'case': self.case.id, 'need': self.need.id,
+                    'provider_service': provider.services[0].id,
+                    'reason': "Needs help with the house deed",
+                    'caseworker': self.caseworker.id, **values}])
+        return referral
+
+    def as_(self, user):
+        return _As(user)
+
+
+class _As:
+    def __init__(self, user):
+        self.user = user
+
+    def __enter__(self):
+        transaction = Transaction()
+        self._user = transaction.set_user(self.user.id)
+        self._user.__enter__()
+        self._context = transaction.set_context(_check_access=True)
+        self._context.__enter__()
+
+    def __exit__(self, *args):
+        self._context.__exit__(*args)
+        self._user.__exit__(*args)
+
+
+class ReferralTestMixin:
+
+    @with_transaction()
+    def test_referral_loop(self):
+        "Sent by the caseworker, answered by the provider, closed: need met"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        world = ReferralWorld()
+        referral = world.referral()
+        self.assertRegex(referral.code, r'^NIN-REF-\d{4}-\d{6}$')
+        self.assertEqual(referral.provider, world.provider_a)
+        with world.as_(world.caseworker):
+            Referral.send([Referral(referral.id)])
+        referral = Referral(referral.id)
+        self.assertEqual(referral.state, 'sent')
+        self.assertEqual(referral.consent, world.consent)
+        self.assertEqual(referral.need.status, 'referred')
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+            Referral.start([Referral(referral.id)])
+            with self.assertRaisesRegex(
+                    ReferralValidationError, '"Outcome"'):
+                Referral.complete([Referral(referral.id)])
+            Referral.write([Referral(referral.id)], {
+                    'outcome': 'provided',
+                    'outcome_feedback': "Deed replaced"})
+            Referral.complete([Referral(referral.id)])
+        with world.as_(world.caseworker):
+            Referral.close([Referral(referral.id)])
+        referral = Referral(referral.id)
+        self.assertEqual(referral.state, 'closed')
+        self.assertEqual(referral.need.status, 'met')
+        self.assertTrue(all([referral.sent_date, referral.answered_date,
+                    referral.started_date, referral.completed_date,
+                    referral.closed_date]))
+
+    @with_transaction()
+    def test_referral_decline_redirect(self):
+        "Declined with a reason, redirected in one click to another"
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld()
+        referral = world.referral()
+        Referral.send([referral])
+        with world.as_(world.alice):
+            with self.assertRaisesRegex(
+                    ReferralValidationError, '"Decline Reason"'):
+                Referral.decline([Referral(referral.id)])
+            Referral.write([Referral(referral.id)], {
+                    'decline_reason': 'no_capacity'})
+            Referral.decline([Referral(referral.id)])
+        with world.as_(world.caseworker):
+            Referral.redirect([Referral(referral.id)])
+        new, = Referral(referral.id).redirections
+        self.assertEqual((new.state, new.need), ('draft', referral.need))
+        self.assertNotEqual(new.code, referral.code)
+        new.provider_service = world.provider_b.services[0]
+        new.save()
+        Referral.send([new])
+        with world.as_(world.bob):
+            Referral.accept([Referral(new.id)])
+        self.assertEqual(Referral(new.id).state, 'accepted')
+
+    @with_transaction()
+    def test_referral_consent_enforced(self):
+        "No consent, or less than disclosed: the referral does not leave"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Consent = pool.get('momd.consent')
+        world = ReferralWorld(consent=False)
+        referral = world.referral()
+        with self.assertRaisesRegex(
+                ReferralValidationError, '"Information Disclosed"'):
+            Referral.send([referral])
+        self.assertEqual(referral.state, 'draft')
+        give_consent(world.beneficiary, groups=['identity'])
+        with self.assertRaisesRegex(
+                ReferralValidationError, '"Information Disclosed"'):
+            Referral.send([referral])
+        referral.disclosed_groups = ['identity']
+        referral.save()
+        Referral.send([referral])
+        self.assertEqual(referral.state, 'sent')
+        # revoking the consent cuts what the provider sees at once
+        with world.as_(world.alice):
+            seen, = Referral.read([referral.id], ['beneficiary_name'])
+        self.assertTrue(seen['beneficiary_name'])
+        consent = referral.consent
+        consent.revocation_reason = "Changed her mind"
+        consent.save()
+        Consent.revoke([consent])
+        with world.as_(world.alice):
+            seen, = Referral.read([referral.id], ['beneficiary_name'])
+        self.assertIsNone(seen['beneficiary_name'])
+
+    @with_transaction()
+    def test_referral_duplicate(self):
+        "One open referral per need and provider service"
+        world = ReferralWorld()
+        first = world.referral()
+        with self.assertRaisesRegex(ReferralValidationError, first.code):
+            world.referral()
+
+    @with_transaction()
+    def test_referral_agreement(self):
+        "After the data-sharing agreement expires, sending is refused"
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld()
+        referral = world.referral()
+        provider = world.provider_a
+        provider.agreement_expiry = provider.agreement_date.replace(
+            year=provider.agreement_date.year + 1, month=1, day=1)
+        provider.agreement_date = provider.agreement_date.replace(
+            year=provider.agreement_date.year - 5)
+        provider.agreement_expiry = provider.agreement_date.replace(
+            year=provider.agreement_date.year + 1)
+        provider.save()
+        with self.assertRaisesRegex(
+                ReferralValidationError, 'agreement'):
+            Referral.send([referral])
+
+    @with_transaction()
+    def test_referral_restricted_needs_approval(self):
+        "A GBV referral waits for the supervisor; a caseworker cannot approve"
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld(
+            need_code='protection.gbv', consent=False, sensitive=True)
+        give_consent(world.beneficiary, categories=[
+                ('add', [category('protection').id])])
+        referral = world.referral()
+        Referral.send([referral])
+        self.assertEqual(referral.state, 'to_approve')
+        with world.as_(world.caseworker):
+            with self.assertRaises(AccessButtonError):
+                Referral.approve([referral])
+        with world.as_(world.supervisor):
+            Referral.approve([referral])
+        referral = Referral(referral.id)
+        self.assertEqual(
+            (referral.state, referral.approved_by), ('sent', world.supervisor))
+
+    @with_transaction()
+    def test_referral_provider_isolation(self):
+        "Provider B reaches nothing of a referral to provider A"
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld()
+        draft = world.referral()
+        with world.as_(world.alice):
+            self.assertEqual(Referral.search([]), [])  # drafts stay home
+        Referral.send([draft])
+        with world.as_(world.bob):
+            self.assertEqual(Referral.search([]), [])
+            self.assertEqual(Referral.search_count([]), 0)
+            # nor through the ministry's records it points to
+            with self.assertRaises(AccessError):
+                Referral.search([('need.category.code', '=', 'legal.aid')])
+            for name, call in [
+                    ('read', lambda: Referral.read(
+                            [draft.id], ['beneficiary_name'])),
+                    ('export', lambda: Referral.export_data(
+                            [Referral(draft.id)], ['code'])),
+                    ('accept', lambda: Referral.accept([Referral(draft.id)])),
+                    ]:
+                with self.subTest(call=name):
+                    with self.assertRaises(AccessError):
+                        call()
+        with world.as_(world.alice):
+            seen, = Referral.read([draft.id], [
+                    'beneficiary_name', 'beneficiary_phones',
+                    'beneficiary_documents', 'beneficiary_vulnerabilities'])
+            self.assertEqual(seen['beneficiary_phones'], '+9647501112233')
+            # documents and vulnerabilities were not disclosed
+            self.assertIsNone(seen['beneficiary_documents'])
+            self.assertIsNone(seen['beneficiary_vulnerabilities'])
+            # the registry itself stays closed
+            with self.assertRaises(AccessError):
+                Pool().get('momd.beneficiary').read(
+                    [world.beneficiary.id], ['full_name'])
+            # and what the ministry decides is not theirs to change
+            with self.assertRaises(AccessError):
+                Referral.write([Referral(draft.id)], {
+                        'disclosed_groups': ['identity', 'documents']})
