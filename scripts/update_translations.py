@@ -62,7 +62,10 @@ def update(lang, entries):
     if path.exists():
         for entry in polib.pofile(str(path)):
             old[entry.msgctxt, entry.msgid] = entry
-            old.setdefault((entry.msgctxt, None), entry)
+            # a changed source keeps its translation, marked fuzzy, where the
+            # context names one string (views and selections hold many)
+            if not entry.msgctxt.startswith(('view:', 'selection:')):
+                old.setdefault((entry.msgctxt, None), entry)
     pofile = polib.POFile(wrapwidth=78)
     pofile.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
     missing = 0
