@@ -1,5 +1,6 @@
 "Referrals: from a need to a delivered service, the SOP steps as states."
 import datetime as dt
+import functools
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -51,6 +52,27 @@ PROVIDER_FIELDS = [
 
 def now():
     return dt.datetime.now()
+
+
+def expects(*states):
+    """Lock the referrals, then refuse if someone else moved them on first:
+    of two focal points pressing at once, one acts, the other is told."""
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(cls, referrals, *args, **kwargs):
+            if Transaction().check_access:
+                # nothing is said of a referral the user may not read
+                cls.read([r.id for r in referrals], ['id'])
+            cls.lock(referrals)
+            for referral in cls.browse([r.id for r in referrals]):
+                if referral.state not in states:
+                    raise ReferralValidationError(gettext(
+                            'momd_referral.msg_referral_changed',
+                            referral=referral.rec_name,
+                            state=referral.state_string))
+            return func(cls, referrals, *args, **kwargs)
+        return wrapper
+    return decorator
 
 
 class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
@@ -170,6 +192,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         fields.Char("Vulnerabilities"), 'get_disclosed')
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
 
     del _draft
 
@@ -425,6 +448,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             or self.legal_basis == 'sop_exception')
 
     @classmethod
+    @expects('draft')
     @ModelView.button
     def send(cls, referrals):
         to_approve = [r for r in referrals if r.needs_approval()]
@@ -456,18 +480,21 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         Need.write([r.need for r in referrals], {'status': 'referred'})
 
     @classmethod
+    @expects('to_approve')
     @ModelView.button
     def approve(cls, referrals):
         cls.write(referrals, {'approved_by': Transaction().user})
         cls._send(referrals)
 
     @classmethod
+    @expects('sent')
     @ModelView.button
     @Workflow.transition('accepted')
     def accept(cls, referrals):
         cls.write(referrals, {'answered_date': now()})
 
     @classmethod
+    @expects('sent')
     @ModelView.button
     @Workflow.transition('declined')
     def decline(cls, referrals):
@@ -479,12 +506,14 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         cls.write(referrals, {'answered_date': now()})
 
     @classmethod
+    @expects('accepted')
     @ModelView.button
     @Workflow.transition('in_progress')
     def start(cls, referrals):
         cls.write(referrals, {'started_date': now()})
 
     @classmethod
+    @expects('accepted', 'in_progress')
     @ModelView.button
     @Workflow.transition('completed')
     def complete(cls, referrals):
@@ -503,12 +532,14 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                 {'status': status})
 
     @classmethod
+    @expects('completed')
     @ModelView.button
     @Workflow.transition('closed')
     def close(cls, referrals):
         cls.write(referrals, {'closed_date': now()})
 
     @classmethod
+    @expects(*OPEN_STATES)
     @ModelView.button
     @Workflow.transition('cancelled')
     def cancel(cls, referrals):
@@ -519,6 +550,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                         referral=referral.rec_name))
 
     @classmethod
+    @expects('declined')
     @ModelView.button_action('momd_referral.act_referral_redirected')
     def redirect(cls, referrals):
         "A new draft for the same need, to be sent to another provider"

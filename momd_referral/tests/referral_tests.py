@@ -171,6 +171,23 @@ class ReferralTestMixin:
         self.assertIsNone(seen['beneficiary_name'])
 
     @with_transaction()
+    def test_referral_already_changed(self):
+        "A second answer to a referral already answered is told so"
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld()
+        referral = world.referral()
+        Referral.send([referral])
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+            with self.assertRaisesRegex(
+                    ReferralValidationError, 'changed meanwhile'):
+                Referral.accept([Referral(referral.id)])
+        with world.as_(world.bob):
+            # of another provider's referral, not even its state
+            with self.assertRaises(AccessError):
+                Referral.decline([Referral(referral.id)])
+
+    @with_transaction()
     def test_referral_duplicate(self):
         "One open referral per need and provider service"
         world = ReferralWorld()
