@@ -261,9 +261,81 @@ def main(db, people):
                 registered += size
             total += registered
         providers = create_providers(rng, today)
+        referrals = create_referrals(rng, today)
         transaction.commit()
-    print('%d demo beneficiaries and %d providers created' % (
-            total, providers))
+    print('%d demo beneficiaries, %d providers and %d referrals created' % (
+            total, providers, referrals))
+
+
+def create_referrals(rng, today):
+    "Referrals of the demo needs, in every state of the workflow"
+    pool = Pool()
+    Need = pool.get('momd.need')
+    Service = pool.get('momd.provider.service')
+    Referral = pool.get('momd.referral')
+    Consent = pool.get('momd.consent')
+    count = 0
+    for need in Need.search([], order=[('id', 'ASC')]):
+        if rng.random() > 0.6 or need.category.restricted:
+            continue
+        beneficiary = need.case.beneficiary
+        location = beneficiary.current_location
+        if not location:
+            continue
+        services = Service.match(
+            need.category, location, sex=beneficiary.sex,
+            age=beneficiary.age,
+            displacement_status=beneficiary.displacement_status)
+        consent, = Consent.search([
+                ('beneficiary', '=', beneficiary.id),
+                ('state', '=', 'active')], limit=1) or [None]
+        if not services or not consent:
+            continue
+        referral, = Referral.create([{
+                    'case': need.case.id, 'need': need.id,
+                    'provider_service': services[0].id,
+                    'caseworker': need.case.caseworker.id,
+                    'priority': need.priority,
+                    'reason': "Referred after the needs assessment",
+                    'disclosed_groups': consent.information_groups,
+                    }])
+        count += 1
+        path = rng.choice([
+                [], ['send'], ['send', 'accept'],
+                ['send', 'accept', 'start'],
+                ['send', 'accept', 'start', 'complete'],
+                ['send', 'accept', 'start', 'complete', 'close'],
+                ['send', 'accept', 'start', 'complete', 'close'],
+                ['send', 'decline'], ['cancel']])
+        sent = dt.datetime.combine(
+            need.identified_date, dt.time(9)) + dt.timedelta(
+            days=rng.randint(0, 5))
+        for step in path:
+            if step == 'decline':
+                referral.decline_reason = rng.choice(
+                    ['no_capacity', 'not_eligible', 'unreachable'])
+            elif step == 'complete':
+                referral.outcome = rng.choice(
+                    ['provided', 'provided', 'partly', 'not_provided'])
+                referral.outcome_feedback = "Reported by the provider"
+            elif step == 'cancel':
+                referral.cancel_reason = "The family moved to Erbil"
+            referral.save()
+            getattr(Referral, step)([referral])
+        # dates as they would have been, not all today
+        dates = {}
+        for step, field, days in [
+                ('send', 'sent_date', 0), ('accept', 'answered_date', 1),
+                ('decline', 'answered_date', 2), ('start', 'started_date', 3),
+                ('complete', 'completed_date', 12),
+                ('close', 'closed_date', 15)]:
+            if step in path:
+                dates[field] = min(
+                    sent + dt.timedelta(days=days, hours=rng.randint(0, 8)),
+                    dt.datetime.combine(today, dt.time(8)))
+        if dates:
+            Referral.write([referral], dates)
+    return count
 
 
 def create_providers(rng, today):
