@@ -60,10 +60,13 @@ def expects(*states):
     def decorator(func):
         @functools.wraps(func)
         def wrapper(cls, referrals, *args, **kwargs):
+            pool = Pool()
+            cls.lock(referrals)
             if Transaction().check_access:
                 # nothing is said of a referral the user may not read
-                cls.read([r.id for r in referrals], ['id'])
-            cls.lock(referrals)
+                pool.get('ir.model.access').check(cls.__name__, 'read')
+                pool.get('ir.rule').check(
+                    cls.__name__, [r.id for r in referrals])
             for referral in cls.browse([r.id for r in referrals]):
                 if referral.state not in states:
                     raise ReferralValidationError(gettext(
