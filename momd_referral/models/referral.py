@@ -399,6 +399,13 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         to_write = []
         for referral in referrals:
             provider = referral.provider
+            declined = referral.redirected_from
+            if declined and declined.provider_service == (
+                    referral.provider_service):
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_redirect_same',
+                        referral=referral.rec_name,
+                        provider=provider.rec_name))
             if not provider.agreement_valid():
                 raise ReferralValidationError(gettext(
                         'momd_referral.msg_referral_agreement',

@@ -131,6 +131,9 @@ class ReferralTestMixin:
         new, = Referral(referral.id).redirections
         self.assertEqual((new.state, new.need), ('draft', referral.need))
         self.assertNotEqual(new.code, referral.code)
+        with self.assertRaisesRegex(
+                ReferralValidationError, '"Provider Service"'):
+            Referral.send([new])
         new.provider_service = world.provider_b.services[0]
         new.save()
         Referral.send([new])
