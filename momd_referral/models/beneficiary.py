@@ -14,7 +14,7 @@ from trytond.transaction import without_check_access
 from ..exceptions import (
     BeneficiaryValidationError, DuplicateBeneficiaryWarning)
 from ..tools import normalize_phone, normalize_text
-from .mixins import AccessLogMixin, OfficeScopedMixin
+from .mixins import AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin
 
 SEX = [
     ('female', "Female"),
@@ -394,24 +394,15 @@ def _shift_years(date, years):
         return date.replace(year=date.year + years, day=28)
 
 
-class BeneficiaryLineMixin:
+class BeneficiaryLineMixin(OfficeThroughMixin):
     "A line of a beneficiary, scoped by the beneficiary's office"
     __slots__ = ()
     _history = True
+    _office_through = 'beneficiary'
 
     beneficiary = fields.Many2One(
         'momd.beneficiary', "Beneficiary", required=True,
         ondelete='CASCADE')
-    office = fields.Function(
-        fields.Many2One('momd.office', "Office"), 'get_office',
-        searcher='search_office')
-
-    def get_office(self, name):
-        return self.beneficiary.office.id
-
-    @classmethod
-    def search_office(cls, name, clause):
-        return [('beneficiary.office',) + tuple(clause[1:])]
 
 
 class BeneficiaryIdentifier(BeneficiaryLineMixin, ModelSQL, ModelView):

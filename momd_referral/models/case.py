@@ -6,7 +6,7 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import CaseValidationError
-from .mixins import AccessLogMixin, OfficeScopedMixin
+from .mixins import AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -246,16 +246,14 @@ class Case(AccessLogMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
                 })
 
 
-class Need(ModelSQL, ModelView):
+class Need(OfficeThroughMixin, ModelSQL, ModelView):
     __name__ = 'momd.need'
     __string__ = "Need"
     _history = True
+    _office_through = 'case'
 
     case = fields.Many2One(
         'momd.case', "Case", required=True, ondelete='CASCADE')
-    office = fields.Function(
-        fields.Many2One('momd.office', "Office"), 'get_office',
-        searcher='search_office')
     category = fields.Many2One(
         'momd.service.category', "Service Category", required=True,
         ondelete='RESTRICT')
@@ -288,13 +286,6 @@ class Need(ModelSQL, ModelView):
     @classmethod
     def default_identified_date(cls):
         return Pool().get('ir.date').today()
-
-    def get_office(self, name):
-        return self.case.office.id
-
-    @classmethod
-    def search_office(cls, name, clause):
-        return [('case.office',) + tuple(clause[1:])]
 
     def get_restricted(self, name):
         return self.category.restricted

@@ -8,7 +8,7 @@ from trytond.transaction import Transaction
 from ..exceptions import ConsentValidationError
 from .beneficiary import ADULT_AGE
 from .provider import PROVIDER_TYPES
-from .mixins import AccessLogMixin
+from .mixins import AccessLogMixin, OfficeThroughMixin
 
 INFORMATION_GROUPS = [
     ('identity', "Identity"),
@@ -36,19 +36,18 @@ STATES = [
 EDITABLE_WHEN_ACTIVE = {'state', 'revoked_on', 'revoked_by', 'revocation_reason'}
 
 
-class Consent(AccessLogMixin, Workflow, ModelSQL, ModelView):
+class Consent(
+        OfficeThroughMixin, AccessLogMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'momd.consent'
     __string__ = "Consent"
     _history = True
+    _office_through = 'beneficiary'
 
     _states = {'readonly': Eval('state') != 'draft'}
 
     beneficiary = fields.Many2One(
         'momd.beneficiary', "Beneficiary", required=True,
         ondelete='RESTRICT', states=_states)
-    office = fields.Function(
-        fields.Many2One('momd.office', "Office"), 'get_office',
-        searcher='search_office')
     given_by = fields.Selection(
         GIVEN_BY, "Given By", required=True, states=_states)
     guardian_name = fields.Char(
@@ -156,13 +155,6 @@ class Consent(AccessLogMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def default_date(cls):
         return Pool().get('ir.date').today()
-
-    def get_office(self, name):
-        return self.beneficiary.office.id
-
-    @classmethod
-    def search_office(cls, name, clause):
-        return [('beneficiary.office',) + tuple(clause[1:])]
 
     def get_rec_name(self, name):
         return '%s — %s' % (self.beneficiary.rec_name, self.date)

@@ -85,6 +85,24 @@ class OfficeScopedMixin:
             return offices[0].id
 
 
+class OfficeThroughMixin:
+    """A record whose office is that of the record it belongs to, named by
+    _office_through ('beneficiary', 'case'): the record rules scope on it."""
+    __slots__ = ()
+    _office_through = None
+
+    office = fields.Function(
+        fields.Many2One('momd.office', "Office"), 'get_office',
+        searcher='search_office')
+
+    def get_office(self, name):
+        return getattr(self, self._office_through).office.id
+
+    @classmethod
+    def search_office(cls, name, clause):
+        return [(cls._office_through + '.office',) + tuple(clause[1:])]
+
+
 class AccessLogMixin:
     "Every read by a user through the application is written to the log"
     __slots__ = ()
