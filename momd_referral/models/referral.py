@@ -373,8 +373,9 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def check_duplicate(cls, referrals, field_names=None):
-        if field_names and not field_names & {
-                'need', 'provider_service', 'state'}:
+        # states only move from open to open or to closed: what can make a
+        # duplicate is a new referral or a changed need or service
+        if field_names and not field_names & {'need', 'provider_service'}:
             return
         for referral in referrals:
             if referral.state not in OPEN_STATES:
@@ -393,11 +394,13 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def check_sending(cls, referrals):
-        "Agreement and consent, checked when the referral leaves"
+        """Agreement and consent, checked when the referral leaves;
+        return the values to write on each referral (the consent used)"""
         pool = Pool()
         Consent = pool.get('momd.consent')
-        to_write = []
+        values = {}
         for referral in referrals:
+            values[referral] = {}
             provider = referral.provider
             declined = referral.redirected_from
             if declined and declined.provider_service == (
@@ -421,9 +424,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                             'momd_referral.msg_referral_no_consent',
                             beneficiary=referral.case.beneficiary.rec_name,
                             provider=provider.rec_name))
-                to_write.extend(([referral], {'consent': consent.id}))
-        if to_write:
-            cls.write(*to_write)
+                values[referral]['consent'] = consent.id
+        return values
 
     @classmethod
     def check_modification(cls, mode, referrals, values=None,
@@ -453,6 +455,16 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             default.setdefault(name, None)
         return super().copy(referrals, default=default)
 
+    @classmethod
+    def _write_values(cls, values):
+        "Write {referral: values}, one write for all"
+        to_write = []
+        for referral, referral_values in values.items():
+            if referral_values:
+                to_write.extend(([referral], referral_values))
+        if to_write:
+            cls.write(*to_write)
+
     def needs_approval(self):
         return (self.need.category.restricted
             or self.legal_basis == 'sop_exception')
@@ -477,16 +489,19 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                 raise ReferralValidationError(gettext(
                         'momd_referral.msg_referral_exception_reason',
                         referral=referral.rec_name))
-        cls.check_sending([
-                r for r in referrals if r.legal_basis == 'consent'])
+        cls._write_values(cls.check_sending([
+                    r for r in referrals if r.legal_basis == 'consent']))
 
     @classmethod
     @Workflow.transition('sent')
     def _send(cls, referrals):
         pool = Pool()
         Need = pool.get('momd.need')
-        cls.check_sending(referrals)
-        cls.write(referrals, {'sent_date': now()})
+        values = cls.check_sending(referrals)
+        date = now()
+        for referral in referrals:
+            values[referral]['sent_date'] = date
+        cls._write_values(values)
         Need.write([r.need for r in referrals], {'status': 'referred'})
 
     @classmethod
