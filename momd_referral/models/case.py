@@ -6,7 +6,8 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import CaseValidationError
-from .mixins import AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin
+from .mixins import (
+    AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin, require)
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -214,11 +215,8 @@ class Case(AccessLogMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('closure_requested')
     def request_closure(cls, cases):
-        for case in cases:
-            if not case.closure_reason:
-                raise CaseValidationError(gettext(
-                        'momd_referral.msg_case_closure_reason',
-                        case=case.rec_name))
+        require(cases, 'closure_reason', 'momd_referral.msg_case_closure_reason', CaseValidationError,
+            'case')
 
     @classmethod
     @ModelView.button

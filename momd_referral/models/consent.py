@@ -8,7 +8,7 @@ from trytond.transaction import Transaction
 from ..exceptions import ConsentValidationError
 from .beneficiary import ADULT_AGE
 from .provider import PROVIDER_TYPES
-from .mixins import AccessLogMixin, OfficeThroughMixin
+from .mixins import AccessLogMixin, OfficeThroughMixin, require
 
 INFORMATION_GROUPS = [
     ('identity', "Identity"),
@@ -215,11 +215,8 @@ class Consent(
     def revoke(cls, consents):
         pool = Pool()
         Date = pool.get('ir.date')
-        for consent in consents:
-            if not consent.revocation_reason:
-                raise ConsentValidationError(gettext(
-                        'momd_referral.msg_consent_revocation_reason',
-                        consent=consent.rec_name))
+        require(consents, 'revocation_reason', 'momd_referral.msg_consent_revocation_reason', ConsentValidationError,
+            'consent')
         cls.write(consents, {
                 'revoked_on': Date.today(),
                 'revoked_by': Transaction().user,

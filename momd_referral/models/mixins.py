@@ -1,4 +1,5 @@
 "Pieces shared by several models."
+from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
@@ -9,6 +10,14 @@ from ..tools import normalize_text
 def user_language():
     "The two-letter code of the language the user works in."
     return (Transaction().context.get('language') or 'en').split('_')[0]
+
+
+def require(records, field, message, error, name):
+    """Refuse the step when a record lacks field (a reason, an outcome...):
+    raise error with message, the record named as its argument name"""
+    for record in records:
+        if not getattr(record, field):
+            raise error(gettext(message, **{name: record.rec_name}))
 
 
 class BilingualNameMixin:

@@ -14,7 +14,7 @@ from trytond.wizard import Button, StateView, Wizard
 
 from ..exceptions import ProviderValidationError
 from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
-from .mixins import BilingualNameMixin
+from .mixins import BilingualNameMixin, require
 
 PROVIDER_TYPES = [
     ('government', "Government Directorate or Programme"),
@@ -177,11 +177,8 @@ class Provider(BilingualNameMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('suspended')
     def suspend(cls, providers):
-        for provider in providers:
-            if not provider.suspension_reason:
-                raise ProviderValidationError(gettext(
-                        'momd_referral.msg_provider_suspension_reason',
-                        provider=provider.rec_name))
+        require(providers, 'suspension_reason', 'momd_referral.msg_provider_suspension_reason', ProviderValidationError,
+            'provider')
 
     @classmethod
     @ModelView.button

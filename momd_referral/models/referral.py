@@ -11,7 +11,7 @@ from trytond.transaction import Transaction, without_check_access
 from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
-from .mixins import AccessLogMixin
+from .mixins import AccessLogMixin, require
 
 STATES = [
     ('draft', "Draft"),
@@ -523,11 +523,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('declined')
     def decline(cls, referrals):
-        for referral in referrals:
-            if not referral.decline_reason:
-                raise ReferralValidationError(gettext(
-                        'momd_referral.msg_referral_decline_reason',
-                        referral=referral.rec_name))
+        require(referrals, 'decline_reason', 'momd_referral.msg_referral_decline_reason', ReferralValidationError,
+            'referral')
         cls.write(referrals, {'answered_date': now()})
 
     @classmethod
@@ -544,11 +541,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     def complete(cls, referrals):
         pool = Pool()
         Need = pool.get('momd.need')
-        for referral in referrals:
-            if not referral.outcome:
-                raise ReferralValidationError(gettext(
-                        'momd_referral.msg_referral_outcome',
-                        referral=referral.rec_name))
+        require(referrals, 'outcome', 'momd_referral.msg_referral_outcome', ReferralValidationError,
+            'referral')
         cls.write(referrals, {'completed_date': now()})
         for status, outcomes in [
                 ('met', {'provided', 'partly'}),
@@ -568,11 +562,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('cancelled')
     def cancel(cls, referrals):
-        for referral in referrals:
-            if not referral.cancel_reason:
-                raise ReferralValidationError(gettext(
-                        'momd_referral.msg_referral_cancel_reason',
-                        referral=referral.rec_name))
+        require(referrals, 'cancel_reason', 'momd_referral.msg_referral_cancel_reason', ReferralValidationError,
+            'referral')
 
     @classmethod
     @expects('declined')
