@@ -1,8 +1,13 @@
 "The access log: who opened which confidential record, and when."
 import datetime as dt
+import weakref
 
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.transaction import Transaction
+
+# what each transaction has already logged: a record read five times while
+# one button is pressed is one line
+_logged = weakref.WeakKeyDictionary()
 
 
 class AccessLog(ModelSQL, ModelView):
@@ -30,6 +35,11 @@ class AccessLog(ModelSQL, ModelView):
     def log(cls, model, ids):
         "Write one row per record read, with one insert"
         transaction = Transaction()
+        seen = _logged.setdefault(transaction, set())
+        ids = {i for i in map(int, ids) if (model, i) not in seen}
+        if not ids:
+            return
+        seen.update((model, i) for i in ids)
         if transaction.readonly:
             # reads run in read-only transactions: the log has its own
             with transaction.new_transaction() as log_transaction:
@@ -48,4 +58,4 @@ class AccessLog(ModelSQL, ModelView):
                 [table.create_uid, table.create_date, table.user,
                     table.model, table.record, table.date],
                 [[user, now, user, model, i, now]
-                    for i in sorted(set(map(int, ids)))]))
+                    for i in sorted(ids)]))

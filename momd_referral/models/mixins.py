@@ -120,7 +120,9 @@ class AccessLogMixin:
     def read(cls, ids, fields_names):
         result = super().read(ids, fields_names)
         transaction = Transaction()
-        if ids and transaction.user and transaction.check_access:
+        # reading only the ids (as the button checks do) shows nothing
+        if (ids and transaction.user and transaction.check_access
+                and set(fields_names or ()) != {'id'}):
             Pool().get('momd.access.log').log(cls.__name__, ids)
         return result
 

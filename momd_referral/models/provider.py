@@ -15,6 +15,7 @@ from trytond.wizard import Button, StateView, Wizard
 from ..exceptions import ProviderValidationError
 from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
 from .mixins import BilingualNameMixin, require
+from .rule import clear_user_scopes
 
 PROVIDER_TYPES = [
     ('government', "Government Directorate or Programme"),
@@ -204,6 +205,11 @@ class ProviderFocalPoint(ModelSQL):
                     t, (t.provider, Equal), (t.user, Equal)),
                 'momd_referral.msg_provider_focal_point_unique'),
             ]
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        clear_user_scopes()
 
 
 class ProviderService(DeactivableMixin, ModelSQL, ModelView):

@@ -1,4 +1,5 @@
 "What record rules know of the user: the offices they work in."
+from trytond.cache import Cache
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
@@ -15,30 +16,45 @@ OFFICE_SCOPED = {
 PROVIDER_SCOPED = {'momd.provider', 'momd.provider.service', 'momd.referral'}
 
 
+# Rules are applied many times per request: the user's offices and
+# providers are kept until a membership changes (see clear_user_scopes)
+_offices_cache = Cache('momd_referral.user_offices', context=False)
+_providers_cache = Cache('momd_referral.user_providers', context=False)
+
+
+def _user_ids(cache, tables, column):
+    user = Transaction().user
+    ids = cache.get(user)
+    if ids is None:
+        cursor = Transaction().connection.cursor()
+        ids = set()
+        for table in tables:
+            cursor.execute(*table.select(
+                    getattr(table, column), where=table.user == user))
+            ids.update(i for i, in cursor)
+        ids = cache.set(user, tuple(sorted(ids)))
+    return list(ids)
+
+
 def user_offices():
     "Ids of the offices the user is a member or a supervisor of"
     pool = Pool()
-    Member = pool.get('momd.office-res.user')
-    Supervisor = pool.get('momd.office-res.user.supervisor')
-    user = Transaction().user
-    offices = set()
-    for Relation in (Member, Supervisor):
-        relation = Relation.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*relation.select(
-                relation.office, where=relation.user == user))
-        offices.update(o for o, in cursor)
-    return sorted(offices)
+    return _user_ids(_offices_cache, [
+            pool.get('momd.office-res.user').__table__(),
+            pool.get('momd.office-res.user.supervisor').__table__()],
+        'office')
 
 
 def user_providers():
     "Ids of the providers the user answers referrals for"
-    FocalPoint = Pool().get('momd.provider-res.user')
-    relation = FocalPoint.__table__()
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*relation.select(
-            relation.provider, where=relation.user == Transaction().user))
-    return sorted({p for p, in cursor})
+    return _user_ids(_providers_cache,
+        [Pool().get('momd.provider-res.user').__table__()], 'provider')
+
+
+def clear_user_scopes():
+    "To call when office members, supervisors or focal points change"
+    _offices_cache.clear()
+    _providers_cache.clear()
 
 
 class Rule(metaclass=PoolMeta):
