@@ -1,7 +1,10 @@
 "Referrals: from a need to a delivered service, the SOP steps as states."
 import datetime as dt
 import functools
+from collections import defaultdict
+from itertools import chain
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
@@ -62,17 +65,28 @@ def expects(*states):
         def wrapper(cls, referrals, *args, **kwargs):
             pool = Pool()
             cls.lock(referrals)
-            if Transaction().check_access:
-                # nothing is said of a referral the user may not read
-                pool.get('ir.model.access').check(cls.__name__, 'read')
-                pool.get('ir.rule').check(
-                    cls.__name__, [r.id for r in referrals])
-            for referral in cls.browse([r.id for r in referrals]):
-                if referral.state not in states:
-                    raise ReferralValidationError(gettext(
-                            'momd_referral.msg_referral_changed',
-                            referral=referral.rec_name,
-                            state=referral.state_string))
+            if backend.name == 'sqlite':
+                # no row locks there: take the database's write lock now so
+                # that the state read next is the latest one
+                table = cls.__table__()
+                Transaction().connection.cursor().execute(*table.update(
+                        [table.id], [table.id],
+                        where=table.id.in_([r.id for r in referrals])))
+            # the button checks access and rules on what it is given; the
+            # step itself reads the referral and its case as the system
+            with without_check_access():
+                referrals = cls.browse([r.id for r in referrals])
+            moved = [r for r in referrals if r.state not in states]
+            if moved:
+                if Transaction().check_access:
+                    # nothing is said of a referral the user may not read
+                    pool.get('ir.model.access').check(cls.__name__, 'read')
+                    pool.get('ir.rule').check(
+                        cls.__name__, [r.id for r in moved])
+                raise ReferralValidationError(gettext(
+                        'momd_referral.msg_referral_changed',
+                        referral=moved[0].rec_name,
+                        state=moved[0].state_string))
             return func(cls, referrals, *args, **kwargs)
         return wrapper
     return decorator
@@ -98,6 +112,9 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     office = fields.Function(
         fields.Many2One('momd.office', "Sending Office"),
         'get_case_field', searcher='search_case_field')
+    district = fields.Many2One(
+        'momd.location', "District", readonly=True, ondelete='RESTRICT',
+        help="Where the beneficiary lived when the referral was made.")
     category = fields.Function(
         fields.Many2One('momd.service.category', "Service Category"),
         'get_category', searcher='search_category')
@@ -196,6 +213,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
     state_string = state.translated('state')
+    steps = fields.Function(fields.Char("Steps"), 'get_steps')
 
     del _draft
 
@@ -208,6 +226,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                     (t.state, Index.Equality())),
                 Index(t, (t.need, Index.Range())),
                 Index(t, (t.case, Index.Range())),
+                Index(t, (t.district, Index.Range())),
                 })
         cls._order = [('id', 'DESC')]
         cls._transitions |= {
@@ -303,6 +322,42 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     def search_category(cls, name, clause):
         return [('need.category',) + tuple(clause[1:])]
 
+    def get_steps(self, name):
+        """The SOP path of the referral as a line: the steps done, the
+        current one and those ahead"""
+        names = dict(self.fields_get(['state'])['state']['selection'])
+        path = ['draft']
+        if self.approved_by or self.state == 'to_approve' or (
+                self.state == 'draft' and self.need
+                and self.needs_approval()):
+            path.append('to_approve')
+        path.append('sent')
+        if self.state == 'declined':
+            path.append('declined')
+        else:
+            path.append('accepted')
+            if self.started_date or not self.completed_date:
+                path.append('in_progress')
+            path.extend(['completed', 'closed'])
+        if self.state == 'cancelled':
+            reached = [self.sent_date, self.answered_date, self.started_date,
+                self.completed_date]
+            done = 1 + bool(self.approved_by) + sum(1 for d in reached if d)
+            path = path[:done] + ['cancelled']
+        current = path.index(self.state)
+        marks = []
+        for i, state in enumerate(path):
+            if i < current:
+                mark = '\u2714'  # check mark
+            elif i > current:
+                mark = '\u25cb'  # white circle
+            elif state in {'declined', 'cancelled'}:
+                mark = '\u2716'  # heavy multiplication x
+            else:
+                mark = '\u25cf'  # black circle
+            marks.append('%s %s' % (mark, names[state]))
+        return ' \u203a '.join(marks)
+
     def disclosure_stands(self):
         "Whether the provider may still see what was disclosed"
         if self.state in {'draft', 'to_approve', 'cancelled'}:
@@ -361,6 +416,12 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             with without_check_access():
                 values['code'] = Sequence(ModelData.get_id(
                         'momd_referral', 'sequence_referral')).get()
+        if (mode == 'create' and values.get('case')
+                and not values.get('district')):
+            location = pool.get('momd.case')(
+                values['case']).beneficiary.current_location
+            values['district'] = location.district.id if (
+                location and location.district) else None
         if values.get('provider_service'):
             values['provider'] = Service(
                 values['provider_service']).provider.id
@@ -448,9 +509,10 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def copy(cls, referrals, default=None):
         default = default.copy() if default else {}
-        for name in ['code', 'consent', 'approved_by', 'sent_date',
-                'answered_date', 'started_date', 'completed_date',
-                'closed_date', 'decline_reason', 'decline_note', 'outcome',
+        for name in ['code', 'district', 'consent', 'approved_by',
+                'sent_date', 'answered_date', 'started_date',
+                'completed_date', 'closed_date', 'decline_reason',
+                'decline_note', 'outcome',
                 'outcome_feedback', 'provider_note', 'cancel_reason']:
             default.setdefault(name, None)
         return super().copy(referrals, default=default)
@@ -470,18 +532,34 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             or self.legal_basis == 'sop_exception')
 
     @classmethod
+    def _move(cls, referrals, state, values=None, each=None):
+        """Move the referrals to state writing, in the same write, the
+        step's values (common to all, and each referral's own in each).
+        Who pressed which button is in the model log, every state with its
+        author and time in the referral's history."""
+        referrals = [r for r in referrals
+            if (r.state, state) in cls._transitions]
+        if not referrals:
+            return
+        values = dict(values or {}, state=state)
+        cls._write_values({
+                r: dict(values, **(each or {}).get(r, {}))
+                for r in referrals})
+
+    @classmethod
     @expects('draft')
     @ModelView.button
     def send(cls, referrals):
-        to_approve = [r for r in referrals if r.needs_approval()]
-        direct = [r for r in referrals if not r.needs_approval()]
+        to_approve, direct = [], []
+        for referral in referrals:
+            (to_approve if referral.needs_approval() else direct).append(
+                referral)
         if to_approve:
             cls.submit(to_approve)
         if direct:
             cls._send(direct)
 
     @classmethod
-    @Workflow.transition('to_approve')
     def submit(cls, referrals):
         for referral in referrals:
             if (referral.legal_basis == 'sop_exception'
@@ -489,81 +567,77 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                 raise ReferralValidationError(gettext(
                         'momd_referral.msg_referral_exception_reason',
                         referral=referral.rec_name))
-        cls._write_values(cls.check_sending([
+        cls._move(referrals, 'to_approve', each=cls.check_sending([
                     r for r in referrals if r.legal_basis == 'consent']))
 
     @classmethod
-    @Workflow.transition('sent')
-    def _send(cls, referrals):
+    def _send(cls, referrals, values=None):
         pool = Pool()
         Need = pool.get('momd.need')
-        values = cls.check_sending(referrals)
-        date = now()
-        for referral in referrals:
-            values[referral]['sent_date'] = date
-        cls._write_values(values)
-        Need.write([r.need for r in referrals], {'status': 'referred'})
+        needs = {r.need for r in referrals if r.need.status != 'referred'}
+        cls._move(referrals, 'sent', dict(values or {}, sent_date=now()),
+            each=cls.check_sending(referrals))
+        if needs:
+            Need.write(list(needs), {'status': 'referred'})
 
     @classmethod
     @expects('to_approve')
     @ModelView.button
     def approve(cls, referrals):
-        cls.write(referrals, {'approved_by': Transaction().user})
-        cls._send(referrals)
+        cls._send(referrals, {'approved_by': Transaction().user})
 
     @classmethod
     @expects('sent')
     @ModelView.button
-    @Workflow.transition('accepted')
     def accept(cls, referrals):
-        cls.write(referrals, {'answered_date': now()})
+        cls._move(referrals, 'accepted', {'answered_date': now()})
 
     @classmethod
     @expects('sent')
     @ModelView.button
-    @Workflow.transition('declined')
     def decline(cls, referrals):
-        require(referrals, 'decline_reason', 'momd_referral.msg_referral_decline_reason', ReferralValidationError,
-            'referral')
-        cls.write(referrals, {'answered_date': now()})
+        require(referrals, 'decline_reason',
+            'momd_referral.msg_referral_decline_reason',
+            ReferralValidationError, 'referral')
+        cls._move(referrals, 'declined', {'answered_date': now()})
 
     @classmethod
     @expects('accepted')
     @ModelView.button
-    @Workflow.transition('in_progress')
     def start(cls, referrals):
-        cls.write(referrals, {'started_date': now()})
+        cls._move(referrals, 'in_progress', {'started_date': now()})
 
     @classmethod
     @expects('accepted', 'in_progress')
     @ModelView.button
-    @Workflow.transition('completed')
     def complete(cls, referrals):
         pool = Pool()
         Need = pool.get('momd.need')
-        require(referrals, 'outcome', 'momd_referral.msg_referral_outcome', ReferralValidationError,
-            'referral')
-        cls.write(referrals, {'completed_date': now()})
-        for status, outcomes in [
-                ('met', {'provided', 'partly'}),
-                ('unmet', {'not_provided'})]:
-            Need.write([r.need for r in referrals if r.outcome in outcomes],
-                {'status': status})
+        require(referrals, 'outcome', 'momd_referral.msg_referral_outcome',
+            ReferralValidationError, 'referral')
+        status = {'provided': 'met', 'partly': 'met', 'not_provided': 'unmet'}
+        needs = defaultdict(list)
+        for referral in referrals:
+            needs[status[referral.outcome]].append(referral.need)
+        cls._move(referrals, 'completed', {'completed_date': now()})
+        if needs:
+            Need.write(*chain.from_iterable(
+                    (n, {'status': s}) for s, n in needs.items()))
 
     @classmethod
     @expects('completed')
     @ModelView.button
-    @Workflow.transition('closed')
     def close(cls, referrals):
-        cls.write(referrals, {'closed_date': now()})
+        cls._move(referrals, 'closed', {'closed_date': now()})
 
     @classmethod
     @expects(*OPEN_STATES)
     @ModelView.button
-    @Workflow.transition('cancelled')
     def cancel(cls, referrals):
-        require(referrals, 'cancel_reason', 'momd_referral.msg_referral_cancel_reason', ReferralValidationError,
-            'referral')
+        require(referrals, 'cancel_reason',
+            'momd_referral.msg_referral_cancel_reason',
+            ReferralValidationError, 'referral')
+        cls._move(referrals, 'cancelled')
 
     @classmethod
     @expects('declined')

@@ -6,7 +6,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import ReferralValidationError
-from .provider_tests import create_provider
+from .provider_tests import create_provider, location
 from .registry_tests import category, office, open_case, register
 from .tools import create_user
 
@@ -84,9 +84,18 @@ class ReferralTestMixin:
         pool = Pool()
         Referral = pool.get('momd.referral')
         world = ReferralWorld()
+        world.beneficiary.current_location = location('Sinjar Centre')
+        world.beneficiary.save()
         referral = world.referral()
         self.assertRegex(referral.code, r'^NIN-REF-\d{4}-\d{6}$')
         self.assertEqual(referral.provider, world.provider_a)
+        # the district where the person lives, for the lists and reports
+        self.assertEqual(referral.district, location('Sinjar'))
+        self.assertEqual(Referral.search([
+                    ('district.name_en', '=', 'Sinjar')]), [referral])
+        self.assertEqual(
+            referral.steps.split(' \u203a ')[:3],
+            ['\u25cf Draft', '\u25cb Sent', '\u25cb Accepted'])
         with world.as_(world.caseworker):
             Referral.send([Referral(referral.id)])
         referral = Referral(referral.id)
@@ -111,6 +120,11 @@ class ReferralTestMixin:
         self.assertTrue(all([referral.sent_date, referral.answered_date,
                     referral.started_date, referral.completed_date,
                     referral.closed_date]))
+        self.assertEqual(referral.steps, ' \u203a '.join(
+                '\u2714 ' + s for s in [
+                    'Draft', 'Sent', 'Accepted', 'In Progress',
+                    'Completed'])
+            + ' \u203a \u25cf Closed')
 
     @with_transaction()
     def test_referral_decline_redirect(self):
@@ -128,6 +142,8 @@ class ReferralTestMixin:
             Referral.decline([Referral(referral.id)])
         with world.as_(world.caseworker):
             Referral.redirect([Referral(referral.id)])
+        self.assertEqual(Referral(referral.id).steps,
+            '\u2714 Draft \u203a \u2714 Sent \u203a \u2716 Declined')
         new, = Referral(referral.id).redirections
         self.assertEqual((new.state, new.need), ('draft', referral.need))
         self.assertNotEqual(new.code, referral.code)
