@@ -291,9 +291,16 @@ def create_referrals(rng, today):
                 ('state', '=', 'active')], limit=1) or [None]
         if not services or not consent:
             continue
+        # the providers whose focal points log in to the demo get their
+        # share of referrals
+        answering = [s for s in services if s.provider.focal_points]
+        if answering and rng.random() < 0.5:
+            service = rng.choice(answering)
+        else:
+            service = rng.choice(services[:3])
         referral, = Referral.create([{
                     'case': need.case.id, 'need': need.id,
-                    'provider_service': services[0].id,
+                    'provider_service': service.id,
                     'caseworker': need.case.caseworker.id,
                     'priority': need.priority,
                     'reason': "Referred after the needs assessment",
@@ -306,7 +313,8 @@ def create_referrals(rng, today):
                 ['send', 'accept', 'start', 'complete'],
                 ['send', 'accept', 'start', 'complete', 'close'],
                 ['send', 'accept', 'start', 'complete', 'close'],
-                ['send', 'decline'], ['cancel']])
+                ['send', 'decline'], ['cancel'],
+                ['exception', 'send'], ['exception', 'send', 'approve']])
         sent = dt.datetime.combine(
             need.identified_date, dt.time(9)) + dt.timedelta(
             days=rng.randint(0, 5))
@@ -320,16 +328,31 @@ def create_referrals(rng, today):
                 referral.outcome_feedback = "Reported by the provider"
             elif step == 'cancel':
                 referral.cancel_reason = "The family moved to Erbil"
+            elif step == 'exception':
+                # no consent could be asked in time: the supervisor decides
+                referral.legal_basis = 'sop_exception'
+                referral.exception_reason = (
+                    "Eviction announced for tonight; "
+                    "the family cannot be reached for consent")
+                referral.save()
+                continue
             referral.save()
+            if step == 'approve':
+                supervisor = need.case.office.supervisors[0]
+                with Transaction().set_user(supervisor.id):
+                    Referral.approve([referral])
+                continue
             getattr(Referral, step)([referral])
         # dates as they would have been, not all today
         dates = {}
+        waiting = 'exception' in path and 'approve' not in path
         for step, field, days in [
-                ('send', 'sent_date', 0), ('accept', 'answered_date', 1),
+                ('send', 'sent_date', 0), ('approve', 'sent_date', 0),
+                ('accept', 'answered_date', 1),
                 ('decline', 'answered_date', 2), ('start', 'started_date', 3),
                 ('complete', 'completed_date', 12),
                 ('close', 'closed_date', 15)]:
-            if step in path:
+            if step in path and not (field == 'sent_date' and waiting):
                 dates[field] = min(
                     sent + dt.timedelta(days=days, hours=rng.randint(0, 8)),
                     dt.datetime.combine(today, dt.time(8)))

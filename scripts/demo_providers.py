@@ -38,6 +38,8 @@ PROVIDERS = [
     ('local_cso', "Sinjar Women's Solidarity Association",
         "جمعية تضامن نساء سنجار",
         [('health.mhpss', ['Sinjar'], {'sex': 'female'}),
+            ('legal.women_counselling', ['Sinjar'], {}),
+            ('civil_documentation', ['Sinjar'], {}),
             ('livelihoods.business_grants', ['Sinjar'],
                 {'sex': 'female', 'age_min': 18, 'capacity': 15})]),
     ('local_cso', "Hamdaniya Youth Forum", "منتدى شباب الحمدانية",

@@ -97,3 +97,81 @@ def test_referral_bad_input_writes_nothing(login, focal_points, sent_referral):
     state, = session.model('momd.referral', 'read', [sent_referral],
         ['state'])
     assert state['state'] == 'sent'
+
+
+FOCAL_POINTS = ['provider.sinjar.women', 'provider.legal.network',
+    'provider.shelter']
+
+
+def test_focal_point_reaches_no_other_providers_referral(login):
+    "Every way in over JSON-RPC, for each demo focal point"
+    admin = login('administrator')
+    sessions = {name: login(name) for name in FOCAL_POINTS}
+    for name, session in sessions.items():
+        provider, = _ids(session, 'momd.provider', [])
+        others = admin.model('momd.referral', 'search_read', [
+                ('provider', '!=', provider), ('state', '!=', 'draft')],
+            0, 5, None, ['provider'])
+        assert others, name
+        theirs = [o['id'] for o in others]
+        assert not set(theirs) & set(_ids(session, 'momd.referral', []))
+        assert session.model('momd.referral', 'search_count', [
+                ('id', 'in', theirs)]) == 0
+        assert session.model('momd.referral', 'search_read', [
+                ('provider', '=', others[0]['provider'])],
+            0, None, None, ['code']) == []
+        assert _ids(session, 'momd.provider.service', [
+                ('provider', '=', others[0]['provider'])]) == []
+        for method, args in [
+                ('read', ([theirs[0]], ['code', 'state'])),
+                ('read', ([theirs[0]], ['beneficiary_name'])),
+                ('export_data', ([theirs[0]], ['code'])),
+                ('write', ([theirs[0]], {'provider_note': 'x'})),
+                ('accept', ([theirs[0]],)),
+                ('decline', ([theirs[0]],)),
+                ('complete', ([theirs[0]],)),
+                ]:
+            with pytest.raises(RPCError) as error:
+                session.model('momd.referral', method, *args)
+            assert error.value.kind == 'UserError', (name, method)
+        # nor through the ministry's records its own referrals point to
+        own = _ids(session, 'momd.referral', [], limit=1)
+        assert own, name
+        for method, args in [
+                ('read', (own, ['case.beneficiary.full_name'])),
+                ('read', (own, ['need.description'])),
+                ('search', ([('case.beneficiary.full_name', 'ilike', '%')],
+                        0, None, None)),
+                ('export_data', (own, ['case/beneficiary/full_name'])),
+                ]:
+            with pytest.raises(RPCError) as error:
+                session.model('momd.referral', method, *args)
+            assert error.value.kind == 'UserError', (name, method, args)
+
+
+def test_focal_point_sees_only_what_was_disclosed(login):
+    admin = login('administrator')
+    for name in FOCAL_POINTS:
+        session = login(name)
+        provider, = _ids(session, 'momd.provider', [])
+        referrals = admin.model('momd.referral', 'search_read', [
+                ('provider', '=', provider),
+                ('state', 'in', ['sent', 'accepted', 'in_progress']),
+                ], 0, None, None, ['disclosed_groups', 'consent.state'])
+        assert referrals, name
+        fields = {
+            'identity': 'beneficiary_name', 'contact': 'beneficiary_phones',
+            'needs': 'need_description',
+            'documents': 'beneficiary_documents',
+            'vulnerabilities': 'beneficiary_vulnerabilities',
+            }
+        for referral in referrals:
+            seen, = session.model('momd.referral', 'read', [referral['id']],
+                list(fields.values()))
+            for group, field in fields.items():
+                if group not in referral['disclosed_groups']:
+                    assert seen[field] in (None, ''), (name, field)
+            consent = referral.get('consent.') or {}
+            if ('identity' in referral['disclosed_groups']
+                    and consent.get('state') == 'active'):
+                assert seen['beneficiary_name'], name
