@@ -5,11 +5,12 @@
 
 writes <var>/trytond.conf, creates the database with the module and Arabic
 when it does not exist yet, adds the demo users and prints the URL and the
-logins. DATABASE_URI=postgresql://... uses PostgreSQL instead of the SQLite
+logins; an existing database is updated when the module has changed. DATABASE_URI=postgresql://... uses PostgreSQL instead of the SQLite
 file <var>/<db>.sqlite. Also imported by the system tests and benchmarks.
 """
 import argparse
 import contextlib
+import hashlib
 import os
 import secrets
 import socket
@@ -85,6 +86,27 @@ def database(conf, action, db, check=True):
         check=check).returncode
 
 
+def module_hash():
+    "A digest of the module's files: when it changes, the database is updated"
+    digest = hashlib.sha256()
+    module = ROOT / 'momd_referral'
+    for path in sorted(module.rglob('*')):
+        if path.is_file() and path.suffix in {
+                '.py', '.xml', '.po', '.cfg', '.svg'}:
+            digest.update(str(path.relative_to(module)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def update_database(conf, db):
+    "Bring an existing database to the module's current models and data"
+    print('Updating the database "%s" to the module...' % db, flush=True)
+    subprocess.run([
+            str(BIN / 'trytond-admin'), '-c', str(conf), '-d', db,
+            '-u', 'momd_referral', '-l', 'ar'],
+        env=dict(os.environ, TRYTOND_CONFIG=str(conf)), check=True)
+
+
 def create_database(conf, db):
     "Create the database with momd_referral and Arabic"
     database(conf, 'create', db)
@@ -121,11 +143,15 @@ def prepare(var, port, db, uri=None):
     conf = write_config(var, port, uri)
     admin_password = os.environ.get('MOMD_ADMIN_PASSWORD', 'admin')
     demo_password = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
+    stamp = Path(var) / ('%s.module' % db)
     if database(conf, 'exists', db, check=False):
         print('Creating the database "%s"...' % db,
             flush=True)
         create_database(conf, db)
         seed(conf, db, admin_password, demo_password)
+    elif not stamp.exists() or stamp.read_text() != module_hash():
+        update_database(conf, db)
+    stamp.write_text(module_hash())
     return conf
 
 
