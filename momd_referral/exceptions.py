@@ -40,3 +40,11 @@ class ProviderValidationError(ValidationError):
 
 class ReferralValidationError(ValidationError):
     pass
+
+
+class SLAValidationError(ValidationError):
+    pass
+
+
+class ActivityValidationError(ValidationError):
+    pass

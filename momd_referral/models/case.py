@@ -1,4 +1,7 @@
 "Case files and the needs assessed in them."
+import datetime as dt
+
+from sql.conditionals import Case as SQLCase
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
@@ -7,7 +10,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import CaseValidationError
 from .mixins import (
-    AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin, require)
+    AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin, notify, require)
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -33,7 +36,18 @@ NEED_STATUS = [
     ('unmet', "Unmet"),
     ('withdrawn', "Withdrawn"),
     ]
-REVIEW_MONTHS = 3
+
+
+def review_months():
+    "How often cases are reviewed, as the administrator set it"
+    return Pool().get('momd.configuration')(1).case_review_months
+
+
+def priority_order(column):
+    "Order by priority, the most pressing first"
+    return SQLCase(*((column == code, i)
+            for i, (code, _) in enumerate(PRIORITIES)),
+        else_=len(PRIORITIES))
 
 
 def add_months(date, months):
@@ -85,6 +99,19 @@ class Case(AccessLogMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
         states={
             'readonly': ~Eval('state').in_(['active', 'open']),
             })
+    reopen_reason = fields.Text(
+        "Reopening Reason",
+        states={
+            'readonly': Eval('state') != 'closed',
+            'invisible': (Eval('state') != 'closed') & ~Eval('reopen_reason'),
+            })
+    last_review = fields.Date("Last Review", readonly=True)
+    review_due = fields.Function(
+        fields.Boolean("Review Due"), 'get_review_due',
+        searcher='search_review_due')
+    review_flagged = fields.Date(
+        "Review Flagged On", readonly=True,
+        help="When the daily check asked for the review.")
     needs = fields.One2Many('momd.need', 'case', "Needs", states=_states)
     state = fields.Selection(
         CASE_STATES, "State", readonly=True, required=True, sort=False)
@@ -122,13 +149,18 @@ class Case(AccessLogMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
                     'icon': 'tryton-forward',
                     'depends': ['state'],
                     },
-                'reject_closure': {
+                'refuse_closure': {
                     'invisible': Eval('state') != 'closure_requested',
                     'icon': 'tryton-back',
                     'depends': ['state'],
                     },
-                'close': {
+                'approve_closure': {
                     'invisible': Eval('state') != 'closure_requested',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'review': {
+                    'invisible': ~Eval('state').in_(['open', 'active']),
                     'icon': 'tryton-ok',
                     'depends': ['state'],
                     },
@@ -157,12 +189,31 @@ class Case(AccessLogMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def default_next_review(cls):
-        return add_months(cls.default_opened_date(), REVIEW_MONTHS)
+        return add_months(cls.default_opened_date(), review_months())
 
     @fields.depends('opened_date', 'next_review')
     def on_change_opened_date(self):
         if self.opened_date:
-            self.next_review = add_months(self.opened_date, REVIEW_MONTHS)
+            self.next_review = add_months(self.opened_date, review_months())
+
+    def get_review_due(self, name):
+        today = Pool().get('ir.date').today()
+        return (self.state in {'open', 'active'}
+            and bool(self.next_review) and self.next_review <= today)
+
+    @classmethod
+    def search_review_due(cls, name, clause):
+        _, operator, value = clause
+        today = Pool().get('ir.date').today()
+        due = [('state', 'in', ['open', 'active']),
+            ('next_review', '<=', today)]
+        if (operator == '=') == bool(value):
+            return due
+        return ['OR', ('state', 'not in', ['open', 'active']),
+            ('next_review', '=', None), ('next_review', '>', today)]
+
+    def activity_categories(self):
+        return [n.category for n in self.needs]
 
     @fields.depends('beneficiary', '_parent_beneficiary.household')
     def on_change_beneficiary(self):
@@ -215,33 +266,77 @@ class Case(AccessLogMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('closure_requested')
     def request_closure(cls, cases):
-        require(cases, 'closure_reason', 'momd_referral.msg_case_closure_reason', CaseValidationError,
+        require(cases, 'closure_reason',
+            'momd_referral.msg_case_closure_reason', CaseValidationError,
             'case')
+        for case in cases:
+            notify([case], case.office.supervisors,
+                'momd_referral.msg_case_closure_requested_label',
+                icon='tryton-notification', case=case.rec_name)
 
     @classmethod
     @ModelView.button
     @Workflow.transition('active')
-    def reject_closure(cls, cases):
+    def refuse_closure(cls, cases):
         pass
 
     @classmethod
     @ModelView.button
     @Workflow.transition('closed')
-    def close(cls, cases):
+    def approve_closure(cls, cases):
         cls.write(cases, {
                 'closed_date': Pool().get('ir.date').today(),
+                'reopen_reason': None,
                 })
 
     @classmethod
     @ModelView.button
     @Workflow.transition('active')
     def reopen(cls, cases):
+        require(cases, 'reopen_reason', 'momd_referral.msg_case_reopen_reason',
+            CaseValidationError, 'case')
+        today = Pool().get('ir.date').today()
         cls.write(cases, {
                 'closed_date': None,
                 'closure_reason': None,
-                'next_review': add_months(
-                    Pool().get('ir.date').today(), REVIEW_MONTHS),
+                'next_review': add_months(today, review_months()),
+                'review_flagged': None,
                 })
+
+    @classmethod
+    @ModelView.button
+    def review(cls, cases):
+        "The caseworker reviewed the case: the next review is set"
+        today = Pool().get('ir.date').today()
+        cls.write(cases, {
+                'last_review': today,
+                'next_review': add_months(today, review_months()),
+                'review_flagged': None,
+                })
+
+    @classmethod
+    def create(cls, vlist):
+        cases = super().create(vlist)
+        Pool().get('momd.activity.plan').fire('case_opened', cases)
+        return cases
+
+    @classmethod
+    def flag_reviews(cls, date=None):
+        """Ask for the review of the cases whose review is due at date (the
+        daily cron), once per review"""
+        pool = Pool()
+        Plan = pool.get('momd.activity.plan')
+        date = date or pool.get('ir.date').today()
+        cases = cls.search([
+                ('state', 'in', ['open', 'active']),
+                ('next_review', '<=', date),
+                ('review_flagged', '=', None),
+                ])
+        if cases:
+            cls.write(cases, {'review_flagged': date})
+            Plan.fire('case_review_due', cases,
+                start=dt.datetime.combine(date, dt.time(8)))
+        return cases
 
 
 class Need(OfficeThroughMixin, ModelSQL, ModelView):

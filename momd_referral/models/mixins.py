@@ -150,3 +150,23 @@ class ParentTreeMixin:
         return ' / '.join(
             [r.rec_name for r in reversed(list(self.ancestors()))]
             + [self.rec_name])
+
+
+def notify(records, users, message, icon='tryton-notification',
+        description=None, **variables):
+    """Tell users, each in their language, about records (of one model) in
+    the application; message is the id of the label's ir.message"""
+    if not records:
+        return
+    Model = records[0].__class__
+    current = Transaction().user
+    seen = set()
+    for user in users:
+        if not user or user.id in seen or user.id == current:
+            continue
+        seen.add(user.id)
+        language = user.language.code if user.language else None
+        with Transaction().set_context(language=language):
+            label = gettext(message, **variables)
+        Model.notify_user(records, icon, label, description=description,
+            user=user.id)

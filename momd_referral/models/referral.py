@@ -4,17 +4,22 @@ import functools
 from collections import defaultdict
 from itertools import chain
 
+from sql import Null
+from sql.conditionals import Case as SQLCase
+from sql.functions import CurrentTimestamp
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
-from .mixins import AccessLogMixin, require
+from .mixins import AccessLogMixin, notify, require
+from .sla import ESCALATION_ROLES
 
 STATES = [
     ('draft', "Draft"),
@@ -214,6 +219,26 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         STATES, "State", readonly=True, required=True, sort=False)
     state_string = state.translated('state')
     steps = fields.Function(fields.Char("Steps"), 'get_steps')
+    acknowledge_before = fields.Timestamp(
+        "Acknowledge Before", readonly=True,
+        help="Set when sent, from the service deadlines.")
+    complete_before = fields.Timestamp(
+        "Complete Before", readonly=True,
+        help="Set when sent, from the service deadlines.")
+    overdue = fields.Function(
+        fields.Boolean("Overdue"), 'get_overdue', searcher='search_overdue')
+    overdue_since = fields.Timestamp(
+        "Overdue Since", readonly=True,
+        help="The deadline that passed, once the hourly check has seen it.")
+    escalation_level = fields.Integer("Escalation Level", readonly=True)
+    escalated_to = fields.Selection(
+        [(None, "")] + ESCALATION_ROLES, "Escalated To", readonly=True)
+    focal_points = fields.Function(
+        fields.Many2Many('res.user', None, None, "Focal Points"),
+        'get_focal_points')
+    supervisors = fields.Function(
+        fields.Many2Many('res.user', None, None, "Office Supervisors"),
+        'get_supervisors')
 
     del _draft
 
@@ -289,6 +314,10 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         return 'normal'
 
     @staticmethod
+    def default_escalation_level():
+        return 0
+
+    @staticmethod
     def default_legal_basis():
         return 'consent'
 
@@ -357,6 +386,63 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                 mark = '\u25cf'  # black circle
             marks.append('%s %s' % (mark, names[state]))
         return ' \u203a '.join(marks)
+
+    def get_overdue(self, name):
+        return self.is_overdue(now())
+
+    def is_overdue(self, date):
+        "Whether a deadline passed at date"
+        if self.state == 'sent':
+            return bool(self.acknowledge_before
+                and self.acknowledge_before < date)
+        if self.state in {'accepted', 'in_progress'}:
+            return bool(self.complete_before and self.complete_before < date)
+        return False
+
+    @classmethod
+    def search_overdue(cls, name, clause):
+        _, operator, value = clause
+        date = now()
+        late = ['OR',
+            [('state', '=', 'sent'), ('acknowledge_before', '<', date)],
+            [('state', 'in', ['accepted', 'in_progress']),
+                ('complete_before', '<', date)],
+            ]
+        if (operator == '=') == bool(value):
+            return late
+        return ['AND',
+            ['OR', ('state', '!=', 'sent'),
+                ('acknowledge_before', '=', None),
+                ('acknowledge_before', '>=', date)],
+            ['OR', ('state', 'not in', ['accepted', 'in_progress']),
+                ('complete_before', '=', None),
+                ('complete_before', '>=', date)],
+            ]
+
+    def get_focal_points(self, name):
+        return [u.id for u in self.provider.focal_points if u.active]
+
+    def get_supervisors(self, name):
+        return [u.id for u in self.case.office.supervisors if u.active]
+
+    def recipients(self, who):
+        "The users of a role for this referral"
+        if who == 'caseworker':
+            return [self.caseworker]
+        elif who == 'supervisors':
+            return list(self.supervisors)
+        elif who == 'focal_points':
+            return list(self.focal_points)
+        elif who == 'managers':
+            pool = Pool()
+            User = pool.get('res.user')
+            ModelData = pool.get('ir.model.data')
+            return User.search([('groups', '=', ModelData.get_id(
+                            'momd_referral', 'group_manager'))])
+        return []
+
+    def activity_categories(self):
+        return [self.need.category]
 
     def disclosure_stands(self):
         "Whether the provider may still see what was disclosed"
@@ -512,7 +598,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         for name in ['code', 'district', 'consent', 'approved_by',
                 'sent_date', 'answered_date', 'started_date',
                 'completed_date', 'closed_date', 'decline_reason',
-                'decline_note', 'outcome',
+                'decline_note', 'outcome', 'acknowledge_before',
+                'complete_before', 'overdue_since', 'escalated_to',
                 'outcome_feedback', 'provider_note', 'cancel_reason']:
             default.setdefault(name, None)
         return super().copy(referrals, default=default)
@@ -532,7 +619,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             or self.legal_basis == 'sop_exception')
 
     @classmethod
-    def _move(cls, referrals, state, values=None, each=None):
+    def _move(cls, referrals, state, values=None, each=None, date_field=None,
+            date=None):
         """Move the referrals to state writing, in the same write, the
         step's values (common to all, and each referral's own in each).
         Who pressed which button is in the model log, every state with its
@@ -541,10 +629,42 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             if (r.state, state) in cls._transitions]
         if not referrals:
             return
+        date = date or now()
         values = dict(values or {}, state=state)
+        if date_field:
+            values[date_field] = date
         cls._write_values({
                 r: dict(values, **(each or {}).get(r, {}))
                 for r in referrals})
+        cls.after_step(referrals, state, date)
+
+    @classmethod
+    def after_step(cls, referrals, state, date):
+        "The activities the plans ask for, and who is told"
+        pool = Pool()
+        Plan = pool.get('momd.activity.plan')
+        Plan.fire('referral_state', referrals, start=date, state=state)
+        messages = {
+            'sent': ('focal_points', 'msg_referral_received_label',
+                'tryton-notification'),
+            'to_approve': ('supervisors', 'msg_referral_to_approve_label',
+                'tryton-notification'),
+            'accepted': ('caseworker', 'msg_referral_accepted_label',
+                'tryton-ok'),
+            'declined': ('caseworker', 'msg_referral_declined_label',
+                'tryton-cancel'),
+            'completed': ('caseworker', 'msg_referral_completed_label',
+                'tryton-ok'),
+            }
+        if state not in messages:
+            return
+        who, message, icon = messages[state]
+        for referral in referrals:
+            notify([referral], referral.recipients(who),
+                'momd_referral.' + message, icon=icon,
+                description=referral.category.rec_name,
+                referral=referral.rec_name,
+                provider=referral.provider.rec_name)
 
     @classmethod
     @expects('draft')
@@ -574,9 +694,17 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     def _send(cls, referrals, values=None):
         pool = Pool()
         Need = pool.get('momd.need')
+        SLARule = pool.get('momd.sla.rule')
         needs = {r.need for r in referrals if r.need.status != 'referred'}
-        cls._move(referrals, 'sent', dict(values or {}, sent_date=now()),
-            each=cls.check_sending(referrals))
+        date = now()
+        each = cls.check_sending(referrals)
+        for referral in referrals:
+            each[referral]['acknowledge_before'], \
+                each[referral]['complete_before'] = SLARule.due_dates(
+                    referral.priority, referral.need.category,
+                    referral.provider_service, date)
+        cls._move(referrals, 'sent', values, each=each,
+            date_field='sent_date', date=date)
         if needs:
             Need.write(list(needs), {'status': 'referred'})
 
@@ -590,7 +718,9 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     @expects('sent')
     @ModelView.button
     def accept(cls, referrals):
-        cls._move(referrals, 'accepted', {'answered_date': now()})
+        cls._move(referrals, 'accepted', {
+                'overdue_since': None, 'escalation_level': 0,
+                'escalated_to': None}, date_field='answered_date')
 
     @classmethod
     @expects('sent')
@@ -599,13 +729,13 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         require(referrals, 'decline_reason',
             'momd_referral.msg_referral_decline_reason',
             ReferralValidationError, 'referral')
-        cls._move(referrals, 'declined', {'answered_date': now()})
+        cls._move(referrals, 'declined', date_field='answered_date')
 
     @classmethod
     @expects('accepted')
     @ModelView.button
     def start(cls, referrals):
-        cls._move(referrals, 'in_progress', {'started_date': now()})
+        cls._move(referrals, 'in_progress', date_field='started_date')
 
     @classmethod
     @expects('accepted', 'in_progress')
@@ -619,7 +749,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         needs = defaultdict(list)
         for referral in referrals:
             needs[status[referral.outcome]].append(referral.need)
-        cls._move(referrals, 'completed', {'completed_date': now()})
+        cls._move(referrals, 'completed', date_field='completed_date')
         if needs:
             Need.write(*chain.from_iterable(
                     (n, {'status': s}) for s, n in needs.items()))
@@ -628,7 +758,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     @expects('completed')
     @ModelView.button
     def close(cls, referrals):
-        cls._move(referrals, 'closed', {'closed_date': now()})
+        cls._move(referrals, 'closed', date_field='closed_date')
 
     @classmethod
     @expects(*OPEN_STATES)
@@ -652,6 +782,70 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                     })
             redirected.append(new)
         return {'res_id': [r.id for r in redirected]}
+
+
+    @classmethod
+    def escalate(cls, date=None):
+        """Mark the referrals whose deadline passed at date and move them up
+        the escalation chain (the hourly cron): set-based, so that it stays
+        quick with many open referrals; return the referrals it changed"""
+        pool = Pool()
+        Step = pool.get('momd.escalation.step')
+        Plan = pool.get('momd.activity.plan')
+        date = date or now()
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        user = Transaction().user
+        open_ = table.state.in_(['sent', 'accepted', 'in_progress'])
+        late = (((table.state == 'sent') & (table.acknowledge_before < date))
+            | (table.state.in_(['accepted', 'in_progress'])
+                & (table.complete_before < date)))
+
+        def update(columns, values, where):
+            cursor.execute(*table.select(table.id, where=where))
+            ids = [i for i, in cursor]
+            for sub_ids in grouped_slice(ids):
+                cursor.execute(*table.update(
+                        columns + [table.write_uid, table.write_date],
+                        values + [user, CurrentTimestamp()],
+                        where=reduce_ids(table.id, sub_ids)))
+            if ids:
+                cls._insert_history(ids)
+                # what the transaction had read of them is stale
+                transaction = Transaction()
+                transaction.counter += 1
+                for cache in transaction.cache.values():
+                    if cls.__name__ in cache:
+                        for id_ in ids:
+                            cache[cls.__name__].pop(id_, None)
+            return cls.browse(ids)
+
+        newly_late = update(
+            [table.overdue_since, table.escalation_level],
+            [SQLCase((table.state == 'sent', table.acknowledge_before),
+                    else_=table.complete_before), 0],
+            late & (table.overdue_since == Null))
+        Plan.fire('referral_overdue', newly_late, start=date)
+        changed = set(newly_late)
+        who = {'caseworker': 'caseworker', 'supervisor': 'supervisors',
+            'manager': 'managers'}
+        for level, role, delay in Step.chain():
+            escalated = update(
+                [table.escalation_level, table.escalated_to], [level, role],
+                open_ & (table.overdue_since != Null)
+                & (table.escalation_level < level)
+                & (table.overdue_since <= date - dt.timedelta(hours=delay)))
+            by_user = defaultdict(list)
+            for referral in escalated:
+                for recipient in referral.recipients(who[role]):
+                    by_user[recipient].append(referral)
+            # one line per person and run, however many referrals
+            for recipient, referrals in by_user.items():
+                notify(referrals, [recipient],
+                    'momd_referral.msg_referral_overdue_label',
+                    icon='tryton-error', count=len(referrals))
+            changed.update(escalated)
+        return list(changed)
 
 
 class Need(metaclass=PoolMeta):

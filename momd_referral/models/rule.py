@@ -8,12 +8,18 @@ OFFICE_SCOPED = {
     'momd.beneficiary', 'momd.beneficiary.identifier',
     'momd.beneficiary.phone', 'momd.household', 'momd.consent',
     'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
+    'momd.activity',
     }
 
 # Models whose record rules scope by the providers the user is a focal
 # point of (a list of ids, so that the rules evaluate the same in SQL and in
 # Python, as export_data does)
-PROVIDER_SCOPED = {'momd.provider', 'momd.provider.service', 'momd.referral'}
+PROVIDER_SCOPED = {
+    'momd.provider', 'momd.provider.service', 'momd.referral',
+    'momd.activity'}
+
+# Models whose record rules name the user
+USER_SCOPED = {'momd.activity'}
 
 
 # Rules are applied many times per request: the user's offices and
@@ -67,6 +73,8 @@ class Rule(metaclass=PoolMeta):
             context['offices'] = user_offices()
         if model_name in PROVIDER_SCOPED:
             context['providers'] = user_providers()
+        if model_name in USER_SCOPED:
+            context['user_id'] = Transaction().user
         return context
 
     @classmethod
@@ -76,4 +84,6 @@ class Rule(metaclass=PoolMeta):
             key = (*key, tuple(user_offices()))
         if model_names & PROVIDER_SCOPED:
             key = (*key, tuple(user_providers()))
+        if model_names & USER_SCOPED:
+            key = (*key, Transaction().user)
         return key

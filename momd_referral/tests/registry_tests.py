@@ -275,7 +275,7 @@ class RegistryTestMixin:
 
     @with_transaction()
     def test_case_workflow(self):
-        "Open, activate, request closure with a reason, close, reopen"
+        "Closure asked with a reason, refused, approved; reopened with one"
         pool = Pool()
         Case = pool.get('momd.case')
         today = pool.get('ir.date').today()
@@ -290,8 +290,17 @@ class RegistryTestMixin:
         case.closure_reason = "All needs met"
         case.save()
         Case.request_closure([case])
-        Case.close([case])
+        Case.refuse_closure([case])
+        self.assertEqual(case.state, 'active')
+        Case.request_closure([case])
+        Case.approve_closure([case])
         self.assertEqual((case.state, case.closed_date), ('closed', today))
+        with self.assertRaisesRegex(
+                CaseValidationError, '"Reopening Reason"'):
+            Case.reopen([case])
+        self.assertEqual(case.state, 'closed')
+        case.reopen_reason = "The house was damaged again"
+        case.save()
         Case.reopen([case])
         self.assertEqual(case.state, 'active')
         self.assertIsNone(case.closed_date)

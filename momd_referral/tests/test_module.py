@@ -8,6 +8,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .automation_tests import AutomationTestMixin
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .registry_tests import RegistryTestMixin
@@ -16,7 +17,7 @@ from .tools import create_location, create_user, load_language
 
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
-        ModuleTestCase):
+        AutomationTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 

@@ -1,0 +1,311 @@
+"Tests of the SOP automation: deadlines, escalation, activities, reviews."
+import datetime as dt
+
+from trytond.model.exceptions import (
+    DomainValidationError, RequiredValidationError, SQLConstraintError)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
+
+from ..exceptions import ActivityValidationError, SLAValidationError
+from .referral_tests import ReferralWorld
+from .registry_tests import category, office, open_case, register
+
+
+def told(users=None):
+    """{user id: [labels]} of the notifications of the transaction, for
+    users if given"""
+    result = {}
+    for notification in Transaction().user_notifications:
+        result.setdefault(int(notification.user), []).append(
+            notification.label)
+    if users is not None:
+        return {u.id: result.get(u.id, []) for u in users}
+    return result
+
+
+def supervised_world(priority='urgent'):
+    "A referral world whose Sinjar supervisor supervises the office"
+    Office = Pool().get('momd.office')
+    world = ReferralWorld()
+    Office.write([office('SNJ')], {
+            'supervisors': [('add', [world.supervisor.id])]})
+    world.need.priority = priority
+    world.need.save()
+    return world
+
+
+class AutomationTestMixin:
+
+    @with_transaction()
+    def test_sla_deadlines(self):
+        "Deadlines from the priority, the category, the service's promise"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        SLARule = pool.get('momd.sla.rule')
+        Service = pool.get('momd.provider.service')
+        world = supervised_world('urgent')
+        referral = world.referral(priority='urgent')
+        Referral.send([referral])
+        self.assertEqual(
+            referral.acknowledge_before - referral.sent_date,
+            dt.timedelta(hours=72))
+        self.assertEqual(
+            referral.complete_before - referral.sent_date,
+            dt.timedelta(days=14))
+        self.assertFalse(referral.overdue)
+
+        # the administrator shortens urgent answers to 48 h: the next
+        # referral has it at once
+        rule, = SLARule.search([
+                ('priority', '=', 'urgent'), ('category', '=', None)])
+        rule.acknowledgement_hours = 48
+        rule.save()
+        # a category's own deadline covers its sub-categories
+        SLARule.create([{
+                    'priority': 'urgent', 'category': category('legal').id,
+                    'acknowledgement_hours': 60, 'completion_days': 10}])
+        other = world.referral(
+            priority='urgent', provider=world.provider_b)
+        Referral.send([other])
+        self.assertEqual(
+            other.acknowledge_before - other.sent_date,
+            dt.timedelta(hours=60))
+        self.assertEqual(
+            other.complete_before - other.sent_date, dt.timedelta(days=10))
+        # a provider who promises to answer sooner is held to it
+        Service.write([world.provider_a.services[0]], {
+                'acknowledgement_hours': 24, 'completion_days': 30})
+        self.assertEqual(SLARule.deadlines(
+                'urgent', world.need.category,
+                world.provider_a.services[0]), (24, 10))
+
+    @with_transaction()
+    def test_sla_bad_input(self):
+        "Negative deadlines, a plan without trigger, a looping chain"
+        pool = Pool()
+        SLARule = pool.get('momd.sla.rule')
+        Step = pool.get('momd.escalation.step')
+        Plan = pool.get('momd.activity.plan')
+        for field, value, name, code in [
+                ('acknowledgement_hours', -5, 'Acknowledge Within', 'hlp'),
+                ('completion_days', 0, 'Complete Within', 'legal')]:
+            with self.subTest(field=field):
+                values = {
+                    'priority': 'normal', 'category': category(code).id,
+                    'acknowledgement_hours': 10, 'completion_days': 10}
+                values[field] = value
+                with self.assertRaisesRegex(DomainValidationError, name):
+                    SLARule.create([values])
+        with self.assertRaisesRegex(SQLConstraintError, 'one deadline'):
+            SLARule.create([{
+                        'priority': 'normal',
+                        'acknowledgement_hours': 1, 'completion_days': 1}])
+        with self.assertRaisesRegex(RequiredValidationError, '"When"'):
+            Plan.create([{'name': "No trigger"}])
+        with self.assertRaisesRegex(
+                RequiredValidationError, '"Referral State"'):
+            Plan.create([{'name': "No state", 'trigger': 'referral_state'}])
+        with self.assertRaisesRegex(
+                ActivityValidationError, '"Referral State"'):
+            Plan.create([{'name': "State without referral",
+                        'trigger': 'case_opened', 'state': 'sent'}])
+        # a chain that comes back to the supervisor would loop
+        with self.assertRaisesRegex(SLAValidationError, 'loop'):
+            Step.create([{
+                        'sequence': 40, 'role': 'supervisor',
+                        'delay_hours': 200}])
+        with self.assertRaisesRegex(SLAValidationError, 'later'):
+            Step.write(Step.search([('role', '=', 'manager')]), {
+                    'delay_hours': 10})
+        with self.assertRaisesRegex(DomainValidationError, 'After'):
+            Step.write(Step.search([('role', '=', 'caseworker')]), {
+                    'delay_hours': -1})
+
+    @with_transaction()
+    def test_overdue_escalation(self):
+        "Not answered in 72 h: overdue, then up the chain, with activities"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Activity = pool.get('momd.activity')
+        world = supervised_world('urgent')
+        referral = world.referral(priority='urgent')
+        Referral.send([referral])
+        sent = referral.sent_date
+        Transaction().user_notifications.clear()
+
+        self.assertEqual(Referral.escalate(sent + dt.timedelta(hours=71)), [])
+        late = sent + dt.timedelta(hours=73)
+        self.assertEqual(Referral.escalate(late), [referral])
+        referral = Referral(referral.id)
+        self.assertEqual(referral.overdue_since, referral.acknowledge_before)
+        self.assertEqual(
+            (referral.escalation_level, referral.escalated_to),
+            (1, 'caseworker'))
+        # the plan asks the supervisors to review it by the next day
+        activity, = Activity.search([('resource', '=', str(referral))])
+        self.assertEqual(
+            (activity.role, activity.user, activity.office, activity.due),
+            ('supervisor', None, office('SNJ'),
+                late + dt.timedelta(days=1)))
+        seen = told([world.caseworker, world.supervisor, world.bob])
+        self.assertEqual(len(seen[world.caseworker.id]), 1)
+        self.assertEqual(len(seen[world.supervisor.id]), 1)  # the activity
+        self.assertEqual(seen[world.bob.id], [])
+        # nothing new an hour later
+        self.assertEqual(Referral.escalate(late + dt.timedelta(hours=1)), [])
+        # a day later it reaches the supervisor, not yet the manager
+        Transaction().user_notifications.clear()
+        self.assertEqual(
+            Referral.escalate(late + dt.timedelta(hours=25)), [referral])
+        referral = Referral(referral.id)
+        self.assertEqual(referral.escalated_to, 'supervisor')
+        self.assertEqual(
+            list(told([world.supervisor]).values()),
+            [['1 referrals overdue']])
+        self.assertEqual(len(Activity.search([])), 1)
+
+        # the answer comes: the clock of the completion starts again
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+        referral = Referral(referral.id)
+        self.assertEqual(
+            (referral.overdue_since, referral.escalation_level), (None, 0))
+        self.assertEqual(Referral.escalate(late + dt.timedelta(days=2)), [])
+        overdue_on = referral.complete_before + dt.timedelta(minutes=1)
+        self.assertEqual(Referral.escalate(overdue_on), [referral])
+
+    @with_transaction()
+    def test_overdue_search(self):
+        "Overdue is computed now and searchable"
+        Referral = Pool().get('momd.referral')
+        world = supervised_world('emergency')
+        late, on_time = world.referral(), world.referral(
+            provider=world.provider_b)
+        Referral.send([late, on_time])
+        Referral.write([late], {
+                'acknowledge_before': dt.datetime.now()
+                - dt.timedelta(hours=1)})
+        self.assertEqual(Referral.search([('overdue', '=', True)]), [late])
+        self.assertEqual(
+            Referral.search([('overdue', '=', False)]), [on_time])
+        self.assertEqual(
+            [r.overdue for r in Referral.browse([late, on_time])],
+            [True, False])
+
+    @with_transaction()
+    def test_completion_follow_up(self):
+        "Completing a referral asks its caseworker to call in 2 days"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Activity = pool.get('momd.activity')
+        world = supervised_world()
+        referral = world.referral()
+        Referral.send([referral])
+        self.assertEqual(Activity.search([]), [])
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+            Referral.write([Referral(referral.id)], {'outcome': 'provided'})
+            Referral.complete([Referral(referral.id)])
+        referral = Referral(referral.id)
+        activity, = Activity.search([])
+        self.assertEqual(
+            (activity.user, activity.resource, activity.due),
+            (world.caseworker, referral,
+                referral.completed_date + dt.timedelta(days=2)))
+        self.assertIn(world.caseworker.id, told())
+        # the caseworker sees and does it; the focal point does not see it
+        with world.as_(world.caseworker):
+            mine, = Activity.search([('mine', '=', True)])
+            Activity.do([mine])
+        with world.as_(world.bob):
+            self.assertEqual(Activity.search([]), [])
+        self.assertEqual(
+            (Activity(activity.id).state, Activity(activity.id).done_by),
+            ('done', world.caseworker))
+
+    @with_transaction()
+    def test_plan_added_by_administrator(self):
+        "A plan line added in the application fires at the next step"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Activity = pool.get('momd.activity')
+        Plan = pool.get('momd.activity.plan')
+        world = supervised_world()
+        Plan.create([{
+                    'name': "Prepare the file for the provider",
+                    'trigger': 'referral_state', 'state': 'accepted',
+                    'category': category('legal').id,
+                    'lines': [('create', [{
+                                    'name': "Send the documents",
+                                    'role': 'focal_point',
+                                    'delay_days': 0, 'delay_hours': 4}])],
+                    }])
+        referral = world.referral()
+        Referral.send([referral])
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+            mine, = Activity.search([('mine', '=', True)])
+        self.assertEqual(
+            (mine.name, mine.provider, mine.role),
+            ("Send the documents", world.provider_a, 'focal_point'))
+        with world.as_(world.bob):
+            self.assertEqual(Activity.search([]), [])
+        with self.assertRaises(ActivityValidationError):
+            with world.as_(world.alice):
+                Activity.cancel([mine])
+
+    @with_transaction()
+    def test_case_review(self):
+        "Reviews fall due, are asked for once, and are done"
+        pool = Pool()
+        Case = pool.get('momd.case')
+        Activity = pool.get('momd.activity')
+        Config = pool.get('momd.configuration')
+        config = Config(1)
+        config.case_review_months = 2
+        config.save()
+        today = pool.get('ir.date').today()
+        case = open_case(register(), ['hlp.rent'])
+        self.assertEqual(
+            case.next_review, Case.default_next_review())
+        self.assertGreaterEqual((case.next_review - today).days, 58)
+        self.assertFalse(case.review_due)
+        due = case.next_review
+        self.assertEqual(Case.flag_reviews(due - dt.timedelta(days=1)), [])
+        self.assertEqual(Case.flag_reviews(due), [case])
+        self.assertEqual(Case.flag_reviews(due), [])
+        activity, = Activity.search([('resource', '=', str(case))])
+        self.assertEqual(activity.user, case.caseworker)
+        Case.review([case])
+        self.assertEqual(
+            (case.last_review, case.review_flagged), (today, None))
+        self.assertEqual(Case.search([('review_due', '=', True)]), [])
+
+    @with_transaction()
+    def test_activity_reminders(self):
+        "Activities due within a day are reminded once"
+        pool = Pool()
+        Activity = pool.get('momd.activity')
+        world = supervised_world()
+        now = dt.datetime.now()
+        soon, later = Activity.create([{
+                    'name': "Call back", 'user': world.caseworker.id,
+                    'due': now + dt.timedelta(hours=5),
+                    'office': office('SNJ').id,
+                    }, {
+                    'name': "Visit", 'role': 'supervisor', 'user': None,
+                    'office': office('SNJ').id,
+                    'due': now + dt.timedelta(days=5),
+                    }])
+        Transaction().user_notifications.clear()
+        self.assertEqual(Activity.remind(now), [soon])
+        self.assertEqual(Activity.remind(now), [])
+        self.assertEqual(told([world.caseworker, world.supervisor]), {
+                world.caseworker.id: ['1 activities due within a day'],
+                world.supervisor.id: []})
+        self.assertEqual(
+            Activity.remind(now + dt.timedelta(days=4, hours=1)), [later])
+        self.assertEqual(
+            told([world.supervisor])[world.supervisor.id],
+            ['1 activities due within a day'])
