@@ -11,6 +11,7 @@ from trytond.model import (
     sequence_ordered)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.report import Report
 from trytond.transaction import Transaction
 
 from ..exceptions import ActivityValidationError
@@ -86,6 +87,9 @@ class Activity(Workflow, ModelSQL, ModelView):
     done_date = fields.Timestamp("Done On", readonly=True)
     overdue = fields.Function(
         fields.Boolean("Overdue"), 'get_overdue', searcher='search_overdue')
+    assignees = fields.Function(
+        fields.Many2Many('res.user', None, None, "Assignees"),
+        'get_assignees')
     mine = fields.Function(
         fields.Boolean("Mine"), 'get_mine', searcher='search_mine')
     state = fields.Selection([
@@ -190,7 +194,12 @@ class Activity(Workflow, ModelSQL, ModelView):
         return self.name
 
     @classmethod
-    def assignees(cls, activities):
+    def get_assignees(cls, activities, name):
+        return {a.id: [u.id for u in users]
+            for a, users in cls.assigned_users(activities).items()}
+
+    @classmethod
+    def assigned_users(cls, activities):
         "{activity: users} who are told of the activity"
         pool = Pool()
         User = pool.get('res.user')
@@ -223,7 +232,7 @@ class Activity(Workflow, ModelSQL, ModelView):
     @classmethod
     def notify_assigned(cls, activities):
         "Tell the assignees in the application"
-        for activity, users in cls.assignees(activities).items():
+        for activity, users in cls.assigned_users(activities).items():
             notify([activity], users,
                 'momd_referral.msg_activity_assigned_label',
                 icon='tryton-date', description=activity.name)
@@ -242,7 +251,7 @@ class Activity(Workflow, ModelSQL, ModelView):
             return []
         cls.write(activities, {'reminded': date})
         by_user = defaultdict(list)
-        for activity, users in cls.assignees(activities).items():
+        for activity, users in cls.assigned_users(activities).items():
             for user in users:
                 by_user[user].append(activity)
         for user, todo in by_user.items():
@@ -421,3 +430,8 @@ class ActivityPlanLine(sequence_ordered(), ModelSQL, ModelView):
         with Transaction().set_context(language=language):
             values['name'] = self.__class__(self.id).name
         return values
+
+
+class ActivityNotification(Report):
+    "The e-mail telling of an activity assigned, with no personal data"
+    __name__ = 'momd.activity.notification'

@@ -12,7 +12,8 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.report import Report
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ReferralValidationError
@@ -135,6 +136,7 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         'momd.provider', "Provider", readonly=True, ondelete='RESTRICT')
     priority = fields.Selection(
         PRIORITIES, "Priority", required=True, sort=False, states=_draft)
+    priority_string = priority.translated('priority')
     reason = fields.Text(
         "Reason for Referral", required=True, states=_draft,
         help="What the provider needs to know, within what is disclosed.")
@@ -239,6 +241,9 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     supervisors = fields.Function(
         fields.Many2Many('res.user', None, None, "Office Supervisors"),
         'get_supervisors')
+    managers = fields.Function(
+        fields.Many2Many('res.user', None, None, "Ministry Managers"),
+        'get_managers')
 
     del _draft
 
@@ -425,6 +430,9 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
     def get_supervisors(self, name):
         return [u.id for u in self.case.office.supervisors if u.active]
 
+    def get_managers(self, name):
+        return [u.id for u in self.recipients('managers')]
+
     def recipients(self, who):
         "The users of a role for this referral"
         if who == 'caseworker':
@@ -437,8 +445,10 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             pool = Pool()
             User = pool.get('res.user')
             ModelData = pool.get('ir.model.data')
-            return User.search([('groups', '=', ModelData.get_id(
-                            'momd_referral', 'group_manager'))])
+            return User.search([
+                    ('groups', '=', ModelData.get_id(
+                            'momd_referral', 'group_manager')),
+                    ('active', '=', True)])
         return []
 
     def activity_categories(self):
@@ -792,23 +802,30 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Step = pool.get('momd.escalation.step')
         Plan = pool.get('momd.activity.plan')
+        Trigger = pool.get('ir.trigger')
         date = date or now()
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         user = Transaction().user
+        in_max = backend.MAX_QUERY_PARAMS - 2
         open_ = table.state.in_(['sent', 'accepted', 'in_progress'])
         late = (((table.state == 'sent') & (table.acknowledge_before < date))
             | (table.state.in_(['accepted', 'in_progress'])
                 & (table.complete_before < date)))
 
         def update(columns, values, where):
+            "UPDATE in SQL what where selects, as write would: history, "
+            "caches, triggers"
             cursor.execute(*table.select(table.id, where=where))
             ids = [i for i, in cursor]
-            for sub_ids in grouped_slice(ids):
+            triggers = Trigger.get_triggers(cls.__name__, 'write')
+            eligibles = {t: [r for r in cls.browse(ids) if not t.eval(r)]
+                for t in triggers}
+            for sub_ids in grouped_slice(ids, in_max):
                 cursor.execute(*table.update(
                         columns + [table.write_uid, table.write_date],
                         values + [user, CurrentTimestamp()],
-                        where=reduce_ids(table.id, sub_ids)))
+                        where=table.id.in_(list(sub_ids))))
             if ids:
                 cls._insert_history(ids)
                 # what the transaction had read of them is stale
@@ -818,6 +835,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                     if cls.__name__ in cache:
                         for id_ in ids:
                             cache[cls.__name__].pop(id_, None)
+            for trigger, records in eligibles.items():
+                trigger.queue_trigger_action(cls.browse([r.id for r in records]))
             return cls.browse(ids)
 
         newly_late = update(
@@ -858,3 +877,8 @@ class Case(metaclass=PoolMeta):
     __name__ = 'momd.case'
     referrals = fields.One2Many('momd.referral', 'case', "Referrals",
         readonly=True)
+
+
+class ReferralNotification(Report):
+    "The e-mail telling of a referral's step, with no personal data"
+    __name__ = 'momd.referral.notification'

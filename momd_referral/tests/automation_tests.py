@@ -4,6 +4,7 @@ import datetime as dt
 from trytond.model.exceptions import (
     DomainValidationError, RequiredValidationError, SQLConstraintError)
 from trytond.pool import Pool
+from trytond.sendmail import SMTPDataManager
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
@@ -22,6 +23,41 @@ def told(users=None):
     if users is not None:
         return {u.id: result.get(u.id, []) for u in users}
     return result
+
+
+def run_tasks():
+    "Run the queued tasks (trigger actions) as the server would after a call"
+    Queue = Pool().get('ir.queue')
+    transaction = Transaction()
+    while transaction.tasks:
+        Queue(transaction.tasks.pop()).run()
+
+
+class Sent:
+    "An e-mail as the transaction will send it at commit"
+
+    def __init__(self, msg):
+        self.to = ', '.join(filter(None, (msg['To'], msg['Cc'], msg['Bcc'])))
+        self.subject = msg['Subject']
+        self.languages = sorted({part['Content-Language']
+                for part in msg.walk() if part['Content-Language']})
+        self.body = msg.get_body(('html',)).get_content()
+
+
+def emails(address):
+    "The e-mails to address waiting for the commit, oldest first"
+    sent = [Sent(msg)
+        for manager in Transaction()._datamanagers or []
+        if isinstance(manager, SMTPDataManager)
+        for _, _, msg in manager.queue]
+    return [e for e in sent if address in e.to]
+
+
+def discard_emails():
+    "Drop the e-mails waiting for the commit: tests have no SMTP server"
+    managers = Transaction()._datamanagers or []
+    managers[:] = [m for m in managers
+        if not isinstance(m, SMTPDataManager)]
 
 
 def supervised_world(priority='urgent'):
@@ -309,3 +345,58 @@ class AutomationTestMixin:
         self.assertEqual(
             told([world.supervisor])[world.supervisor.id],
             ['1 activities due within a day'])
+
+    @with_transaction()
+    def test_email_notifications(self):
+        "Each step e-mails the right people, with no personal data"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        User = pool.get('res.user')
+        world = supervised_world()
+        for user in [world.caseworker, world.alice, world.bob,
+                world.supervisor]:
+            user.email = '%s@momd.example' % user.login
+        User.save([world.caseworker, world.alice, world.bob,
+                world.supervisor])
+        referral = world.referral()
+        Referral.send([referral])
+        run_tasks()
+        received, = emails('alice@')
+        self.assertEqual(received.subject, 'New referral %s' % referral.code)
+        self.assertIn('A new referral was sent to your organisation',
+            received.body)
+        self.assertIn('/model/momd.referral/%d' % referral.id, received.body)
+        # the registry stays in the registry
+        for private in [world.beneficiary.first_name,
+                world.beneficiary.family_name, '7501112233']:
+            self.assertNotIn(private, received.body)
+        self.assertEqual(emails('bob@'), [])
+        self.assertEqual(emails('cw@'), [])
+
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+        run_tasks()
+        accepted, = emails('cw@')
+        self.assertEqual(
+            accepted.subject, 'Referral %s: Accepted' % referral.code)
+        self.assertIn('The provider accepted the referral', accepted.body)
+
+        # late: the chain writes to the caseworker, then the supervisor
+        Referral.escalate(
+            Referral(referral.id).complete_before + dt.timedelta(hours=1))
+        run_tasks()
+        self.assertEqual(
+            [e.subject for e in emails('cw@')][-1],
+            'Overdue referral %s' % referral.code)
+        self.assertIn('This referral is overdue', emails('cw@')[-1].body)
+        Referral.escalate(
+            Referral(referral.id).complete_before + dt.timedelta(hours=30))
+        run_tasks()
+        overdue = [e for e in emails('sup@')
+            if e.subject == 'Overdue referral %s' % referral.code]
+        self.assertEqual(len(overdue), 1)
+        # and the plan's review activity was announced to the supervisor
+        self.assertTrue([e for e in emails('sup@')
+                if e.subject.startswith('New activity: ')])
+        self.assertEqual(emails('bob@'), [])
+        discard_emails()

@@ -8,7 +8,9 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
-from .automation_tests import AutomationTestMixin
+from .automation_tests import (
+    AutomationTestMixin, discard_emails, emails, run_tasks,
+    supervised_world, told)
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .registry_tests import RegistryTestMixin
@@ -325,6 +327,41 @@ class MomdReferralArabicTestCase(ModuleTestCase):
         self.assertIn(('district', 'قضاء'), fields['level']['selection'])
         menu = Menu(ModelData.get_id('momd_referral', 'menu_momd'))
         self.assertEqual(menu.name, 'نظام الإحالة')
+
+    @with_transaction()
+    def test_notifications_in_each_language(self):
+        "The caseworker reads Arabic, the focal point English"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        User = pool.get('res.user')
+        Lang = pool.get('ir.lang')
+        arabic, = Lang.search([('code', '=', 'ar')])
+        english, = Lang.search([('code', '=', 'en')])
+        world = supervised_world()
+        world.caseworker.email = 'cw@momd.example'
+        world.caseworker.language = arabic
+        world.alice.email = 'alice@momd.example'
+        world.alice.language = english
+        User.save([world.caseworker, world.alice])
+        referral = world.referral()
+        Referral.send([referral])
+        run_tasks()
+        received, = emails('alice@')
+        self.assertEqual(received.languages, ['en'])
+        self.assertIn('A new referral was sent', received.body)
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+        run_tasks()
+        accepted, = emails('cw@')
+        self.assertEqual(accepted.languages, ['ar'])
+        self.assertEqual(
+            accepted.subject, 'الإحالة %s: مقبولة' % referral.code)
+        self.assertIn('قبلت جهة تقديم الخدمة الإحالة.', accepted.body)
+        self.assertIn('dir="rtl"', accepted.body)
+        self.assertIn(
+            'قبلت %s الإحالة %s' % (world.provider_a.rec_name, referral.code),
+            told([world.caseworker])[world.caseworker.id][0])
+        discard_emails()
 
 
 del ModuleTestCase
