@@ -133,12 +133,6 @@ class AutomationTestMixin:
                 values[field] = value
                 with self.assertRaisesRegex(DomainValidationError, name):
                     SLARule.create([values])
-        with self.assertRaisesRegex(SQLConstraintError, 'one deadline'):
-            SLARule.create([{
-                        'priority': 'normal',
-                        'acknowledgement_hours': 1, 'completion_days': 1}])
-        with self.assertRaisesRegex(RequiredValidationError, '"When"'):
-            Plan.create([{'name': "No trigger"}])
         with self.assertRaisesRegex(
                 RequiredValidationError, '"Referral State"'):
             Plan.create([{'name': "No state", 'trigger': 'referral_state'}])
@@ -157,6 +151,18 @@ class AutomationTestMixin:
         with self.assertRaisesRegex(DomainValidationError, 'After'):
             Step.write(Step.search([('role', '=', 'caseworker')]), {
                     'delay_hours': -1})
+        # last: on PostgreSQL a refused insert ends the transaction
+        with self.assertRaisesRegex(RequiredValidationError, '"When"'):
+            Plan.create([{'name': "No trigger"}])
+
+    @with_transaction()
+    def test_sla_rule_unique(self):
+        "One deadline per priority and category, one default per priority"
+        SLARule = Pool().get('momd.sla.rule')
+        with self.assertRaisesRegex(SQLConstraintError, 'one deadline'):
+            SLARule.create([{
+                        'priority': 'normal',
+                        'acknowledgement_hours': 1, 'completion_days': 1}])
 
     @with_transaction()
     def test_overdue_escalation(self):
