@@ -274,6 +274,8 @@ def create_referrals(rng, today):
     Service = pool.get('momd.provider.service')
     Referral = pool.get('momd.referral')
     Consent = pool.get('momd.consent')
+    Case = pool.get('momd.case')
+    SLARule = pool.get('momd.sla.rule')
     count = 0
     for need in Need.search([], order=[('id', 'ASC')]):
         if rng.random() > 0.6 or need.category.restricted:
@@ -315,9 +317,14 @@ def create_referrals(rng, today):
                 ['send', 'accept', 'start', 'complete', 'close'],
                 ['send', 'decline'], ['cancel'],
                 ['exception', 'send'], ['exception', 'send', 'approve']])
-        sent = dt.datetime.combine(
-            need.identified_date, dt.time(9)) + dt.timedelta(
-            days=rng.randint(0, 5))
+        if path and path[-1] in {'send', 'accept', 'start', 'approve'}:
+            # still open: sent in the last weeks, some of them late
+            sent = dt.datetime.combine(
+                today - dt.timedelta(days=rng.randint(0, 8)), dt.time(9))
+        else:
+            sent = dt.datetime.combine(
+                need.identified_date, dt.time(9)) + dt.timedelta(
+                days=rng.randint(0, 5))
         for step in path:
             if step == 'decline':
                 referral.decline_reason = rng.choice(
@@ -356,8 +363,22 @@ def create_referrals(rng, today):
                 dates[field] = min(
                     sent + dt.timedelta(days=days, hours=rng.randint(0, 8)),
                     dt.datetime.combine(today, dt.time(8)))
+        if 'sent_date' in dates:
+            dates['acknowledge_before'], dates['complete_before'] = (
+                SLARule.due_dates(referral.priority, need.category,
+                    referral.provider_service, dates['sent_date']))
         if dates:
             Referral.write([referral], dates)
+    # most cases were reviewed on time; the daily and hourly checks then
+    # find the others
+    for case in Case.search([('next_review', '<', today)]):
+        if rng.random() < 0.75:
+            reviewed = today - dt.timedelta(days=rng.randint(1, 60))
+            Case.write([case], {
+                    'last_review': reviewed,
+                    'next_review': reviewed + dt.timedelta(days=91)})
+    Referral.escalate()
+    Case.flag_reviews()
     return count
 
 
