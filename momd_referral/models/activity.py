@@ -355,6 +355,7 @@ class ActivityPlan(DeactivableMixin, ModelSQL, ModelView):
             return []
         start = start or now()
         vlist = []
+        names = {}
         for record in records:
             lineage = set()
             for category in record.activity_categories():
@@ -364,7 +365,7 @@ class ActivityPlan(DeactivableMixin, ModelSQL, ModelView):
                 if category and category not in lineage:
                     continue
                 for line in Line.browse(line_ids):
-                    vlist.append(line.activity_values(record, start))
+                    vlist.append(line.activity_values(record, start, names))
         return Activity.create(vlist) if vlist else []
 
 
@@ -405,8 +406,9 @@ class ActivityPlanLine(sequence_ordered(), ModelSQL, ModelView):
         super().on_modification(mode, records, field_names=field_names)
         pool.get('momd.activity.plan')._plans_cache.clear()
 
-    def activity_values(self, record, start):
-        "The values of the activity this line asks for on record"
+    def activity_values(self, record, start, names=None):
+        """The values of the activity this line asks for on record; names
+        keeps the titles already translated"""
         pool = Pool()
         Config = pool.get('ir.configuration')
         values = {
@@ -427,8 +429,11 @@ class ActivityPlanLine(sequence_ordered(), ModelSQL, ModelView):
             provider = getattr(record, 'provider', None)
             values['provider'] = provider.id if provider else None
         # the title in the language of whoever does it
-        with Transaction().set_context(language=language):
-            values['name'] = self.__class__(self.id).name
+        names = {} if names is None else names
+        if (self.id, language) not in names:
+            with Transaction().set_context(language=language):
+                names[self.id, language] = self.__class__(self.id).name
+        values['name'] = names[self.id, language]
         return values
 
 

@@ -819,7 +819,8 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
             cursor.execute(*table.select(table.id, where=where))
             ids = [i for i, in cursor]
             triggers = Trigger.get_triggers(cls.__name__, 'write')
-            eligibles = {t: [r for r in cls.browse(ids) if not t.eval(r)]
+            before = cls.browse(ids) if triggers else []
+            eligibles = {t: {r.id for r in before if not t.eval(r)}
                 for t in triggers}
             for sub_ids in grouped_slice(ids, in_max):
                 cursor.execute(*table.update(
@@ -835,9 +836,11 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                     if cls.__name__ in cache:
                         for id_ in ids:
                             cache[cls.__name__].pop(id_, None)
-            for trigger, records in eligibles.items():
-                trigger.queue_trigger_action(cls.browse([r.id for r in records]))
-            return cls.browse(ids)
+            after = cls.browse(ids)
+            for trigger, eligible in eligibles.items():
+                trigger.queue_trigger_action(
+                    [r for r in after if r.id in eligible])
+            return after
 
         newly_late = update(
             [table.overdue_since, table.escalation_level],
