@@ -11,9 +11,12 @@ export PORT DB SAO_DIR SAO_VERSION
 .PHONY: run test reset bench install sao system-packages translations clean
 
 ## run: set everything up and serve the demo at http://127.0.0.1:$(PORT)
+## (with the scheduler: overdue check hourly, reviews and reminders daily)
 run: install sao
 	$(PY) scripts/momd_setup.py --port $(PORT) --db $(DB)
-	exec $(VENV)/bin/trytond -c var/trytond.conf -d $(DB)
+	$(VENV)/bin/trytond-cron -c var/trytond.conf -d $(DB) & cron=$$!; \
+	trap 'kill $$cron 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/trytond -c var/trytond.conf -d $(DB)
 
 ## test: module tests on SQLite and PostgreSQL, system and browser tests
 test: install sao system-packages
