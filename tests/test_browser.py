@@ -76,3 +76,27 @@ def test_caseworker_arabic_offices(page, server, artifacts):
     playwright_api.expect(page.locator('.tab-content')).to_contain_text(
         'عوامل التصفية')
     page.screenshot(path=str(artifacts / 'offices-ar.png'), full_page=True)
+
+
+def test_caseworker_arabic_activities(page, server, artifacts):
+    "My Activities in Arabic: the list with its counters, and the calendar"
+    from conftest import DB
+    sao_login(page, server, DB, 'sinjar.caseworker', os.environ.get(
+            'MOMD_DEMO_PASSWORD', 'demo'))
+    menu = page.locator('#menu')
+    menu.get_by_text('نظام الإحالة', exact=True).click()
+    menu.get_by_text('الأنشطة', exact=True).click()
+    menu.get_by_text('أنشطتي', exact=True).click()
+
+    content = page.locator('#tabcontent')
+    table = content.locator('table').first
+    playwright_api.expect(table).to_contain_text('موعد الاستحقاق')
+    # the demo's follow-up calls and reviews, titled in Arabic
+    playwright_api.expect(table).to_contain_text(re.compile(
+            'الاتصال بالمستفيد|مراجعة الحالة'), timeout=20000)
+    # the tabs of the list, with the number of open activities
+    tabs = content.locator('.tab-domain')
+    playwright_api.expect(tabs).to_contain_text('المفتوحة')
+    playwright_api.expect(tabs).to_contain_text(
+        re.compile(r'\d'), timeout=20000)
+    page.screenshot(path=str(artifacts / 'activities-ar.png'), full_page=True)

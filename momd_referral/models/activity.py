@@ -10,7 +10,7 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Workflow, fields,
     sequence_ordered)
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.report import Report
 from trytond.transaction import Transaction
 
@@ -76,7 +76,7 @@ class Activity(Workflow, ModelSQL, ModelView):
     role_string = role.translated('role')
     user = fields.Many2One(
         'res.user', "Assigned To", ondelete='RESTRICT', states=_open)
-    due = fields.Timestamp("Due", required=True, states=_open)
+    due = fields.DateTime("Due", format='%H:%M', required=True, states=_open)
     note = fields.Text("Note")
     plan_line = fields.Many2One(
         'momd.activity.plan.line', "Plan", readonly=True,
@@ -130,6 +130,14 @@ class Activity(Workflow, ModelSQL, ModelView):
                     'icon': 'tryton-undo', 'depends': ['state']},
                 })
 
+    @classmethod
+    def view_attributes(cls):
+        # late activities stand out in the lists
+        return super().view_attributes() + [
+            ('/tree', 'visual', If(Eval('overdue', False), 'danger', ''),
+                ['overdue']),
+            ]
+
     @staticmethod
     def default_state():
         return 'open'
@@ -144,12 +152,20 @@ class Activity(Workflow, ModelSQL, ModelView):
 
     @staticmethod
     def default_due():
-        return now() + dt.timedelta(days=1)
+        return (now() + dt.timedelta(days=1)).replace(second=0, microsecond=0)
 
     @classmethod
     def default_office(cls):
         offices = user_offices()
         return offices[0] if len(offices) == 1 else None
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('due'):
+            # to the minute: what the lists and the calendar show
+            values['due'] = values['due'].replace(second=0, microsecond=0)
+        return values
 
     @fields.depends('resource')
     def on_change_resource(self):
@@ -428,6 +444,12 @@ class ActivityPlanLine(sequence_ordered(), ModelSQL, ModelView):
         elif self.role == 'focal_point':
             provider = getattr(record, 'provider', None)
             values['provider'] = provider.id if provider else None
+        elif self.role == 'supervisor' and record.office:
+            # the language the office's supervisors work in
+            languages = [u.language.code
+                for u in record.office.supervisors if u.language]
+            if languages:
+                language = languages[0]
         # the title in the language of whoever does it
         names = {} if names is None else names
         if (self.id, language) not in names:

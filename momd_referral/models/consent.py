@@ -215,8 +215,9 @@ class Consent(
     def revoke(cls, consents):
         pool = Pool()
         Date = pool.get('ir.date')
-        require(consents, 'revocation_reason', 'momd_referral.msg_consent_revocation_reason', ConsentValidationError,
-            'consent')
+        require(consents, 'revocation_reason',
+            'momd_referral.msg_consent_revocation_reason',
+            ConsentValidationError, 'consent')
         cls.write(consents, {
                 'revoked_on': Date.today(),
                 'revoked_by': Transaction().user,

@@ -178,8 +178,9 @@ class Provider(BilingualNameMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('suspended')
     def suspend(cls, providers):
-        require(providers, 'suspension_reason', 'momd_referral.msg_provider_suspension_reason', ProviderValidationError,
-            'provider')
+        require(providers, 'suspension_reason',
+            'momd_referral.msg_provider_suspension_reason',
+            ProviderValidationError, 'provider')
 
     @classmethod
     @ModelView.button

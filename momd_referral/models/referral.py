@@ -11,7 +11,7 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -305,6 +305,14 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                     'invisible': Eval('state') != 'declined',
                     'icon': 'tryton-forward', 'depends': ['state']},
                 })
+
+    @classmethod
+    def view_attributes(cls):
+        # late referrals stand out in the lists
+        return super().view_attributes() + [
+            ('/tree', 'visual', If(Eval('overdue', False), 'danger', ''),
+                ['overdue']),
+            ]
 
     @staticmethod
     def default_state():

@@ -125,7 +125,8 @@ class SLARule(ModelSQL, ModelView):
                 break
         if service:
             if service.acknowledgement_hours:
-                hours = min(filter(None, [hours, service.acknowledgement_hours]))
+                hours = min(
+                    filter(None, [hours, service.acknowledgement_hours]))
             if service.completion_days:
                 days = min(filter(None, [days, service.completion_days]))
         return hours, days

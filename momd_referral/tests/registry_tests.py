@@ -7,8 +7,9 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import (
-    BeneficiaryValidationError, CategoryValidationError, CaseValidationError, ConsentValidationError,
-    DuplicateBeneficiaryWarning, OutreachValidationError)
+    BeneficiaryValidationError, CaseValidationError, CategoryValidationError,
+    ConsentValidationError, DuplicateBeneficiaryWarning,
+    OutreachValidationError)
 from .tools import create_user
 
 
