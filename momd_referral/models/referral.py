@@ -522,14 +522,30 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                         'momd_referral', 'sequence_referral')).get()
         if (mode == 'create' and values.get('case')
                 and not values.get('district')):
-            location = pool.get('momd.case')(
-                values['case']).beneficiary.current_location
-            values['district'] = location.district.id if (
-                location and location.district) else None
+            values['district'] = cls._district(values['case'])
         if values.get('provider_service'):
             values['provider'] = Service(
                 values['provider_service']).provider.id
         return values
+
+    @classmethod
+    def _district(cls, case_id):
+        "The district where the beneficiary of the case lives, if known"
+        pool = Pool()
+        Case = pool.get('momd.case')
+        Beneficiary = pool.get('momd.beneficiary')
+        Location = pool.get('momd.location')
+        # the two ids only, not the whole case and beneficiary
+        case, = Case.read([case_id], ['beneficiary'])
+        beneficiary, = Beneficiary.read(
+            [case['beneficiary']], ['current_location'])
+        if beneficiary['current_location']:
+            districts = Location.search([
+                    ('parent', 'parent_of', [beneficiary['current_location']]),
+                    ('level', '=', 'district'),
+                    ], limit=1)
+            if districts:
+                return districts[0].id
 
     @classmethod
     def validate_fields(cls, referrals, field_names):
