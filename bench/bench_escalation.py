@@ -12,26 +12,16 @@ child process so that its test database settings stay its own.
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 import time
+
+from child import run_child
 
 REFERRALS = int(os.environ.get('BENCH_REFERRALS_OPEN', 200000))
 ROUNDS = 3
 
 
 def run():
-    env = dict(os.environ)
-    if env.get('BENCH_DATABASE_URI'):
-        env['TRYTOND_DATABASE_URI'] = env['BENCH_DATABASE_URI']
-        env['DB_NAME'] = 'bench_escalation_%d' % os.getpid()
-    else:
-        env['DB_NAME'] = ':memory:'
-    env.pop('DB_CACHE', None)
-    output = subprocess.run(
-        [sys.executable, __file__], env=env, check=True,
-        stdout=subprocess.PIPE, text=True).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+    result = run_child(__file__, 'bench_escalation')
     return [(
             'escalation check, %d open referrals (%d changed), vs raw SQL'
             % (REFERRALS, result['changed']),

@@ -11,9 +11,9 @@ database settings stay its own.
 import json
 import os
 import random
-import subprocess
-import sys
 import time
+
+from child import run_child
 
 PROVIDERS = int(os.environ.get('BENCH_PROVIDERS', 2000))
 SERVICES = 5
@@ -21,17 +21,7 @@ NEEDS = 200
 
 
 def run():
-    env = dict(os.environ)
-    if env.get('BENCH_DATABASE_URI'):
-        env['TRYTOND_DATABASE_URI'] = env['BENCH_DATABASE_URI']
-        env['DB_NAME'] = 'bench_matching_%d' % os.getpid()
-    else:
-        env['DB_NAME'] = ':memory:'
-    env.pop('DB_CACHE', None)
-    output = subprocess.run(
-        [sys.executable, __file__], env=env, check=True,
-        stdout=subprocess.PIPE, text=True).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+    result = run_child(__file__, 'bench_matching')
     return [(
             'matching, %d providers x %d services, vs raw SQL'
             % (PROVIDERS, SERVICES),

@@ -10,12 +10,12 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Workflow, fields,
     sequence_ordered)
 from trytond.pool import Pool
-from trytond.pyson import Eval, If
+from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.transaction import Transaction
 
 from ..exceptions import ActivityValidationError
-from .mixins import notify, require
+from .mixins import OverdueListMixin, notify, require
 from .rule import user_offices, user_providers
 from .sla import ROLES
 
@@ -54,7 +54,7 @@ def user_roles():
         if ModelData.get_id('momd_referral', xml_id) in groups]
 
 
-class Activity(Workflow, ModelSQL, ModelView):
+class Activity(OverdueListMixin, Workflow, ModelSQL, ModelView):
     "Something to do, by someone, by a date, about a record"
     __name__ = 'momd.activity'
     __string__ = "Activity"
@@ -129,14 +129,6 @@ class Activity(Workflow, ModelSQL, ModelView):
                     'invisible': Eval('state') == 'open',
                     'icon': 'tryton-undo', 'depends': ['state']},
                 })
-
-    @classmethod
-    def view_attributes(cls):
-        # late activities stand out in the lists
-        return super().view_attributes() + [
-            ('/tree', 'visual', If(Eval('overdue', False), 'danger', ''),
-                ['overdue']),
-            ]
 
     @staticmethod
     def default_state():

@@ -2,6 +2,7 @@
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from ..tools import normalize_text
@@ -170,3 +171,15 @@ def notify(records, users, message, icon='tryton-notification',
             label = gettext(message, **variables)
         Model.notify_user(records, icon, label, description=description,
             user=user.id)
+
+
+class OverdueListMixin:
+    "Records whose Overdue field is true stand out in red in the lists"
+    __slots__ = ()
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/tree', 'visual', If(Eval('overdue', False), 'danger', ''),
+                ['overdue']),
+            ]

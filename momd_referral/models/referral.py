@@ -11,7 +11,7 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval, If
+from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -19,7 +19,7 @@ from trytond.transaction import Transaction, without_check_access
 from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
-from .mixins import AccessLogMixin, notify, require
+from .mixins import AccessLogMixin, OverdueListMixin, notify, require
 from .sla import ESCALATION_ROLES
 
 STATES = [
@@ -98,7 +98,8 @@ def expects(*states):
     return decorator
 
 
-class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
+class Referral(
+        AccessLogMixin, OverdueListMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'momd.referral'
     __string__ = "Referral"
     _history = True
@@ -305,14 +306,6 @@ class Referral(AccessLogMixin, Workflow, ModelSQL, ModelView):
                     'invisible': Eval('state') != 'declined',
                     'icon': 'tryton-forward', 'depends': ['state']},
                 })
-
-    @classmethod
-    def view_attributes(cls):
-        # late referrals stand out in the lists
-        return super().view_attributes() + [
-            ('/tree', 'visual', If(Eval('overdue', False), 'danger', ''),
-                ['overdue']),
-            ]
 
     @staticmethod
     def default_state():

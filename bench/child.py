@@ -1,0 +1,22 @@
+"Run a benchmark's inner part in a child process with its own test database."
+import json
+import os
+import subprocess
+import sys
+
+
+def run_child(path, name):
+    """Run path as a script on a fresh test database (SQLite in memory, or
+    a PostgreSQL database named after name when BENCH_DATABASE_URI is set);
+    return the JSON it printed last"""
+    env = dict(os.environ)
+    if env.get('BENCH_DATABASE_URI'):
+        env['TRYTOND_DATABASE_URI'] = env['BENCH_DATABASE_URI']
+        env['DB_NAME'] = '%s_%d' % (name, os.getpid())
+    else:
+        env['DB_NAME'] = ':memory:'
+    env.pop('DB_CACHE', None)
+    output = subprocess.run(
+        [sys.executable, path], env=env, check=True,
+        stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
