@@ -629,6 +629,7 @@ class Referral(
                 'complete_before', 'overdue_since', 'escalated_to',
                 'outcome_feedback', 'provider_note', 'cancel_reason']:
             default.setdefault(name, None)
+        default.setdefault('escalation_level', 0)
         return super().copy(referrals, default=default)
 
     @classmethod
