@@ -100,3 +100,10 @@ def test_caseworker_arabic_activities(page, server, artifacts):
     playwright_api.expect(tabs).to_contain_text(
         re.compile(r'\d'), timeout=20000)
     page.screenshot(path=str(artifacts / 'activities-ar.png'), full_page=True)
+
+    # opening one shows it, loaded, in the form
+    table.locator('tbody tr').first.dblclick()
+    page.wait_for_function(
+        '() => [...document.querySelectorAll("#tabcontent input")]'
+        '.some(e => /الاتصال بالمستفيد|مراجعة الحالة/.test(e.value))',
+        timeout=20000)
