@@ -327,6 +327,9 @@ class MomdReferralArabicTestCase(ModuleTestCase):
         self.assertIn(('district', 'قضاء'), fields['level']['selection'])
         menu = Menu(ModelData.get_id('momd_referral', 'menu_momd'))
         self.assertEqual(menu.name, 'نظام الإحالة')
+        # and the user lists of offices, teams and focal points
+        self.assertEqual(pool.get('res.user').fields_get(['login'])[
+                'login']['string'], 'اسم الدخول')
 
     @with_transaction()
     def test_notifications_in_each_language(self):
