@@ -12,7 +12,7 @@ from trytond.transaction import without_check_access
 
 from ..exceptions import OfficeValidationError
 from .mixins import BilingualNameMixin
-from .rule import clear_user_scopes
+from .rule import UserScopeMixin
 
 CODE = re.compile(r'^[A-Z0-9]{2,10}$')
 
@@ -131,7 +131,7 @@ class OfficeLocation(ModelSQL):
         'momd.location', "Location", required=True, ondelete='CASCADE')
 
 
-class OfficeMember(ModelSQL):
+class OfficeMember(UserScopeMixin, ModelSQL):
     __name__ = 'momd.office-res.user'
     __string__ = "Office Member"
     office = fields.Many2One(
@@ -148,11 +148,6 @@ class OfficeMember(ModelSQL):
                     t, (t.office, Equal), (t.user, Equal)),
                 'momd_referral.msg_office_member_unique'),
             ]
-
-    @classmethod
-    def on_modification(cls, mode, records, field_names=None):
-        super().on_modification(mode, records, field_names=field_names)
-        clear_user_scopes()
 
 
 class OfficeSupervisor(OfficeMember):

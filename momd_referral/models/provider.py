@@ -15,7 +15,7 @@ from trytond.wizard import Button, StateView, Wizard
 from ..exceptions import ProviderValidationError
 from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
 from .mixins import BilingualNameMixin, require
-from .rule import clear_user_scopes
+from .rule import UserScopeMixin
 
 PROVIDER_TYPES = [
     ('government', "Government Directorate or Programme"),
@@ -189,7 +189,7 @@ class Provider(BilingualNameMixin, Workflow, ModelSQL, ModelView):
         pass
 
 
-class ProviderFocalPoint(ModelSQL):
+class ProviderFocalPoint(UserScopeMixin, ModelSQL):
     __name__ = 'momd.provider-res.user'
     __string__ = "Provider Focal Point"
     provider = fields.Many2One(
@@ -206,11 +206,6 @@ class ProviderFocalPoint(ModelSQL):
                     t, (t.provider, Equal), (t.user, Equal)),
                 'momd_referral.msg_provider_focal_point_unique'),
             ]
-
-    @classmethod
-    def on_modification(cls, mode, records, field_names=None):
-        super().on_modification(mode, records, field_names=field_names)
-        clear_user_scopes()
 
 
 class ProviderService(DeactivableMixin, ModelSQL, ModelView):

@@ -63,6 +63,16 @@ def clear_user_scopes():
     _providers_cache.clear()
 
 
+class UserScopeMixin:
+    "A relation of users to offices or providers: the rules follow it"
+    __slots__ = ()
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        clear_user_scopes()
+
+
 class Rule(metaclass=PoolMeta):
     __name__ = 'ir.rule'
 

@@ -358,6 +358,13 @@ class RegistryTestMixin:
             with self.assertRaises(AccessError):
                 Beneficiary.write([Beneficiary(sinjar.id)], {'notes': "x"})
 
+        # moved to Mosul as well: the rules follow at once
+        User = pool.get('res.user')
+        User.write([caseworker], {'offices': [('add', [office('MSL').id])]})
+        with Transaction().set_user(caseworker.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(Beneficiary.search_count([]), 2)
+
     @with_transaction()
     def test_restricted_needs(self):
         "Needs of restricted categories exist only for sensitive access"
