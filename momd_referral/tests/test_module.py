@@ -13,13 +13,14 @@ from .automation_tests import (
     supervised_world, told)
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
+from .statistics_tests import StatisticsTestMixin
 from .registry_tests import RegistryTestMixin
 from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
-        AutomationTestMixin, ModuleTestCase):
+        AutomationTestMixin, StatisticsTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 
