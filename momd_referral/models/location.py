@@ -45,9 +45,6 @@ class Location(
     governorate = fields.Function(
         fields.Many2One('momd.location', "Governorate"), 'get_governorate',
         searcher='search_governorate')
-    district = fields.Function(
-        fields.Many2One('momd.location', "District"), 'get_district',
-        searcher='search_district')
     full_name = fields.Function(
         fields.Char("Full Name"), 'get_full_name',
         searcher='search_full_name')
@@ -82,22 +79,8 @@ class Location(
     def get_governorate(self, name):
         return ([self] + list(self.ancestors()))[-1].id
 
-    def get_district(self, name):
-        for location in [self] + list(self.ancestors()):
-            if location.level == 'district':
-                return location.id
-
     @classmethod
     def search_governorate(cls, name, clause):
-        return cls._search_level('governorate', clause)
-
-    @classmethod
-    def search_district(cls, name, clause):
-        return cls._search_level('district', clause)
-
-    @classmethod
-    def _search_level(cls, level, clause):
-        "The locations at or under the locations of level matching clause"
         _, operator, value = clause[:3]
         values = value if isinstance(value, (list, tuple)) else [value]
         negative = operator in {'!=', 'not in'}
@@ -106,7 +89,7 @@ class Location(
             ids = [v for v in values if v is not None]
         else:
             ids = [g.id for g in cls.search([
-                        ('level', '=', level),
+                        ('level', '=', 'governorate'),
                         ('rec_name', operator, value),
                         ])]
             negative = False

@@ -394,10 +394,7 @@ class Referral(
         return ' \u203a '.join(marks)
 
     def get_overdue(self, name):
-        return self.is_overdue(now())
-
-    def is_overdue(self, date):
-        "Whether a deadline passed at date"
+        date = now()
         if self.state == 'sent':
             return bool(self.acknowledge_before
                 and self.acknowledge_before < date)
