@@ -13,6 +13,7 @@ export PORT DB SAO_DIR SAO_VERSION
 ## run: set everything up and serve the demo at http://127.0.0.1:$(PORT)
 ## (with the scheduler: overdue check hourly, reviews and reminders daily)
 run: install sao
+	sh scripts/system_packages.sh run
 	$(PY) scripts/momd_setup.py --port $(PORT) --db $(DB)
 	$(VENV)/bin/trytond-cron -c var/trytond.conf -d $(DB) & cron=$$!; \
 	trap 'kill $$cron 2>/dev/null' EXIT INT TERM; \
@@ -30,7 +31,7 @@ reset:
 	$(MAKE) run
 
 ## bench: speed ratios against stock Tryton, measured in the same run
-bench: install sao
+bench: install sao system-packages
 	$(PY) bench/run.py
 
 install: $(VENV)/.installed
@@ -44,7 +45,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 sao:
 	sh scripts/install_sao.sh $(SAO_DIR)
 
-## system-packages: PostgreSQL, Chromium and Noto fonts for the tests
+## system-packages: fonts and Pango for the PDF reports; PostgreSQL,
+## Chromium and poppler-utils for the tests
 system-packages:
 	sh scripts/system_packages.sh
 

@@ -1,4 +1,4 @@
-from trytond.exceptions import UserWarning
+from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import ValidationError
 
 
@@ -47,4 +47,12 @@ class SLAValidationError(ValidationError):
 
 
 class ActivityValidationError(ValidationError):
+    pass
+
+
+class StatisticsError(UserError):
+    pass
+
+
+class ReferralFormError(UserError):
     pass

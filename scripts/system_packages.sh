@@ -1,12 +1,22 @@
 #!/bin/sh
-# Install the Debian packages the tests need: PostgreSQL (server and contrib
-# extensions), Chromium and the Noto fonts that render Arabic.
+# Install the Debian packages momd_referral needs.
+#   sh scripts/system_packages.sh run   what the server needs: the Noto
+#       fonts that render Arabic and the Pango libraries WeasyPrint draws
+#       the PDF reports with
+#   sh scripts/system_packages.sh       and what the tests need besides:
+#       PostgreSQL (server and contrib extensions), Chromium and
+#       poppler-utils (pdftotext, pdftoppm) that reads the PDFs back
 set -eu
 missing=""
-[ -x /usr/bin/chromium ] || missing="$missing chromium"
-dpkg -s fonts-noto-core >/dev/null 2>&1 || missing="$missing fonts-noto-core"
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    missing="$missing postgresql postgresql-contrib"
+for package in fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0; do
+    dpkg -s $package >/dev/null 2>&1 || missing="$missing $package"
+done
+if [ "${1:-test}" != run ]; then
+    [ -x /usr/bin/chromium ] || missing="$missing chromium"
+    dpkg -s poppler-utils >/dev/null 2>&1 || missing="$missing poppler-utils"
+    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+        missing="$missing postgresql postgresql-contrib"
+    fi
 fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -2,6 +2,7 @@
 import datetime as dt
 import re
 
+from sql import Null
 from sql.operators import Equal
 
 from trytond.i18n import gettext
@@ -9,7 +10,7 @@ from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, fields)
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import (
     BeneficiaryValidationError, DuplicateBeneficiaryWarning)
@@ -135,6 +136,10 @@ class Beneficiary(
         "Age Estimated On", readonly=True)
     age = fields.Function(
         fields.Integer("Age"), 'get_age', searcher='search_age')
+    age_reference = fields.Date(
+        "Reference Date of Birth", readonly=True,
+        help="The date of birth, or the one the estimated age gives; "
+        "the statistics count age groups from it.")
     nationality = fields.Many2One(
         'country.country', "Nationality", ondelete='RESTRICT')
     identifiers = fields.One2Many(
@@ -183,6 +188,26 @@ class Beneficiary(
                 Index(t, (t.displacement_status, Index.Equality())),
                 })
         cls._order = [('code', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def __register__(cls, module):
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        filled = cls.__table_handler__(module).column_exist('age_reference')
+        super().__register__(module)
+        if filled:
+            return
+        cursor.execute(*table.select(
+                table.id, table.birth_date, table.estimated_age,
+                table.estimated_age_date,
+                where=(table.birth_date != Null)
+                | (table.estimated_age != Null)))
+        for id_, birth_date, estimated_age, since in cursor.fetchall():
+            reference = birth_date or _shift_years(
+                since or dt.date.today(), -estimated_age)
+            cursor.execute(*table.update(
+                    [table.age_reference], [reference],
+                    where=table.id == id_))
 
     @staticmethod
     def default_displacement_status():
@@ -270,6 +295,16 @@ class Beneficiary(
 
     def compute_fields(self, field_names=None):
         values = super().compute_fields(field_names=field_names)
+        if field_names is None or {
+                'birth_date', 'estimated_age', 'estimated_age_date'
+                } & set(field_names):
+            reference = self.birth_date
+            if not reference and self.estimated_age is not None:
+                since = (self.estimated_age_date
+                    or Pool().get('ir.date').today())
+                reference = _shift_years(since, -self.estimated_age)
+            if getattr(self, 'age_reference', None) != reference:
+                values['age_reference'] = reference
         sources = {
             'first_name', 'father_name', 'grandfather_name', 'family_name',
             'first_name_latin', 'father_name_latin',

@@ -10,6 +10,7 @@ from sql.functions import CurrentTimestamp
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.report import Report
@@ -20,6 +21,7 @@ from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
 from .mixins import AccessLogMixin, OverdueListMixin, notify, require
+from .rule import provider_only
 from .sla import ESCALATION_ROLES
 
 STATES = [
@@ -53,6 +55,12 @@ OUTCOMES = [
     ('partly', "Partly Provided"),
     ('not_provided', "Not Provided"),
     ]
+# What a provider reads of the people referred, and never exports
+PERSONAL_FIELDS = {
+    'case', 'need', 'beneficiary', 'beneficiary_name', 'beneficiary_sex',
+    'beneficiary_age', 'beneficiary_phones', 'beneficiary_location',
+    'need_description', 'beneficiary_documents',
+    'beneficiary_vulnerabilities'}
 # What the provider writes; everything else is the ministry's
 PROVIDER_FIELDS = [
     'decline_reason', 'decline_note', 'outcome', 'outcome_feedback',
@@ -615,6 +623,17 @@ class Referral(
                     raise ReferralValidationError(gettext(
                             'momd_referral.msg_referral_delete',
                             referral=referral.rec_name))
+
+    @classmethod
+    def export_data(cls, referrals, fields_names, header=False):
+        if Transaction().check_access and provider_only():
+            for name in fields_names:
+                root = name.split('/')[0].split('.')[0]
+                if root in PERSONAL_FIELDS:
+                    raise AccessError(gettext(
+                            'momd_referral.msg_export_personal',
+                            field=cls.fields_get([root])[root]['string']))
+        return super().export_data(referrals, fields_names, header=header)
 
     @classmethod
     def copy(cls, referrals, default=None):

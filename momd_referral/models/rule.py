@@ -8,7 +8,7 @@ OFFICE_SCOPED = {
     'momd.beneficiary', 'momd.beneficiary.identifier',
     'momd.beneficiary.phone', 'momd.household', 'momd.consent',
     'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
-    'momd.activity', 'momd.referral.statistic',
+    'momd.activity',
     }
 
 # Models whose record rules scope by the providers the user is a focal
@@ -97,3 +97,16 @@ class Rule(metaclass=PoolMeta):
         if model_names & USER_SCOPED:
             key = (*key, Transaction().user)
         return key
+
+
+def provider_only():
+    "Whether the user answers referrals for a provider and is no ministry staff"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    groups = set(User.get_groups())
+    staff = {ModelData.get_id('momd_referral', g) for g in [
+            'group_caseworker', 'group_supervisor', 'group_manager',
+            'group_admin']}
+    return (ModelData.get_id('momd_referral', 'group_provider') in groups
+        and not groups & staff)

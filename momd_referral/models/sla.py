@@ -34,9 +34,19 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         help="A case is reviewed at least this often; the next review is "
         "set from it when a case is opened or reviewed.")
 
+    small_cell_threshold = fields.Integer(
+        "Hide Counts Below", required=True,
+        domain=[('small_cell_threshold', '>', 0)],
+        help="In exported statistics, a count of people smaller than this "
+        "is shown as \"<N\" so that no one can be recognised.")
+
     @classmethod
     def default_case_review_months(cls):
         return 3
+
+    @classmethod
+    def default_small_cell_threshold(cls):
+        return 5
 
 
 class SLARule(ModelSQL, ModelView):

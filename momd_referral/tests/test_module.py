@@ -13,14 +13,17 @@ from .automation_tests import (
     supervised_world, told)
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
-from .statistics_tests import StatisticsTestMixin
+from .report_tests import (
+    ReferralFormArabicTestMixin, ReferralFormTestMixin)
+from .statistics_tests import ExportTestMixin, StatisticsTestMixin
 from .registry_tests import RegistryTestMixin
 from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
-        AutomationTestMixin, StatisticsTestMixin, ModuleTestCase):
+        ReferralFormTestMixin, AutomationTestMixin, StatisticsTestMixin,
+        ExportTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 
@@ -271,7 +274,7 @@ class MomdReferralTestCase(
                 User.get_groups())
 
 
-class MomdReferralArabicTestCase(ModuleTestCase):
+class MomdReferralArabicTestCase(ReferralFormArabicTestMixin, ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
 
