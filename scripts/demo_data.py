@@ -224,12 +224,11 @@ def main(db, people):
                 caseworker = rng.choice(caseworkers)
                 opened = today - dt.timedelta(days=rng.randint(0, 300))
                 # registered when their case was opened, not all today
-                registered = Beneficiary.__table__()
-                Transaction().connection.cursor().execute(*registered.update(
-                        [registered.create_date],
+                table = Beneficiary.__table__()
+                Transaction().connection.cursor().execute(*table.update(
+                        [table.create_date],
                         [dt.datetime.combine(opened, dt.time(8))],
-                        where=registered.id.in_(
-                            [b.id for b in beneficiaries])))
+                        where=table.id.in_([b.id for b in beneficiaries])))
                 consent, = Consent.create([{
                             'beneficiary': head.id,
                             'date': opened,

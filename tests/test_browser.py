@@ -1,5 +1,6 @@
 """The web client in real headless Chromium: a caseworker working in Arabic
-logs in, gets a right-to-left page and opens the offices."""
+logs in, gets a right-to-left page and opens the offices, their activities;
+a manager opens the governorate dashboard."""
 import os
 import re
 
@@ -107,3 +108,41 @@ def test_caseworker_arabic_activities(page, server, artifacts):
         '() => [...document.querySelectorAll("#tabcontent input")]'
         '.some(e => /الاتصال بالمستفيد|مراجعة الحالة/.test(e.value))',
         timeout=20000)
+
+
+def test_manager_arabic_dashboard(page, server, artifacts):
+    "The governorate dashboard in Arabic: every panel, graphs drawn"
+    from conftest import DB
+    page.set_viewport_size({'width': 1366, 'height': 2200})
+    sao_login(page, server, DB, 'manager', os.environ.get(
+            'MOMD_DEMO_PASSWORD', 'demo'))
+    errors = []
+    page.on('response', lambda r: errors.append(r.url)
+        if r.status >= 500 else None)
+    menu = page.locator('#menu')
+    menu.get_by_text('نظام الإحالة', exact=True).click()
+    menu.get_by_text('لوحة متابعة المحافظة', exact=True).click()
+
+    panels = page.locator('.board-action')
+    playwright_api.expect(panels).to_have_count(8)
+    titles = page.locator('.board-action .panel-heading')
+    for title in ['الإحالات حسب الشهر', 'الإحالات حسب المكتب',
+            'أسباب الرفض', 'الإحالات المتأخرة']:
+        playwright_api.expect(titles.filter(has_text=title)).to_have_count(1)
+    # the graphs are drawn from the demo's referrals
+    playwright_api.expect(
+        page.locator('.board-action svg').first).to_be_visible(
+        timeout=30000)
+    page.wait_for_function(
+        '() => document.querySelectorAll(".board-action svg").length >= 5',
+        timeout=30000)
+    # the indicators list has rows, labelled in Arabic
+    indicators = panels.filter(has_text='المؤشرات حسب الشهر')
+    playwright_api.expect(indicators.locator('table').first).to_contain_text(
+        'نسبة القبول')
+    playwright_api.expect(
+        indicators.locator('tbody tr').first).to_be_visible(timeout=30000)
+    playwright_api.expect(page.locator('.modal-dialog:visible')).to_have_count(
+        0)
+    assert not errors, errors
+    page.screenshot(path=str(artifacts / 'dashboard-ar.png'), full_page=True)

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateReport, StateView, Wizard
@@ -40,12 +40,12 @@ def xlsx(sheets):
     for title, heading, rows in sheets:
         sheet = book.create_sheet(SHEET_TITLE.sub(' ', title)[:31])
         sheet.sheet_view.rightToLeft = right_to_left()
-        for line in heading:
+        for number, line in enumerate(heading, 1):
             sheet.append([line])
-            sheet.cell(sheet.max_row, 1).font = bold
+            sheet.cell(number, 1).font = bold
+        first = len(heading) + 2 if heading else 1
         if heading:
             sheet.append([])
-        first = sheet.max_row + 1
         widths = {}
         for row in rows:
             sheet.append([_cell(v) for v in row])
@@ -79,6 +79,15 @@ def csv_file(rows):
     return data.getvalue().encode('utf-8-sig')
 
 
+def export(Model, records, columns):
+    """The rows of records for columns, under the user's access, headed by
+    the columns' labels (a selection by its label, named as the field)"""
+    rows = Model.export_data(records, columns)
+    header = Model._convert_field_names(
+        [c.replace('.translated', '').split('/') for c in columns])
+    return [header] + rows
+
+
 def list_fields(Model):
     "The columns of the model's list, selections by their labels"
     view = Model.fields_view_get(view_type='tree')
@@ -93,6 +102,16 @@ def list_fields(Model):
         names.append(name)
     return Model.export_columns(names) if hasattr(
         Model, 'export_columns') else names
+
+
+class SavedExport(metaclass=PoolMeta):
+    "Saved exports named in each language, as the donor tables are"
+    __name__ = 'ir.export'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.name.translate = True
 
 
 class ExportStart(ModelView):
@@ -181,7 +200,7 @@ class Spreadsheet(Report):
             list(map(int, records)) if records else [])
         if records is None:
             records = Model.search([])
-        rows = Model.export_data(records, data['columns'], header=True)
+        rows = export(Model, records, data['columns'])
         if data.get('format') == 'csv':
             return 'csv', csv_file(rows), False, data['name']
         return 'xlsx', xlsx([(data['name'], [], rows)]), False, data['name']
@@ -240,7 +259,7 @@ class MonthlyReportFile(Report):
                 'completed_in_time', 'acceptance_rate', 'in_time_rate',
                 'acknowledgement_median', 'completion_median']),
         ('msg_monthly_by_provider', 'momd.referral.kpi',
-            {'kpi_by': 'provider'},
+            {'kpi_by': 'provider,provider_type'},
             ['provider', 'provider_type.translated', 'sent', 'accepted',
                 'declined', 'completed', 'overdue', 'open', 'acceptance_rate',
                 'acknowledgement_median', 'completion_median']),
@@ -277,7 +296,7 @@ class MonthlyReportFile(Report):
         office = Office(data['office']) if data.get('office') else None
         if office:
             # the office must be one the user may read
-            Office.read([office.id], ['name'])
+            Office.read([office.id], ['rec_name'])
         place = office.rec_name if office else gettext(
             'momd_referral.msg_monthly_all_offices')
         month = first.strftime('%Y-%m')
@@ -295,8 +314,7 @@ class MonthlyReportFile(Report):
                     office=office.id if office else None, **context):
                 domain = ([('state', '=', 'declined')]
                     if title == 'msg_monthly_decline_reasons' else [])
-                records = Model.search(domain)
-                rows = Model.export_data(records, columns, header=True)
+                rows = export(Model, Model.search(domain), columns)
             sheets.append((gettext('momd_referral.' + title), heading, rows))
         name = '%s-%s' % (gettext('momd_referral.msg_monthly_file'), month)
         return 'xlsx', xlsx(sheets), False, name

@@ -27,7 +27,11 @@ from .outreach import AGE_GROUPS, COUNTS
 from .provider import PROVIDER_TYPES
 from .referral import DECLINE_REASONS, STATES
 
-STATISTIC_AGE_GROUPS = AGE_GROUPS + [('unknown', "Unknown")]
+# the outreach age groups, with keys sorted as the ages
+STATISTIC_AGE_GROUPS = [
+    ('00_05', AGE_GROUPS[0][1]), ('06_17', AGE_GROUPS[1][1]),
+    ('18_59', AGE_GROUPS[2][1]), ('60', AGE_GROUPS[3][1]),
+    ('unknown', "Unknown")]
 # The dimensions the referral KPIs may be grouped by, in column order
 KPI_DIMENSIONS = [
     'month', 'office', 'district', 'category', 'provider', 'provider_type']
@@ -47,7 +51,12 @@ def readable(model_name, table):
     pool = Pool()
     Rule = pool.get('ir.rule')
     Model = pool.get(model_name)
-    domain = Rule.domain_get(model_name, mode='read')
+    if not Transaction().user:
+        return table, Literal(True)
+    # the same rows whether the user or the system reads them for the
+    # user (a function field): their ids are the groups' own
+    with Transaction().set_context(_check_access=True):
+        domain = Rule.domain_get(model_name, mode='read')
     if not domain:
         return table, Literal(True)
     with Transaction().set_user(0, set_context=True), inactive_records():
@@ -68,6 +77,13 @@ def district_of(from_, location):
     district = Case(
         *((l.level == 'district', l.id) for l in levels), else_=Null)
     return from_, district
+
+
+def label_of(Model, name, column):
+    "The label of the selection field's value, in the user's language"
+    selection = Model.fields_get([name])[name]['selection']
+    return Case(*((column == key, label) for key, label in selection
+            if key is not None), else_=Null)
 
 
 def month_of(column):
@@ -119,6 +135,9 @@ class StatisticMixin:
     __slots__ = ()
     # counts of people: hidden below the configured size when exported
     _people_fields = ()
+    # the count of a row below which the derived fields are not exported
+    _sample_field = None
+    _sample_derived = ()
 
     @classmethod
     def __setup__(cls):
@@ -211,10 +230,17 @@ class StatisticMixin:
         threshold = Configuration(1).small_cell_threshold or 0
         people = [i for i, name in enumerate(fields_names)
             if name in cls._people_fields]
-        for row in data[1 if header else 0:]:
+        # rates and times of too few people are left out
+        derived = [i for i, name in enumerate(fields_names)
+            if name in cls._sample_derived]
+        for record, row in zip(records, data[1 if header else 0:]):
+            small = (cls._sample_field
+                and (getattr(record, cls._sample_field) or 0) < threshold)
             for i in people:
                 if isinstance(row[i], int) and 0 < row[i] < threshold:
                     row[i] = '<%s' % threshold
+            for i in derived if small else ():
+                row[i] = ''
         return data
 
 
@@ -252,6 +278,9 @@ class ReferralStatistic(StatisticMixin, ModelSQL, ModelView):
     state = fields.Selection(STATES, "State")
     priority = fields.Selection(PRIORITIES, "Priority")
     decline_reason = fields.Selection(DECLINE_REASONS, "Decline Reason")
+    # the labels, for the graphs
+    state_label = fields.Char("State")
+    decline_reason_label = fields.Char("Decline Reason")
     referrals = fields.Integer("Referrals")
 
     @classmethod
@@ -286,13 +315,16 @@ class ReferralStatistic(StatisticMixin, ModelSQL, ModelView):
                 referral.state.as_('state'),
                 referral.priority.as_('priority'),
                 referral.decline_reason.as_('decline_reason'),
+                label_of(cls, 'state', referral.state).as_('state_label'),
+                label_of(cls, 'decline_reason', referral.decline_reason).as_(
+                    'decline_reason_label'),
                 where=allowed
                 & in_period(date, start, end)
                 & chosen(case.office, 'office')
                 & chosen(referral.district, 'district')))
         groups = [rows.month, rows.office, rows.district, rows.category,
             rows.provider, rows.provider_type, rows.state, rows.priority,
-            rows.decline_reason]
+            rows.decline_reason, rows.state_label, rows.decline_reason_label]
         return cls.grouped(rows, groups, Count(rows.id).as_('referrals'))
 
 
@@ -313,6 +345,10 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
     age_group = fields.Selection(
         STATISTIC_AGE_GROUPS, "Age Group", sort=False,
         help="Age today, from the date of birth or the estimated age.")
+    # the labels, for the graphs
+    displacement_status_label = fields.Char("Displacement Status")
+    sex_label = fields.Char("Sex")
+    age_group_label = fields.Char("Age Group")
     registered = fields.Integer("Registered")
     referred = fields.Integer(
         "Referred", help="With at least one referral sent to a provider.")
@@ -348,8 +384,8 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
         born = beneficiary.age_reference
         age_group = Case(
             (born == Null, 'unknown'),
-            (born > _shift_years(today, -6), '0_5'),
-            (born > _shift_years(today, -18), '6_17'),
+            (born > _shift_years(today, -6), '00_05'),
+            (born > _shift_years(today, -18), '06_17'),
             (born > _shift_years(today, -60), '18_59'),
             else_='60')
         from_, allowed = readable('momd.beneficiary', beneficiary)
@@ -365,6 +401,11 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
             beneficiary.displacement_status.as_('displacement_status'),
             beneficiary.sex.as_('sex'),
             age_group.as_('age_group'),
+            label_of(cls, 'displacement_status',
+                beneficiary.displacement_status).as_(
+                'displacement_status_label'),
+            label_of(cls, 'sex', beneficiary.sex).as_('sex_label'),
+            label_of(cls, 'age_group', age_group).as_('age_group_label'),
             Coalesce(reach.referred, 0).as_('referred'),
             Coalesce(reach.reached, 0).as_('reached'),
             where=(beneficiary.active == Literal(True)) & allowed
@@ -374,10 +415,13 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
             rows = rows.select(*(getattr(rows, c) for c in [
                         'id', 'month', 'office', 'district',
                         'displacement_status', 'sex', 'age_group',
-                        'referred', 'reached']),
+                        'displacement_status_label', 'sex_label',
+                        'age_group_label', 'referred', 'reached']),
                 where=chosen(rows.district, 'district'))
         groups = [rows.month, rows.office, rows.district,
-            rows.displacement_status, rows.sex, rows.age_group]
+            rows.displacement_status, rows.sex, rows.age_group,
+            rows.displacement_status_label, rows.sex_label,
+            rows.age_group_label]
         return cls.grouped(rows, groups,
             Count(rows.id).as_('registered'),
             Sum(rows.referred).as_('referred'),
@@ -470,6 +514,10 @@ class ReferralKPI(StatisticMixin, ModelSQL, ModelView):
     _people_fields = (
         'sent', 'accepted', 'declined', 'completed', 'completed_in_time',
         'overdue', 'open')
+    _sample_field = 'sent'
+    _sample_derived = (
+        'acceptance_rate', 'in_time_rate', 'acknowledgement_median',
+        'acknowledgement_p90', 'completion_median', 'completion_p90')
 
     month = fields.Char("Month", help="Of sending.")
     office = fields.Many2One('momd.office', "Office")

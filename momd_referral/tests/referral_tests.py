@@ -260,6 +260,14 @@ class ReferralTestMixin:
         draft = world.referral()
         with world.as_(world.alice):
             self.assertEqual(Referral.search([]), [])  # drafts stay home
+        # nor do referrals cancelled before they were sent
+        unsent = world.referral(provider=world.provider_b)
+        Referral.write([unsent], {'cancel_reason': "Moved to Erbil"})
+        Referral.cancel([unsent])
+        with world.as_(world.bob):
+            self.assertEqual(Referral.search([]), [])
+            with self.assertRaises(AccessError):
+                Referral.read([unsent.id], ['code'])
         Referral.send([draft])
         with world.as_(world.bob):
             self.assertEqual(Referral.search([]), [])

@@ -13,6 +13,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import StatisticsError
+from ..models import statistics as statistics_module
 from ..models.export import list_fields
 from ..models.beneficiary import _shift_years
 from .provider_tests import location
@@ -42,8 +43,8 @@ BENEFICIARIES = '''
 SELECT to_char(b.create_date, 'YYYY-MM'), b.office, ''' + DISTRICT + ''',
     b.displacement_status, b.sex,
     CASE WHEN b.age_reference IS NULL THEN 'unknown'
-        WHEN b.age_reference > '{a6}' THEN '0_5'
-        WHEN b.age_reference > '{a18}' THEN '6_17'
+        WHEN b.age_reference > '{a6}' THEN '00_05'
+        WHEN b.age_reference > '{a18}' THEN '06_17'
         WHEN b.age_reference > '{a60}' THEN '18_59'
         ELSE '60' END,
     COUNT(*),
@@ -221,6 +222,13 @@ class StatisticsTestMixin:
         self.assertEqual(ours, fetch(REFERRALS))
         self.assertEqual(sum(r[-1] for r in ours), len(world.referrals))
         self.assertGreater(len({r[0] for r in ours}), 2)
+        # the graphs show the states by their labels
+        self.assertEqual(
+            {(r['state'], r['state_label'], r['decline_reason_label'])
+                for r in Statistic.search_read([('state', '=', 'declined')],
+                    fields_names=['state', 'state_label',
+                        'decline_reason_label'])},
+            {('declined', 'Declined', 'No Capacity')})
 
         supervisor = create_user(
             'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
@@ -251,7 +259,7 @@ class StatisticsTestMixin:
         # the world's own beneficiary (1985) and the outreach registration
         # (1985) are adults
         self.assertEqual(by_age, {
-                '0_5': [1, 1, 1], '6_17': [2, 2, 1], '18_59': [5, 2, 0],
+                '00_05': [1, 1, 1], '06_17': [2, 2, 1], '18_59': [5, 2, 0],
                 '60': [1, 1, 0]})
         districts = {r['district'] for r in Statistic.search_read(
                     [('district', '!=', None)], fields_names=['district'])}
@@ -318,6 +326,21 @@ class StatisticsTestMixin:
             self.assertEqual(snj.completed_in_time, 4)
             self.assertEqual(snj.in_time_rate, round(100 * 4 / 6, 1))
             self.assertEqual(snj.month, None)
+
+        # read again in another request, as the web client does after its
+        # search: the same groups, rates and times
+        supervisor = create_user(
+            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+        with world.as_(supervisor), \
+                Transaction().set_context(kpi_by='month'):
+            months = KPI.search([])
+            expected = {k.id: (k.sent, k.acceptance_rate,
+                    k.acknowledgement_median) for k in months}
+            statistics_module._memo.clear()
+            again = KPI.read([k.id for k in months],
+                ['sent', 'acceptance_rate', 'acknowledgement_median'])
+        self.assertEqual({r['id']: (r['sent'], r['acceptance_rate'],
+                    r['acknowledgement_median']) for r in again}, expected)
 
         # a focal point sees the indicators of their own provider only
         with world.as_(world.alice), \
@@ -441,8 +464,7 @@ class ExportTestMixin:
                 [], {**data, 'format': 'xlsx'})
         self.assertEqual((ext, name), ('xlsx', "Beneficiaries"))
         sheet, = spreadsheet(content).values()
-        self.assertEqual(sheet[0], ['Office/Code', 'Sex (string)',
-                'Registered'])
+        self.assertEqual(sheet[0], ['Office/Code', 'Sex', 'Registered'])
         self.assertEqual({r[0] for r in sheet[1:]}, {'SNJ'})
         self.assertEqual({r[2] for r in sheet[1:]}, {'<5'})
 
@@ -541,6 +563,21 @@ class ExportTestMixin:
         text = str(spreadsheet(content))
         self.assertNotIn('Mosul', text)
         self.assertIn('Sinjar', text)
+        with world.as_(manager):
+            _, content, _, _ = Report.execute([], {
+                    'month': month.isoformat(), 'office': office('MSL').id})
+        sheets = spreadsheet(content)
+        self.assertIn('Mosul', sheets["Indicators by office"][1][0])
+        self.assertNotIn('Sinjar', str(sheets["Indicators by office"][4:]))
+        # rates and times of fewer referrals than the threshold are left out
+        by_provider = sheets["Indicators by provider"]
+        header = [r for r in by_provider if r and r[0] == 'Provider'][0]
+        rows = by_provider[by_provider.index(header) + 1:]
+        self.assertTrue(rows)
+        rate = header.index('Acceptance Rate (%)')
+        self.assertEqual({r[rate] for r in rows if r[2] == '<5'}, {None})
+        self.assertEqual(header[1], 'Provider Type')
+        self.assertTrue(all(r[1] for r in rows))
 
         future = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         with world.as_(manager), \
