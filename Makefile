@@ -30,9 +30,17 @@ reset:
 		TRYTOND_CONFIG=var/trytond.conf $(PY) scripts/database.py drop $(DB); fi
 	$(MAKE) run
 
-## bench: speed ratios against stock Tryton, measured in the same run
+## bench: speed ratios against stock Tryton, measured in the same run;
+## the dashboard queries again on PostgreSQL, the production database
+BENCH_PG ?= /tmp/momd-bench-pg
+BENCH_PG_PORT ?= 55439
 bench: install sao system-packages
 	$(PY) bench/run.py
+	-sh scripts/pg_cluster.sh stop $(BENCH_PG) 2>/dev/null
+	sh scripts/pg_cluster.sh start $(BENCH_PG) $(BENCH_PG_PORT)
+	BENCH_DATABASE_URI=postgresql://postgres@127.0.0.1:$(BENCH_PG_PORT)/ \
+		$(PY) bench/run.py bench_dashboard; \
+		status=$$?; sh scripts/pg_cluster.sh stop $(BENCH_PG); exit $$status
 
 install: $(VENV)/.installed
 
