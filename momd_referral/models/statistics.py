@@ -315,17 +315,19 @@ class ReferralStatistic(StatisticMixin, ModelSQL, ModelView):
                 referral.state.as_('state'),
                 referral.priority.as_('priority'),
                 referral.decline_reason.as_('decline_reason'),
-                label_of(cls, 'state', referral.state).as_('state_label'),
-                label_of(cls, 'decline_reason', referral.decline_reason).as_(
-                    'decline_reason_label'),
                 where=allowed
                 & in_period(date, start, end)
                 & chosen(case.office, 'office')
                 & chosen(referral.district, 'district')))
         groups = [rows.month, rows.office, rows.district, rows.category,
             rows.provider, rows.provider_type, rows.state, rows.priority,
-            rows.decline_reason, rows.state_label, rows.decline_reason_label]
-        return cls.grouped(rows, groups, Count(rows.id).as_('referrals'))
+            rows.decline_reason]
+        return cls.grouped(rows, groups,
+            Count(rows.id).as_('referrals'),
+            # labelled once grouped, not for each row
+            label_of(cls, 'state', rows.state).as_('state_label'),
+            label_of(cls, 'decline_reason', rows.decline_reason).as_(
+                'decline_reason_label'))
 
 
 class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
@@ -401,11 +403,6 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
             beneficiary.displacement_status.as_('displacement_status'),
             beneficiary.sex.as_('sex'),
             age_group.as_('age_group'),
-            label_of(cls, 'displacement_status',
-                beneficiary.displacement_status).as_(
-                'displacement_status_label'),
-            label_of(cls, 'sex', beneficiary.sex).as_('sex_label'),
-            label_of(cls, 'age_group', age_group).as_('age_group_label'),
             Coalesce(reach.referred, 0).as_('referred'),
             Coalesce(reach.reached, 0).as_('reached'),
             where=(beneficiary.active == Literal(True)) & allowed
@@ -415,17 +412,16 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
             rows = rows.select(*(getattr(rows, c) for c in [
                         'id', 'month', 'office', 'district',
                         'displacement_status', 'sex', 'age_group',
-                        'displacement_status_label', 'sex_label',
-                        'age_group_label', 'referred', 'reached']),
+                        'referred', 'reached']),
                 where=chosen(rows.district, 'district'))
         groups = [rows.month, rows.office, rows.district,
-            rows.displacement_status, rows.sex, rows.age_group,
-            rows.displacement_status_label, rows.sex_label,
-            rows.age_group_label]
+            rows.displacement_status, rows.sex, rows.age_group]
         return cls.grouped(rows, groups,
             Count(rows.id).as_('registered'),
             Sum(rows.referred).as_('referred'),
-            Sum(rows.reached).as_('reached'))
+            Sum(rows.reached).as_('reached'),
+            *(label_of(cls, name, getattr(rows, name)).as_(name + '_label')
+                for name in ['displacement_status', 'sex', 'age_group']))
 
 
 class OutreachStatistic(StatisticMixin, ModelSQL, ModelView):
@@ -536,10 +532,10 @@ class ReferralKPI(StatisticMixin, ModelSQL, ModelView):
     open = fields.Integer(
         "Open", help="Sent, accepted or in progress now.")
     acceptance_rate = fields.Function(fields.Float(
-            "Acceptance Rate (%)", digits=(3, 1),
+            "Acceptance Rate (%)", digits=(16, 1),
             help="Accepted out of the referrals answered."), 'get_rates')
     in_time_rate = fields.Function(fields.Float(
-            "Completed in Time (%)", digits=(3, 1),
+            "Completed in Time (%)", digits=(16, 1),
             help="Completed before the deadline out of those completed."),
         'get_rates')
     acknowledgement_median = fields.Function(fields.Float(
