@@ -21,7 +21,7 @@ import statistics
 import time
 from collections import defaultdict
 
-from child import run_child
+from child import numbers, run_child
 
 REFERRALS = int(os.environ.get('BENCH_REFERRALS_DASHBOARD', 2000000))
 ROUNDS = 3
@@ -40,18 +40,12 @@ def fill(cursor, backend_name, templates):
     cursor.execute('SELECT * FROM momd_referral WHERE id = %d' % templates[0])
     columns = [c[0] for c in cursor.description]
     cursor.fetchall()
+    series, source = numbers(backend_name, REFERRALS)
     if backend_name == 'sqlite':
-        series = ('WITH RECURSIVE series(x) AS (SELECT 1 UNION ALL '
-            'SELECT x + 1 FROM series WHERE x < %d) ' % REFERRALS)
-        source = 'series'
-
         def back(column):
             return ("datetime(t.%s, '-' || (x %% 730) || ' days')"
                 % column)
     else:
-        series = ''
-        source = 'generate_series(1, %d) AS series(x)' % REFERRALS
-
         def back(column):
             return "t.%s - (x %% 730) * INTERVAL '1 day'" % column
     values = {'id': None, 'code': "'BENCH-' || x"}

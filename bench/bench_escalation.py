@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from child import run_child
+from child import numbers, run_child
 
 REFERRALS = int(os.environ.get('BENCH_REFERRALS_OPEN', 200000))
 ROUNDS = 3
@@ -44,17 +44,11 @@ def fill(cursor, backend_name, template, now):
     cursor.execute("SELECT * FROM momd_referral WHERE id = %d" % template)
     columns = [c[0] for c in cursor.description]
     cursor.fetchall()
+    series, source = numbers(backend_name, REFERRALS)
     if backend_name == 'sqlite':
-        series = ('WITH RECURSIVE series(x) AS (SELECT 1 UNION ALL '
-            'SELECT x + 1 FROM series WHERE x < %d) ' % REFERRALS)
-        source = 'series'
-
         def at(hours):
             return "datetime('%s', '%+d hours')" % (now.isoformat(' '), hours)
     else:
-        series = ''
-        source = 'generate_series(1, %d) AS series(x)' % REFERRALS
-
         def at(hours):
             return ("(TIMESTAMP '%s' + INTERVAL '%d hours')"
                 % (now.isoformat(' '), hours))

@@ -20,3 +20,12 @@ def run_child(path, name):
         [sys.executable, path], env=env, check=True,
         stdout=subprocess.PIPE, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def numbers(backend_name, count):
+    """SQL giving the rows x = 1..count: the WITH clause to put before the
+    statement and the item to select from"""
+    if backend_name == 'sqlite':
+        return ('WITH RECURSIVE series(x) AS (SELECT 1 UNION ALL '
+            'SELECT x + 1 FROM series WHERE x < %d) ' % count, 'series')
+    return '', 'generate_series(1, %d) AS series(x)' % count

@@ -16,7 +16,7 @@ from trytond.transaction import Transaction
 
 from ..exceptions import ActivityValidationError
 from .mixins import OverdueListMixin, notify, require
-from .rule import user_offices, user_providers
+from .rule import ROLE_GROUPS, user_offices, user_providers, user_roles
 from .sla import ROLES
 
 RESOURCES = [
@@ -31,27 +31,8 @@ TRIGGERS = [
     ('case_opened', "Case Opened"),
     ('case_review_due', "Case Review Due"),
     ]
-# the group whose users take the activities of a role
-ROLE_GROUPS = {
-    'caseworker': 'group_caseworker',
-    'supervisor': 'group_supervisor',
-    'manager': 'group_manager',
-    'focal_point': 'group_provider',
-    }
-
-
 def now():
     return dt.datetime.now()
-
-
-def user_roles():
-    "The roles of the user, from their groups"
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    groups = set(User.get_groups())
-    return [role for role, xml_id in ROLE_GROUPS.items()
-        if ModelData.get_id('momd_referral', xml_id) in groups]
 
 
 class Activity(OverdueListMixin, Workflow, ModelSQL, ModelView):

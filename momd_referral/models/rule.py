@@ -99,14 +99,25 @@ class Rule(metaclass=PoolMeta):
         return key
 
 
-def provider_only():
-    "Whether the user answers referrals for a provider and is no ministry staff"
+# the group of each role a user may have
+ROLE_GROUPS = {
+    'caseworker': 'group_caseworker',
+    'supervisor': 'group_supervisor',
+    'manager': 'group_manager',
+    'focal_point': 'group_provider',
+    }
+
+
+def user_roles():
+    "The roles of the user, from their groups"
     pool = Pool()
     User = pool.get('res.user')
     ModelData = pool.get('ir.model.data')
     groups = set(User.get_groups())
-    staff = {ModelData.get_id('momd_referral', g) for g in [
-            'group_caseworker', 'group_supervisor', 'group_manager',
-            'group_admin']}
-    return (ModelData.get_id('momd_referral', 'group_provider') in groups
-        and not groups & staff)
+    return [role for role, xml_id in ROLE_GROUPS.items()
+        if ModelData.get_id('momd_referral', xml_id) in groups]
+
+
+def provider_only():
+    "Whether the user answers referrals for a provider and is no ministry staff"
+    return user_roles() == ['focal_point']

@@ -142,7 +142,7 @@ class StatisticMixin:
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('id', 'ASC')]
+        cls._order = [('month', 'DESC'), ('id', 'ASC')]
 
     @classmethod
     def _memo_key(cls):
@@ -284,11 +284,6 @@ class ReferralStatistic(StatisticMixin, ModelSQL, ModelView):
     referrals = fields.Integer("Referrals")
 
     @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('month', 'DESC'), ('id', 'ASC')]
-
-    @classmethod
     def table_query(cls):
         pool = Pool()
         referral = pool.get('momd.referral').__table__()
@@ -357,11 +352,6 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
     reached = fields.Integer(
         "Reached",
         help="With at least one service provided, fully or in part.")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('month', 'DESC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
@@ -452,11 +442,6 @@ class OutreachStatistic(StatisticMixin, ModelSQL, ModelView):
     male_18_59 = fields.Integer("Men 18-59")
     female_60 = fields.Integer("Women 60+")
     male_60 = fields.Integer("Men 60+")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('month', 'DESC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
