@@ -144,6 +144,10 @@ class StatisticMixin:
         super().__setup__()
         cls._order = [('month', 'DESC'), ('id', 'ASC')]
 
+    def get_rec_name(self, name):
+        # a row is named by its month, as the dialogs opened on it show
+        return self.month or ''
+
     @classmethod
     def _memo_key(cls):
         context = Transaction().context
@@ -547,6 +551,12 @@ class ReferralKPI(StatisticMixin, ModelSQL, ModelView):
             ('/tree/field[@name="%s"]' % d, 'tree_invisible',
                 Eval('kpi_by', 'month') != d)
             for d in KPI_DIMENSIONS]
+
+    def get_rec_name(self, name):
+        values = (getattr(self, d) for d in self.dimensions()
+            if d != 'provider_type')
+        return ' — '.join(
+            getattr(v, 'rec_name', v) for v in values if v) or ''
 
     @classmethod
     def export_columns(cls, names):
