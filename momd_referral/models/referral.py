@@ -5,7 +5,7 @@ from collections import defaultdict
 from itertools import chain
 
 from sql import Null
-from sql.conditionals import Case as SQLCase
+from sql.conditionals import Case as SQLCase, Coalesce
 from sql.functions import CurrentTimestamp
 from trytond import backend
 from trytond.i18n import gettext
@@ -226,6 +226,10 @@ class Referral(
         fields.Char("Identity Documents"), 'get_disclosed')
     beneficiary_vulnerabilities = fields.Function(
         fields.Char("Vulnerabilities"), 'get_disclosed')
+    restricted = fields.Boolean(
+        "Restricted Category", readonly=True,
+        help="Of a restricted service category (GBV, child protection...): "
+        "seen only by users with sensitive data access.")
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
     state_string = state.translated('state')
@@ -524,7 +528,49 @@ class Referral(
         if values.get('provider_service'):
             values['provider'] = Service(
                 values['provider_service']).provider.id
+        if values.get('need'):
+            values['restricted'] = cls._restricted(values['need'])
         return values
+
+    @classmethod
+    def _restricted(cls, need_id):
+        "Whether the need is of a restricted category (the rules read it)"
+        Need = Pool().get('momd.need')
+        with without_check_access():
+            return bool(Need(need_id).category.restricted)
+
+    @classmethod
+    def follow_restriction(cls, needs):
+        """Mark the referrals of the needs as restricted or not, as their
+        categories now are"""
+        with without_check_access():
+            referrals = cls.search([('need', 'in', [n.id for n in needs])])
+            by_flag = defaultdict(list)
+            for referral in referrals:
+                restricted = cls._restricted(referral.need.id)
+                if referral.restricted != restricted:
+                    by_flag[restricted].append(referral)
+            for restricted, changed in by_flag.items():
+                cls.write(changed, {'restricted': restricted})
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Need = pool.get('momd.need')
+        Category = pool.get('momd.service.category')
+        table = cls.__table__()
+        need = Need.__table__()
+        category = Category.__table__()
+        cursor = Transaction().connection.cursor()
+        filled = cls.__table_handler__(module).column_exist('restricted')
+        super().__register__(module)
+        if not filled:
+            cursor.execute(*table.update([table.restricted], [Coalesce(
+                            need.join(category,
+                                condition=need.category == category.id
+                                ).select(category.restricted,
+                                where=need.id == table.need),
+                            False)]))
 
     @classmethod
     def _district(cls, case_id):
@@ -908,6 +954,28 @@ class Need(metaclass=PoolMeta):
     __name__ = 'momd.need'
     referrals = fields.One2Many('momd.referral', 'need', "Referrals",
         readonly=True)
+
+    @classmethod
+    def on_modification(cls, mode, needs, field_names=None):
+        super().on_modification(mode, needs, field_names=field_names)
+        if mode == 'write' and 'category' in (field_names or ()):
+            Pool().get('momd.referral').follow_restriction(needs)
+
+
+class ServiceCategory(metaclass=PoolMeta):
+    __name__ = 'momd.service.category'
+
+    @classmethod
+    def on_modification(cls, mode, categories, field_names=None):
+        pool = Pool()
+        Need = pool.get('momd.need')
+        Referral = pool.get('momd.referral')
+        super().on_modification(mode, categories, field_names=field_names)
+        if mode == 'write' and 'restricted' in (field_names or ()):
+            with without_check_access():
+                needs = Need.search(
+                    [('category', 'in', [c.id for c in categories])])
+            Referral.follow_restriction(needs)
 
 
 class Case(metaclass=PoolMeta):

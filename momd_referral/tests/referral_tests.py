@@ -233,6 +233,33 @@ class ReferralTestMixin:
             Referral.send([referral])
 
     @with_transaction()
+    def test_referral_restriction_follows_category(self):
+        "A category restricted later hides its referrals from other staff"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Need = pool.get('momd.need')
+        world = ReferralWorld()
+        referral = world.referral()
+        self.assertFalse(referral.restricted)
+        with world.as_(world.caseworker):
+            self.assertEqual(Referral.search([]), [referral])
+        legal = world.need.category
+        legal.restricted = True
+        legal.save()
+        self.assertTrue(Referral(referral.id).restricted)
+        with world.as_(world.caseworker):
+            self.assertEqual(Referral.search([]), [])
+        legal.restricted = False
+        legal.save()
+        with world.as_(world.caseworker):
+            self.assertEqual(Referral.search([]), [referral])
+        # the need recorded again under a restricted category
+        Need.write([world.need], {'category': category('protection.gbv').id})
+        self.assertTrue(Referral(referral.id).restricted)
+        with world.as_(world.caseworker):
+            self.assertEqual(Referral.search([]), [])
+
+    @with_transaction()
     def test_referral_restricted_needs_approval(self):
         "A GBV referral waits for the supervisor; a caseworker cannot approve"
         Referral = Pool().get('momd.referral')
