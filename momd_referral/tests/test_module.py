@@ -1,8 +1,11 @@
+from pathlib import Path
+
 from trytond.model.exceptions import (
     AccessError, DomainValidationError, RequiredValidationError,
     SQLConstraintError)
 from ..exceptions import (
     LocationValidationError, OfficeValidationError)
+from ..access_matrix import markdown
 from ..tools import normalize_text
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -26,6 +29,14 @@ class MomdReferralTestCase(
         ExportTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
+
+    @with_transaction()
+    def test_access_matrix_doc(self):
+        "doc/en/access-matrix.md is the module's access as it is now"
+        doc = Path(__file__).resolve().parents[2] / 'doc' / 'en' / (
+            'access-matrix.md')
+        self.assertEqual(doc.read_text(), markdown(),
+            "run: python scripts/access_matrix.py")
 
     def test_normalize_text(self):
         "Arabic spelling variants and Latin accents fold together"

@@ -1,0 +1,126 @@
+"""The access matrix: what each role may do with each model of
+momd_referral, computed from the module's own access records, record rules,
+field limits and buttons (doc/en/access-matrix.md is written from it)."""
+from trytond.model import ModelStorage
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+# The roles as the demo and the ministry give them, by their groups
+ROLES = [
+    ("Caseworker", ['group_caseworker']),
+    ("Office Supervisor", ['group_supervisor']),
+    ("Ministry Manager", ['group_manager']),
+    ("Provider Focal Point", ['group_provider']),
+    ("Administrator", ['group_admin']),
+    ]
+PERMISSIONS = [('read', "R"), ('create', "C"), ('write', "W"),
+    ('delete', "D")]
+
+
+def role_users():
+    "A user for each role, created in the current transaction"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    users = User.create([{
+                'login': 'access.matrix.%d' % i, 'name': name,
+                'groups': [('add', [
+                            ModelData.get_id('momd_referral', g)
+                            for g in groups])],
+                } for i, (name, groups) in enumerate(ROLES)])
+    return list(zip([name for name, _ in ROLES], users))
+
+
+def models():
+    "The stored models of the module, by name"
+    pool = Pool()
+    Model = pool.get('ir.model')
+    return sorted(m.name for m in Model.search([
+                ('module', '=', 'momd_referral'),
+                ('name', 'like', 'momd.%'),
+                ])
+        if issubclass(pool.get(m.name), ModelStorage))
+
+
+def rule_groups(model_name, group_ids):
+    "Names of the record rule groups that apply to a user of these groups"
+    pool = Pool()
+    RuleGroup = pool.get('ir.rule.group')
+    applied, defaults = [], []
+    for rule_group in RuleGroup.search(
+            [('model', '=', model_name), ('perm_read', '=', True)],
+            order=[('name', 'ASC'), ('id', 'ASC')]):
+        linked = {g.id for g in rule_group.groups}
+        if rule_group.global_p or linked & group_ids:
+            applied.append(rule_group)
+        elif rule_group.default_p:
+            defaults.append(rule_group)
+    if not [r for r in applied if not r.global_p]:
+        applied.extend(defaults)
+    return [('always: ' if r.global_p else '') + r.name for r in applied]
+
+
+def matrix():
+    """Rows (model, {role: (permissions, record scope)}) for every model,
+    and the buttons with the roles that may press them"""
+    pool = Pool()
+    ModelAccess = pool.get('ir.model.access')
+    User = pool.get('res.user')
+    Button = pool.get('ir.model.button')
+    users = role_users()
+    rows = []
+    names = models()
+    for name in names:
+        cells = {}
+        for role, user in users:
+            with Transaction().set_user(user.id):
+                access = ModelAccess.get_access([name])[name]
+                groups = set(User.get_groups())
+            letters = ''.join(
+                letter if access[perm] else '·'
+                for perm, letter in PERMISSIONS)
+            scope = (', '.join(rule_groups(name, groups))
+                if access['read'] else '')
+            cells[role] = (letters, scope)
+        rows.append((name, cells))
+    buttons = []
+    for button in Button.search([('model', 'in', names)],
+            order=[('model', 'ASC'), ('name', 'ASC')]):
+        ids = {g.id for g in button.groups}
+        allowed = [role for role, user in users
+            if not ids or ids & _groups(user)]
+        buttons.append((button.model, button.name, allowed))
+    return [role for role, _ in users], rows, buttons
+
+
+def _groups(user):
+    with Transaction().set_user(user.id):
+        return set(Pool().get('res.user').get_groups())
+
+
+def markdown():
+    "The access matrix as the Markdown page of doc/en/access-matrix.md"
+    roles, rows, buttons = matrix()
+    lines = [
+        '# Access matrix',
+        '',
+        'Generated from the module by `python scripts/access_matrix.py`; '
+        'a test fails when it is out of date. Permissions: R read, '
+        'C create, W write, D delete (· refused). Scope: the record rules '
+        'that limit what the role reads ("always" rules apply to every '
+        'role; *Sensitive Data Access* lifts the restricted-category ones).',
+        '',
+        '| Model | ' + ' | '.join(roles) + ' |',
+        '|---|' + '---|' * len(roles),
+        ]
+    for name, cells in rows:
+        lines.append('| `%s` | ' % name + ' | '.join(
+                cells[r][0] + ('<br>' + cells[r][1] if cells[r][1] else '')
+                for r in roles) + ' |')
+    lines += ['', '## Buttons', '',
+        '| Model | Button | ' + ' | '.join(roles) + ' |',
+        '|---|---|' + '---|' * len(roles)]
+    for model, button, allowed in buttons:
+        lines.append('| `%s` | %s | ' % (model, button) + ' | '.join(
+                '✔' if r in allowed else '·' for r in roles) + ' |')
+    return '\n'.join(lines) + '\n'
