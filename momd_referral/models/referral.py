@@ -60,7 +60,10 @@ PERSONAL_FIELDS = {
     'case', 'need', 'beneficiary', 'beneficiary_name', 'beneficiary_sex',
     'beneficiary_age', 'beneficiary_phones', 'beneficiary_location',
     'need_description', 'beneficiary_documents',
-    'beneficiary_vulnerabilities'}
+    'beneficiary_vulnerabilities', 'reason'}
+# Free text about the person: a provider reads it only while the
+# disclosure stands, and never searches it
+PROVIDER_WITHHELD = {'reason'}
 # What the provider writes; everything else is the ministry's
 PROVIDER_FIELDS = [
     'decline_reason', 'decline_note', 'outcome', 'outcome_feedback',
@@ -69,6 +72,17 @@ PROVIDER_FIELDS = [
 
 def now():
     return dt.datetime.now()
+
+
+def _mentions(domain, name):
+    "Whether a search domain tests the field name (or a path from it)"
+    if isinstance(domain, (list, tuple)):
+        if domain and isinstance(domain[0], str) and len(domain) >= 3 and (
+                domain[0] == name or domain[0].startswith(name + '.')):
+            return True
+        return any(_mentions(d, name) for d in domain
+            if isinstance(d, (list, tuple)))
+    return False
 
 
 def expects(*states):
@@ -669,6 +683,30 @@ class Referral(
                     raise ReferralValidationError(gettext(
                             'momd_referral.msg_referral_delete',
                             referral=referral.rec_name))
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        withheld = PROVIDER_WITHHELD & set(fields_names or ())
+        if withheld and Transaction().check_access and provider_only():
+            with without_check_access():
+                stands = {r.id: r.disclosure_stands()
+                    for r in cls.browse([row['id'] for row in result])}
+            for row in result:
+                if not stands[row['id']]:
+                    row.update(dict.fromkeys(withheld))
+        return result
+
+    @classmethod
+    def search_domain(cls, domain, active_test=None, tables=None):
+        if Transaction().check_access and provider_only():
+            for name in PROVIDER_WITHHELD:
+                if _mentions(domain, name):
+                    raise AccessError(gettext(
+                            'momd_referral.msg_search_withheld',
+                            field=cls.fields_get([name])[name]['string']))
+        return super().search_domain(
+            domain, active_test=active_test, tables=tables)
 
     @classmethod
     def export_data(cls, referrals, fields_names, header=False):

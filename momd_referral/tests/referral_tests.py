@@ -260,6 +260,40 @@ class ReferralTestMixin:
             self.assertEqual(Referral.search([]), [])
 
     @with_transaction()
+    def test_referral_reason_withheld_after_revocation(self):
+        "Once the consent is revoked the provider reads no reason either"
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Consent = pool.get('momd.consent')
+        world = ReferralWorld()
+        referral = world.referral()
+        Referral.send([referral])
+        with world.as_(world.alice):
+            seen, = Referral.read([referral.id], ['reason', 'code'])
+            self.assertEqual(seen['reason'], "Needs help with the house deed")
+            # never searched, never exported: it tells of the person
+            with self.assertRaisesRegex(AccessError, '"Reason'):
+                Referral.search([('reason', 'ilike', '%deed%')])
+            with self.assertRaisesRegex(AccessError, '"Reason'):
+                Referral.search_count(
+                    ['OR', ('code', '=', 'x'), ('reason', '=', 'x')])
+            with self.assertRaisesRegex(AccessError, '"Reason'):
+                Referral.export_data([Referral(referral.id)], ['reason'])
+        world.consent.revocation_reason = "Changed his mind"
+        world.consent.save()
+        Consent.revoke([world.consent])
+        with world.as_(world.alice):
+            seen, = Referral.read([referral.id], ['reason', 'code'])
+            self.assertIsNone(seen['reason'])
+            self.assertEqual(seen['code'], referral.code)
+        # the ministry still reads it
+        with world.as_(world.caseworker):
+            seen, = Referral.read([referral.id], ['reason'])
+            self.assertEqual(seen['reason'], "Needs help with the house deed")
+            self.assertEqual(
+                Referral.search([('reason', 'ilike', '%deed%')]), [referral])
+
+    @with_transaction()
     def test_referral_restricted_needs_approval(self):
         "A GBV referral waits for the supervisor; a caseworker cannot approve"
         Referral = Pool().get('momd.referral')
