@@ -15,8 +15,6 @@ from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
-from ..exceptions import StatisticsError
-
 FORMATS = [
     ('xlsx', "Excel (XLSX)"),
     ('csv', "CSV"),
@@ -37,9 +35,10 @@ def xlsx(sheets):
     book = Workbook()
     book.remove(book.active)
     bold = Font(bold=True)
+    rtl = right_to_left()
     for title, heading, rows in sheets:
         sheet = book.create_sheet(SHEET_TITLE.sub(' ', title)[:31])
-        sheet.sheet_view.rightToLeft = right_to_left()
+        sheet.sheet_view.rightToLeft = rtl
         for number, line in enumerate(heading, 1):
             sheet.append([line])
             sheet.cell(number, 1).font = bold
@@ -86,6 +85,14 @@ def export(Model, records, columns):
     header = Model._convert_field_names(
         [c.replace('.translated', '').split('/') for c in columns])
     return [header] + rows
+
+
+def check_report_access(report, model, ids):
+    "Refuse the report to a user outside its groups or not reading model"
+    ActionReport = Pool().get('ir.action.report')
+    with without_check_access():
+        action, = ActionReport.search([('report_name', '=', report.__name__)])
+    report.check_access(action, model, ids)
 
 
 def list_fields(Model):
@@ -188,15 +195,10 @@ class Spreadsheet(Report):
 
     @classmethod
     def execute(cls, ids, data):
-        pool = Pool()
-        ActionReport = pool.get('ir.action.report')
-        Model = pool.get(data['model'])
-        with without_check_access():
-            action, = ActionReport.search(
-                [('report_name', '=', cls.__name__)])
+        Model = Pool().get(data['model'])
         records = (Model.browse(data['ids']) if data.get('ids') is not None
             else None)
-        cls.check_access(action, Model.__name__,
+        check_report_access(cls, Model.__name__,
             list(map(int, records)) if records else [])
         if records is None:
             records = Model.search([])
@@ -280,17 +282,10 @@ class MonthlyReportFile(Report):
     @classmethod
     def execute(cls, ids, data):
         pool = Pool()
-        ActionReport = pool.get('ir.action.report')
         Office = pool.get('momd.office')
-        Date = pool.get('ir.date')
-        with without_check_access():
-            action, = ActionReport.search(
-                [('report_name', '=', cls.__name__)])
-        cls.check_access(action, None, [])
+        check_report_access(cls, None, [])
+        # a month in the future is refused by the statistics' period
         first = dt.date.fromisoformat(data['month']).replace(day=1)
-        if first > Date.today():
-            raise StatisticsError(gettext(
-                    'momd_referral.msg_statistics_future', date=first))
         last = ((first + dt.timedelta(days=32)).replace(day=1)
             - dt.timedelta(days=1))
         office = Office(data['office']) if data.get('office') else None

@@ -558,10 +558,10 @@ class Referral(
         """Mark the referrals of the needs as restricted or not, as their
         categories now are"""
         with without_check_access():
-            referrals = cls.search([('need', 'in', [n.id for n in needs])])
+            flags = {n.id: cls._restricted(n.id) for n in needs}
             by_flag = defaultdict(list)
-            for referral in referrals:
-                restricted = cls._restricted(referral.need.id)
+            for referral in cls.search([('need', 'in', list(flags))]):
+                restricted = flags[referral.need.id]
                 if referral.restricted != restricted:
                     by_flag[restricted].append(referral)
             for restricted, changed in by_flag.items():
