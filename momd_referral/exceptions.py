@@ -56,3 +56,7 @@ class StatisticsError(UserError):
 
 class ReferralFormError(UserError):
     pass
+
+
+class ErasureError(UserError):
+    pass

@@ -25,11 +25,33 @@ def artifacts():
 
 
 @pytest.fixture(scope='session')
-def server():
+def server(tmp_path_factory):
     "URL of a server started for the session, stopped at its end"
-    with momd_setup.serve(
-            DB, uri=os.environ.get('MOMD_TEST_DATABASE_URI')) as url:
+    var = tmp_path_factory.mktemp('server')
+    uri = os.environ.get('MOMD_TEST_DATABASE_URI')
+    with momd_setup.serve(DB, uri=uri, var=var) as url:
+        _SERVERS[url] = (uri, var)
         yield url
+
+
+_SERVERS = {}
+
+
+@pytest.fixture
+def database(server):
+    """A direct connection to the server's database, for what no user can
+    do through the application (ageing a session...)"""
+    uri, var = _SERVERS[server]
+    if uri:
+        import psycopg
+        connection = psycopg.connect(uri.rstrip('/') + '/' + DB)
+    else:
+        import sqlite3
+        connection = sqlite3.connect(var / (DB + '.sqlite'))
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 @pytest.fixture

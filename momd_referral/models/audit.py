@@ -1,23 +1,64 @@
-"The access log: who opened which confidential record, and when."
+"""The audit trail: who opened, created, changed or deleted which
+confidential record, when and from which session; the attempts the
+application refused; the sessions it refused."""
 import datetime as dt
+import hashlib
 import weakref
 
+from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-# what each transaction has already logged: a record read five times while
-# one button is pressed is one line
+ACTIONS = [
+    ('read', "Opened"),
+    ('print', "Printed"),
+    ('create', "Created"),
+    ('write', "Changed"),
+    ('delete', "Deleted"),
+    ('anonymise', "Anonymised"),
+    ('denied', "Refused"),
+    ('session', "Session Refused"),
+    ]
+
+# what each transaction has already logged as read: a record read five
+# times while one button is pressed is one line
 _logged = weakref.WeakKeyDictionary()
+# the models each transaction is creating or changing records of: the
+# values computed right after a creation or a change are part of its line
+_busy = weakref.WeakKeyDictionary()
+
+
+def request_origin():
+    "The session digest and the address the current request came from"
+    request = Transaction().context.get('_request') or {}
+    return request.get('momd_session'), request.get('remote_addr')
+
+
+def session_digest(key):
+    "A short, one-way name for a session: lines of one session share it"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 class AccessLog(ModelSQL, ModelView):
-    "Who opened which beneficiary, household, consent or case, and when"
+    "Who did what to which confidential record, and when"
     __name__ = 'momd.access.log'
-    __string__ = "Access Log"
+    __string__ = "Audit Trail"
 
     user = fields.Many2One('res.user', "User", readonly=True)
+    action = fields.Selection(ACTIONS, "Action", readonly=True)
     model = fields.Char("Model", readonly=True)
     record = fields.Integer("Record", readonly=True)
+    office = fields.Many2One('momd.office', "Office", readonly=True,
+        help="The office the record belongs to.")
+    changed_fields = fields.Char("Changed Fields", readonly=True)
+    operation = fields.Char("Refused Operation", readonly=True)
+    reason = fields.Text("Reason", readonly=True)
+    session = fields.Char("Session", readonly=True,
+        help="The same value on the lines of one login session.")
+    ip_address = fields.Char("IP Address", readonly=True)
     date = fields.Timestamp("Date", readonly=True)
 
     @classmethod
@@ -28,34 +69,243 @@ class AccessLog(ModelSQL, ModelView):
                 Index(t, (t.user, Index.Range()), (t.date, Index.Range())),
                 Index(t, (t.model, Index.Equality()),
                     (t.record, Index.Range())),
+                Index(t, (t.office, Index.Range()), (t.date, Index.Range())),
                 })
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
+        # the trail is written by the system only
+        for method in ['create', 'write', 'delete', 'copy', 'import_data']:
+            cls.__rpc__.pop(method, None)
 
     @classmethod
-    def log(cls, model, ids):
-        "Write one row per record read, with one insert"
+    def __register__(cls, module):
+        table = cls.__table__()
+        handler = cls.__table_handler__(module)
+        filled = handler.column_exist('action')
+        super().__register__(module)
+        if not filled:
+            # the lines written before the trail knew actions were reads
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.update([table.action], ['read']))
+
+    @classmethod
+    def write(cls, *args):
+        raise AccessError(gettext('momd_referral.msg_audit_readonly'))
+
+    @classmethod
+    def delete(cls, records):
+        raise AccessError(gettext('momd_referral.msg_audit_readonly'))
+
+    @classmethod
+    def log(cls, model, ids, action='read'):
+        "Write one line per record read (once per transaction) or printed"
         transaction = Transaction()
-        seen = _logged.setdefault(transaction, set())
-        ids = {i for i in map(int, ids) if (model, i) not in seen}
+        ids = set(map(int, ids))
+        if action == 'read':
+            seen = _logged.setdefault(transaction, set())
+            ids = {i for i in ids if (model, i) not in seen}
+            seen.update((model, i) for i in ids)
         if not ids:
             return
-        seen.update((model, i) for i in ids)
         if transaction.readonly:
             # reads run in read-only transactions: the log has its own
             with transaction.new_transaction() as log_transaction:
-                cls._insert(log_transaction, model, ids)
+                cls._insert(model, ids, action)
                 log_transaction.commit()
         else:
-            cls._insert(transaction, model, ids)
+            cls._insert(model, ids, action)
 
     @classmethod
-    def _insert(cls, transaction, model, ids):
+    def _insert(cls, model, ids, action, changed=None, operation=None,
+            user=None, offices=None):
+        "One insert for the lines of ids, with the office of each record"
+        transaction = Transaction()
         table = cls.__table__()
         now = dt.datetime.now()
-        user = Transaction().user
+        if user is None:
+            user = transaction.user
+        if offices is None:
+            offices = cls.offices_of(model, ids)
+        session, address = request_origin()
+        changed = ','.join(sorted(changed)) if changed else None
         cursor = transaction.connection.cursor()
         cursor.execute(*table.insert(
                 [table.create_uid, table.create_date, table.user,
-                    table.model, table.record, table.date],
-                [[user, now, user, model, i, now]
-                    for i in sorted(ids)]))
+                    table.action, table.model, table.record, table.office,
+                    table.changed_fields, table.operation, table.session,
+                    table.ip_address, table.date],
+                [[user, now, user, action, model, i, offices.get(i),
+                        changed, operation, session, address, now]
+                    for i in sorted(ids, key=lambda i: (i is None, i))]))
+
+    @classmethod
+    def offices_of(cls, model, ids):
+        "The office of each record of model that has one"
+        Model = Pool().get(model) if model else None
+        query = getattr(Model, '_audit_office_query', None)
+        offices = {}
+        if query is None:
+            return offices
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice([i for i in ids if i], 1000):
+            cursor.execute(*query(list(sub_ids)))
+            offices.update(cursor)
+        return offices
+
+    @classmethod
+    def log_refusal(cls, model, ids, operation):
+        """Keep a line for each record an operation was refused on, written
+        once the refused request's transaction has ended (it is rolled back
+        and would take the line with it)"""
+        transaction = Transaction()
+        request = transaction.context.get('_request')
+        if not transaction.user or not isinstance(request, dict):
+            # only requests from outside: the module's own checks are not
+            # attempts
+            return
+        database = transaction.database.name
+        user = transaction.user
+        context = {'_request': request}
+        ids = sorted({int(i) for i in ids if i is not None and int(i) >= 0})
+
+        def write():
+            with Transaction(new=True).start(
+                    database, 0, context=context) as log_transaction:
+                Log = Pool(database).get(cls.__name__)
+                # which of the records still exist: nothing else is known
+                Log._insert(model, ids or [None], 'denied',
+                    operation=operation, user=user)
+                log_transaction.commit()
+        transaction.atexit(write)
+
+    @classmethod
+    def log_anonymisation(cls, model, record, reason):
+        "The line of a record anonymised, with the reason given"
+        cls._insert(model, [record], 'anonymise')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.id,
+                where=(table.model == model) & (table.record == record)
+                & (table.action == 'anonymise'),
+                order_by=table.id.desc, limit=1))
+        line, = cursor.fetchone()
+        cursor.execute(*table.update([table.reason], [reason],
+                where=table.id == line))
+
+    @classmethod
+    def log_session(cls, user, reason):
+        "A request refused because its session expired or is unknown"
+        User = Pool().get('res.user')
+        users = User.__table__()
+        cursor = Transaction().connection.cursor()
+        # the user comes from the request: it may name no one
+        cursor.execute(*users.select(users.id, where=users.id == user))
+        if not cursor.fetchone():
+            user = None
+        cls._insert(None, [None], 'session', operation=reason, user=user,
+            offices={})
+
+
+class AuditMixin:
+    """Every read of a record through the application, every creation,
+    change and deletion, and every refused attempt, in the audit trail"""
+    __slots__ = ()
+
+    # the field leading to the record that holds the office, if not this one
+    _audit_office_through = None
+
+    @classmethod
+    def _audit_office_query(cls, ids):
+        "SELECT id, office of the records: their office in the trail"
+        table = cls.__table__()
+        through = (cls._audit_office_through
+            or getattr(cls, '_office_through', None))
+        if not through:
+            return table.select(table.id, table.office,
+                where=fields.SQL_OPERATORS['in'](table.id, ids))
+        holder = getattr(cls, through).get_target().__table__()
+        return table.join(holder,
+            condition=getattr(table, through) == holder.id
+            ).select(table.id, holder.office,
+                where=fields.SQL_OPERATORS['in'](table.id, ids))
+
+    @classmethod
+    def _audit_log(cls):
+        return Pool().get('momd.access.log')
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        transaction = Transaction()
+        try:
+            result = super().read(ids, fields_names)
+        except AccessError:
+            cls._audit_log().log_refusal(cls.__name__, ids, 'read')
+            raise
+        # reading only the ids (as the button checks do) shows nothing
+        if (ids and transaction.user and transaction.check_access
+                and set(fields_names or ()) != {'id'}):
+            cls._audit_log().log(cls.__name__, ids)
+        return result
+
+    @classmethod
+    def create(cls, vlist):
+        busy = _busy.setdefault(Transaction(), [])
+        busy.append(cls.__name__)
+        try:
+            records = super().create(vlist)
+        finally:
+            busy.pop()
+        cls._audit_log()._insert(
+            cls.__name__, [r.id for r in records], 'create')
+        return records
+
+    @classmethod
+    def write(cls, *args):
+        busy = _busy.setdefault(Transaction(), [])
+        nested = cls.__name__ in busy
+        busy.append(cls.__name__)
+        try:
+            super().write(*args)
+        except AccessError:
+            ids = [r.id for records in args[::2] for r in records]
+            cls._audit_log().log_refusal(cls.__name__, ids, 'write')
+            raise
+        finally:
+            busy.pop()
+        if nested:
+            return
+        actions = iter(args)
+        for records, values in zip(actions, actions):
+            if records:
+                cls._audit_log()._insert(cls.__name__,
+                    [r.id for r in records], 'write', changed=values)
+
+    @classmethod
+    def delete(cls, records):
+        Log = cls._audit_log()
+        ids = [r.id for r in records]
+        offices = Log.offices_of(cls.__name__, ids)
+        try:
+            super().delete(records)
+        except AccessError:
+            Log.log_refusal(cls.__name__, ids, 'delete')
+            raise
+        if ids:
+            Log._insert(cls.__name__, ids, 'delete', offices=offices)
+
+
+class Session(metaclass=PoolMeta):
+    __name__ = 'ir.session'
+
+    @classmethod
+    def check(cls, user, key, domain=None):
+        found = super().check(user, key, domain=domain)
+        request = Transaction().context.get('_request')
+        if found:
+            if isinstance(request, dict):
+                # the lines this request writes in the trail name the session
+                request['momd_session'] = session_digest(key)
+        elif domain is None:
+            AccessLog = Pool().get('momd.access.log')
+            AccessLog.log_session(
+                user, 'expired' if found is False else 'unknown')
+        return found

@@ -15,7 +15,8 @@ from trytond.transaction import Transaction, without_check_access
 from ..exceptions import (
     BeneficiaryValidationError, DuplicateBeneficiaryWarning)
 from ..tools import normalize_phone, normalize_text
-from .mixins import AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin
+from .audit import AuditMixin
+from .mixins import OfficeScopedMixin, OfficeThroughMixin
 
 SEX = [
     ('female', "Female"),
@@ -97,7 +98,7 @@ def years_between(start, end):
 
 
 class Beneficiary(
-        AccessLogMixin, OfficeScopedMixin, DeactivableMixin, ModelSQL,
+        AuditMixin, OfficeScopedMixin, DeactivableMixin, ModelSQL,
         ModelView):
     __name__ = 'momd.beneficiary'
     __string__ = "Beneficiary"

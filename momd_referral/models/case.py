@@ -9,8 +9,8 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import CaseValidationError
-from .mixins import (
-    AccessLogMixin, OfficeScopedMixin, OfficeThroughMixin, notify, require)
+from .audit import AuditMixin
+from .mixins import OfficeScopedMixin, OfficeThroughMixin, notify, require
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -61,7 +61,7 @@ def add_months(date, months):
     return date.replace(year=year, month=month, day=min(date.day, 28))
 
 
-class Case(AccessLogMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
+class Case(AuditMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'momd.case'
     __string__ = "Case"
     _history = True

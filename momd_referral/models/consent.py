@@ -8,7 +8,8 @@ from trytond.transaction import Transaction
 from ..exceptions import ConsentValidationError
 from .beneficiary import ADULT_AGE
 from .provider import PROVIDER_TYPES
-from .mixins import AccessLogMixin, OfficeThroughMixin, require
+from .audit import AuditMixin
+from .mixins import OfficeThroughMixin, require
 
 INFORMATION_GROUPS = [
     ('identity', "Identity"),
@@ -37,7 +38,7 @@ EDITABLE_WHEN_ACTIVE = {'state', 'revoked_on', 'revoked_by', 'revocation_reason'
 
 
 class Consent(
-        OfficeThroughMixin, AccessLogMixin, Workflow, ModelSQL, ModelView):
+        OfficeThroughMixin, AuditMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'momd.consent'
     __string__ = "Consent"
     _history = True

@@ -4,10 +4,11 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pyson import Eval
 
 from ..exceptions import BeneficiaryValidationError
-from .mixins import AccessLogMixin, OfficeScopedMixin
+from .audit import AuditMixin
+from .mixins import OfficeScopedMixin
 
 
-class Household(AccessLogMixin, OfficeScopedMixin, ModelSQL, ModelView):
+class Household(AuditMixin, OfficeScopedMixin, ModelSQL, ModelView):
     __name__ = 'momd.household'
     __string__ = "Household"
     _history = True

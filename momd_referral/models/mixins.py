@@ -113,21 +113,6 @@ class OfficeThroughMixin:
         return [(cls._office_through + '.office',) + tuple(clause[1:])]
 
 
-class AccessLogMixin:
-    "Every read by a user through the application is written to the log"
-    __slots__ = ()
-
-    @classmethod
-    def read(cls, ids, fields_names):
-        result = super().read(ids, fields_names)
-        transaction = Transaction()
-        # reading only the ids (as the button checks do) shows nothing
-        if (ids and transaction.user and transaction.check_access
-                and set(fields_names or ()) != {'id'}):
-            Pool().get('momd.access.log').log(cls.__name__, ids)
-        return result
-
-
 class ParentTreeMixin:
     "A record under a parent of its own model, shown with its whole path"
     __slots__ = ()

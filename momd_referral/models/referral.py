@@ -20,7 +20,8 @@ from trytond.transaction import Transaction, without_check_access
 from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
-from .mixins import AccessLogMixin, OverdueListMixin, notify, require
+from .audit import AuditMixin
+from .mixins import OverdueListMixin, notify, require
 from .rule import provider_only
 from .sla import ESCALATION_ROLES
 
@@ -121,10 +122,11 @@ def expects(*states):
 
 
 class Referral(
-        AccessLogMixin, OverdueListMixin, Workflow, ModelSQL, ModelView):
+        AuditMixin, OverdueListMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'momd.referral'
     __string__ = "Referral"
     _history = True
+    _audit_office_through = 'case'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 

@@ -21,10 +21,10 @@ class ReferralForm(Report):
         AccessLog = pool.get('momd.access.log')
         cls.check_shared(records)
         transaction = Transaction()
-        # the template reads as the system: the print is logged here, as a
-        # read of the referrals by the user
+        # the template reads as the system: the print is logged here
         if transaction.user and transaction.check_access:
-            AccessLog.log('momd.referral', [r.id for r in records])
+            AccessLog.log(
+                'momd.referral', [r.id for r in records], action='print')
         return super()._execute(records, header, data, action)
 
     @classmethod

@@ -8,7 +8,7 @@ OFFICE_SCOPED = {
     'momd.beneficiary', 'momd.beneficiary.identifier',
     'momd.beneficiary.phone', 'momd.household', 'momd.consent',
     'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
-    'momd.activity',
+    'momd.activity', 'momd.access.log',
     }
 
 # Models whose record rules scope by the providers the user is a focal

@@ -409,11 +409,11 @@ class RegistryTestMixin:
             Beneficiary.read([beneficiary.id], ['full_name'])
         logs = AccessLog.search([('user', '=', caseworker.id)])
         self.assertEqual(
-            [(l.model, l.record) for l in logs],
-            [('momd.beneficiary', beneficiary.id)])
+            [(l.model, l.record, l.action, l.office) for l in logs],
+            [('momd.beneficiary', beneficiary.id, 'read', office('SNJ'))])
         # reads by the system itself are not
         Beneficiary.read([beneficiary.id], ['full_name'])
-        self.assertEqual(AccessLog.search_count([]), 1)
+        self.assertEqual(AccessLog.search_count([('action', '=', 'read')]), 1)
 
     @with_transaction()
     def test_outreach_event(self):

@@ -14,6 +14,7 @@ from trytond.transaction import Transaction
 from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
     supervised_world, told)
+from .protection_tests import ErasureTestMixin, ProtectionTestMixin
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .report_tests import (
@@ -26,7 +27,8 @@ from .tools import create_location, create_user, load_language
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
         ReferralFormTestMixin, AutomationTestMixin, StatisticsTestMixin,
-        ExportTestMixin, ModuleTestCase):
+        ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
+        ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 

@@ -1,0 +1,433 @@
+"""Erasure, subject access and retention: a person's data anonymised in the
+records and their history, everything held about a person in one file, and
+the people whose cases closed longer ago than the retention period."""
+from dateutil.relativedelta import relativedelta
+from sql import Literal, Null
+from sql.aggregate import Max, Sum
+from sql.conditionals import Case as When
+
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
+from trytond.report import Report
+from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from ..exceptions import ErasureError
+from .export import check_report_access, export, list_fields, xlsx
+from .mixins import notify
+from .rule import user_roles
+
+# What stands in for a required name once erased
+ERASED = '***'
+
+# For each model holding something of the person: the column that leads to
+# the person (their beneficiary, or one of their cases) and the personal
+# columns, emptied in the records and in their history (a required text
+# becomes ERASED)
+SCRUB = [
+    ('momd.beneficiary', 'id', [
+            'first_name', 'father_name', 'grandfather_name', 'family_name',
+            'first_name_latin', 'father_name_latin',
+            'grandfather_name_latin', 'family_name_latin', 'name_key',
+            'birth_date', 'estimated_age', 'estimated_age_date', 'notes',
+            'household', 'relationship']),
+    ('momd.consent', 'beneficiary', [
+            'guardian_name', 'guardian_relationship', 'purpose',
+            'revocation_reason']),
+    ('momd.case', 'beneficiary', [
+            'summary', 'closure_reason', 'reopen_reason']),
+    ('momd.need', 'case', ['description']),
+    ('momd.referral', 'case', [
+            'reason', 'exception_reason', 'decline_note', 'outcome_feedback',
+            'provider_note', 'follow_up', 'cancel_reason']),
+    ]
+# Lines that are nothing but personal data: removed with their history
+REMOVE = [
+    ('momd.beneficiary.identifier', 'beneficiary'),
+    ('momd.beneficiary.phone', 'beneficiary'),
+    ]
+
+RETENTION_ACTIONS = [
+    ('list', "List Them"),
+    ('anonymise', "Anonymise Them"),
+    ]
+
+
+def _tables(Model):
+    "The table of Model and, if it keeps one, its history table"
+    tables = [Model.__table__()]
+    if Model._history:
+        tables.append(Model.__table_history__())
+    return tables
+
+
+def _ids_where(table, column, ids):
+    return fields.SQL_OPERATORS['in'](getattr(table, column), list(ids))
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'momd.configuration'
+
+    retention_months = fields.Integer(
+        "Keep Closed Cases For (months)",
+        domain=['OR',
+            ('retention_months', '=', None),
+            ('retention_months', '>', 0),
+            ],
+        help="How long a person's data is kept once all their cases are "
+        "closed. Empty: kept until someone anonymises it.")
+    retention_action = fields.Selection(
+        RETENTION_ACTIONS, "When the Period Ends", required=True,
+        help="List: administrators are told and find the people under "
+        "Data Protection › Past Retention Period. Anonymise: the daily task "
+        "anonymises them.")
+
+    @classmethod
+    def default_retention_action(cls):
+        return 'list'
+
+
+class Beneficiary(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary'
+
+    anonymised = fields.Date("Anonymised On", readonly=True)
+    retention_expired = fields.Function(
+        fields.Boolean("Past Retention Period"),
+        'get_retention_expired', searcher='search_retention_expired')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'anonymise_wizard': {
+                    'invisible': Bool(Eval('anonymised')),
+                    'depends': ['anonymised'],
+                    },
+                })
+
+    @classmethod
+    def _retention_query(cls):
+        "SELECT the beneficiaries whose last case closed before the period"
+        pool = Pool()
+        Configuration = pool.get('momd.configuration')
+        Case = pool.get('momd.case')
+        Date = pool.get('ir.date')
+        months = Configuration(1).retention_months
+        beneficiary = cls.__table__()
+        case = Case.__table__()
+        if not months:
+            return beneficiary.select(beneficiary.id, where=Literal(False))
+        limit = Date.today() - relativedelta(months=months)
+        return case.join(beneficiary,
+            condition=case.beneficiary == beneficiary.id
+            ).select(case.beneficiary,
+                where=beneficiary.anonymised == Null,
+                group_by=case.beneficiary,
+                having=(Sum(When((case.state != 'closed', 1), else_=0)) == 0)
+                & (Max(case.closed_date) <= limit))
+
+    def get_retention_expired(self, name):
+        return self.id in self._expired_ids()
+
+    @classmethod
+    def _expired_ids(cls):
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*cls._retention_query())
+        return {i for i, in cursor}
+
+    @classmethod
+    def search_retention_expired(cls, name, clause):
+        _, operator, value = clause
+        expired = (operator == '=') == bool(value)
+        return [('id', 'in' if expired else 'not in', cls._retention_query())]
+
+    @classmethod
+    @ModelView.button_action('momd_referral.wizard_anonymise')
+    def anonymise_wizard(cls, beneficiaries):
+        pass
+
+    @classmethod
+    def anonymise(cls, beneficiaries, reason):
+        """Erase the names, documents, phones and free text of beneficiaries
+        from their records and the records' history; what the statistics
+        count (office, sex, age group, status, places, dates of the steps)
+        stays"""
+        pool = Pool()
+        Case = pool.get('momd.case')
+        AccessLog = pool.get('momd.access.log')
+        for beneficiary in beneficiaries:
+            if beneficiary.anonymised:
+                raise ErasureError(gettext(
+                        'momd_referral.msg_anonymise_done',
+                        beneficiary=beneficiary.rec_name))
+            open_cases = [c for c in beneficiary.cases if c.state != 'closed']
+            if open_cases:
+                raise ErasureError(gettext(
+                        'momd_referral.msg_anonymise_open_case',
+                        beneficiary=beneficiary.rec_name,
+                        case=open_cases[0].rec_name))
+        ids = [b.id for b in beneficiaries]
+        if not ids:
+            return
+        cursor = Transaction().connection.cursor()
+        case_ids = set()
+        for table in _tables(Case):
+            cursor.execute(*table.select(
+                    table.id, where=_ids_where(table, 'beneficiary', ids)))
+            case_ids.update(i for i, in cursor)
+        leads = {'id': ids, 'beneficiary': ids, 'case': case_ids}
+        cls._release_households(ids)
+        for model, column, names in SCRUB:
+            Model = pool.get(model)
+            if not leads[column]:
+                continue
+            values = [ERASED if Model._fields[n].required else None
+                for n in names]
+            for table in _tables(Model):
+                cursor.execute(*table.update(
+                        [getattr(table, n) for n in names], values,
+                        where=_ids_where(table, column, leads[column])))
+        for model, column in REMOVE:
+            for table in _tables(pool.get(model)):
+                cursor.execute(*table.delete(
+                        where=_ids_where(table, column, ids)))
+        table = cls.__table__()
+        cursor.execute(*table.update(
+                [table.anonymised], [pool.get('ir.date').today()],
+                where=_ids_where(table, 'id', ids)))
+        cls._remove_attachments(ids, case_ids)
+        cls._scrub_activities(ids, case_ids)
+        for cache in Transaction().cache.values():
+            cache.clear()
+        for beneficiary_id in ids:
+            AccessLog.log_anonymisation(cls.__name__, beneficiary_id, reason)
+
+    @classmethod
+    def _release_households(cls, ids):
+        "Take the people out of their households; an emptied one loses its address"
+        pool = Pool()
+        Household = pool.get('momd.household')
+        cursor = Transaction().connection.cursor()
+        households = {b.household.id for b in cls.browse(ids) if b.household}
+        for table in _tables(Household):
+            cursor.execute(*table.update([table.head], [None],
+                    where=_ids_where(table, 'head', ids)))
+        beneficiary = cls.__table__()
+        cursor.execute(*beneficiary.select(beneficiary.household,
+                where=_ids_where(beneficiary, 'household', households)
+                & ~_ids_where(beneficiary, 'id', ids),
+                group_by=beneficiary.household))
+        emptied = households - {h for h, in cursor}
+        if emptied:
+            for table in _tables(Household):
+                cursor.execute(*table.update([table.address], [None],
+                        where=_ids_where(table, 'id', emptied)))
+
+    @classmethod
+    def _records_of(cls, ids, case_ids):
+        "The 'model,id' references of everything about the people"
+        pool = Pool()
+        references = ['momd.beneficiary,%s' % i for i in ids]
+        references += ['momd.case,%s' % i for i in case_ids]
+        for model, column in [
+                ('momd.consent', 'beneficiary'), ('momd.need', 'case'),
+                ('momd.referral', 'case')]:
+            Model = pool.get(model)
+            leads = ids if column == 'beneficiary' else case_ids
+            if not leads:
+                continue
+            table = Model.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.select(
+                    table.id, where=_ids_where(table, column, leads)))
+            references += ['%s,%s' % (model, i) for i, in cursor]
+        return references
+
+    @classmethod
+    def _remove_attachments(cls, ids, case_ids):
+        "Notes and files attached to the person's records go"
+        pool = Pool()
+        references = cls._records_of(ids, case_ids)
+        for model in ['ir.attachment', 'ir.note']:
+            Model = pool.get(model)
+            with without_check_access():
+                records = Model.search([('resource', 'in', references)])
+                Model.delete(records)
+
+    @classmethod
+    def _scrub_activities(cls, ids, case_ids):
+        "Activities about the person keep their dates, not their words"
+        Activity = Pool().get('momd.activity')
+        table = Activity.__table__()
+        references = cls._records_of(ids, case_ids)
+        cursor = Transaction().connection.cursor()
+        for sub in range(0, len(references), 1000):
+            cursor.execute(*table.update([table.name, table.note],
+                    [ERASED, None],
+                    where=_ids_where(table, 'resource',
+                        references[sub:sub + 1000])))
+
+    @classmethod
+    def apply_retention(cls):
+        "The daily task: list or anonymise the people past retention"
+        pool = Pool()
+        Configuration = pool.get('momd.configuration')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        config = Configuration(1)
+        expired = cls.search([('retention_expired', '=', True)])
+        if not expired:
+            return
+        if config.retention_action == 'anonymise':
+            cls.anonymise(expired, gettext(
+                    'momd_referral.msg_retention_reason',
+                    months=config.retention_months))
+            return
+        admins = User.search([('groups', '=',
+                    ModelData.get_id('momd_referral', 'group_admin'))])
+        notify(expired, admins, 'momd_referral.msg_retention_due',
+            count=len(expired))
+
+
+class AnonymiseStart(ModelView):
+    "Anonymise a beneficiary"
+    __name__ = 'momd.beneficiary.anonymise.start'
+    __string__ = "Anonymise a Beneficiary"
+
+    beneficiary = fields.Many2One(
+        'momd.beneficiary', "Beneficiary", readonly=True)
+    reason = fields.Text(
+        "Reason", required=True,
+        help="Why the data is erased (the person's request, the end of the "
+        "retention period...). Do not write the person's name here.")
+
+
+class Anonymise(Wizard):
+    "Anonymise a beneficiary"
+    __name__ = 'momd.beneficiary.anonymise'
+
+    start = StateView('momd.beneficiary.anonymise.start',
+        'momd_referral.anonymise_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Anonymise", 'anonymise', 'tryton-ok', default=True),
+            ])
+    anonymise = StateTransition()
+
+    def default_start(self, fields):
+        return {'beneficiary': self.record.id if self.record else None}
+
+    def transition_anonymise(self):
+        if not {'supervisor'} & set(user_roles()) and not _is_admin():
+            raise AccessError(gettext('momd_referral.msg_anonymise_role'))
+        Beneficiary = Pool().get('momd.beneficiary')
+        # the record rules apply: a supervisor erases in their offices only
+        beneficiary, = Beneficiary.browse([self.record.id])
+        Beneficiary.read([beneficiary.id], ['id'])
+        with without_check_access():
+            Beneficiary.anonymise(
+                Beneficiary.browse([beneficiary.id]), self.start.reason)
+        return 'end'
+
+    def end(self):
+        return 'reload'
+
+
+def _is_admin():
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    return ModelData.get_id('momd_referral', 'group_admin') in set(
+        User.get_groups())
+
+
+class PersonalData(Report):
+    "Everything held about a person, for their subject access request"
+    __name__ = 'momd.beneficiary.personal_data'
+
+    # the person's own fields, in the order of the form
+    PERSON = [
+        'code', 'office', 'first_name', 'father_name', 'grandfather_name',
+        'family_name', 'first_name_latin', 'father_name_latin',
+        'grandfather_name_latin', 'family_name_latin', 'sex.translated',
+        'birth_date', 'estimated_age', 'nationality',
+        'displacement_status.translated', 'origin_location',
+        'current_location', 'movement_date', 'returned_from',
+        'vulnerabilities.translated', 'preferred_language.translated',
+        'contact_method.translated', 'household', 'relationship.translated',
+        'notes', 'create_date', 'anonymised',
+        ]
+
+    @classmethod
+    def execute(cls, ids, data):
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        AccessLog = pool.get('momd.access.log')
+        check_report_access(cls, Beneficiary.__name__, ids)
+        if len(ids) != 1:
+            raise ErasureError(gettext('momd_referral.msg_personal_data_one'))
+        beneficiary, = Beneficiary.browse(ids)
+        sheets = [cls._person(beneficiary)]
+        for model, records in cls._related(beneficiary):
+            Model = pool.get(model)
+            sheets.append((Model.__names__()['model'], [],
+                    export(Model, records, list_fields(Model))))
+        sheets.append(cls._trail(beneficiary))
+        AccessLog.log(Beneficiary.__name__, ids, action='print')
+        name = gettext('momd_referral.msg_personal_data_file',
+            code=beneficiary.code or beneficiary.id)
+        return 'xlsx', xlsx(sheets), False, name
+
+    @classmethod
+    def _person(cls, beneficiary):
+        Beneficiary = beneficiary.__class__
+        row, = Beneficiary.export_data([beneficiary], cls.PERSON)
+        labels = Beneficiary._convert_field_names(
+            [c.replace('.translated', '').split('/') for c in cls.PERSON])
+        title = Beneficiary.__names__()['model']
+        return (title, [beneficiary.rec_name],
+            [[gettext('momd_referral.msg_personal_data_field'),
+                    gettext('momd_referral.msg_personal_data_value')]]
+            + [[label, value] for label, value in zip(labels, row)])
+
+    @classmethod
+    def _related(cls, beneficiary):
+        cases = list(beneficiary.cases)
+        return [
+            ('momd.beneficiary.identifier', list(beneficiary.identifiers)),
+            ('momd.beneficiary.phone', list(beneficiary.phones)),
+            ('momd.consent', list(beneficiary.consents)),
+            ('momd.case', cases),
+            ('momd.need', [n for c in cases for n in c.needs]),
+            ('momd.referral', [r for c in cases for r in c.referrals]),
+            ]
+
+    @classmethod
+    def _trail(cls, beneficiary):
+        "Who opened, changed or printed the person's records"
+        pool = Pool()
+        AccessLog = pool.get('momd.access.log')
+        Beneficiary = pool.get('momd.beneficiary')
+        references = Beneficiary._records_of(
+            [beneficiary.id], [c.id for c in beneficiary.cases])
+        domain = ['OR'] + [
+            [('model', '=', model), ('record', '=', int(i))]
+            for model, i in (r.split(',') for r in references)]
+        with without_check_access():
+            lines = AccessLog.search(domain, order=[('date', 'ASC')])
+            rows = export(AccessLog, lines, [
+                    'date', 'user', 'action.translated', 'model', 'record'])
+        return (AccessLog.__names__()['model'], [], rows)
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('momd.beneficiary|apply_retention',
+                "Apply the Retention Period"))
