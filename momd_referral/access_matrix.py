@@ -18,10 +18,14 @@ PERMISSIONS = [('read', "R"), ('create', "C"), ('write', "W"),
 
 
 def role_users():
-    "A user for each role, created in the current transaction"
+    "A user for each role, created in the current transaction (once)"
     pool = Pool()
     User = pool.get('res.user')
     ModelData = pool.get('ir.model.data')
+    logins = ['access.matrix.%d' % i for i in range(len(ROLES))]
+    users = User.search([('login', 'in', logins)], order=[('login', 'ASC')])
+    if len(users) == len(ROLES):
+        return list(zip([name for name, _ in ROLES], users))
     users = User.create([{
                 'login': 'access.matrix.%d' % i, 'name': name,
                 'groups': [('add', [
@@ -93,6 +97,43 @@ def matrix():
     return [role for role, _ in users], rows, buttons
 
 
+def field_limits():
+    """Rows (model, field, role, limit) of the limits on single fields: the
+    module's field access records and the referral fields a provider reads,
+    searches or exports only in part"""
+    from .models.referral import (
+        DISCLOSED_GROUPS, PERSONAL_FIELDS, PROVIDER_FIELDS, PROVIDER_WITHHELD)
+    pool = Pool()
+    FieldAccess = pool.get('ir.model.field.access')
+    rows = []
+    for access in FieldAccess.search([
+                ('model', 'like', 'momd.%')],
+            order=[('model', 'ASC'), ('field', 'ASC')]):
+        perms = ''.join(letter if getattr(access, 'perm_' + perm) else '·'
+            for perm, letter in PERMISSIONS)
+        rows.append((access.model, access.field,
+                access.group.name if access.group else 'all', perms))
+    focal_point = "Provider Focal Point"
+    for field, group in sorted(DISCLOSED_GROUPS.items()):
+        rows.append(('momd.referral', field, focal_point,
+                'read only if the referral discloses "%s" and the consent '
+                'stands; never exported' % group))
+    for field in sorted(PROVIDER_WITHHELD):
+        rows.append(('momd.referral', field, focal_point,
+                'read only while the consent stands; never searched nor '
+                'exported'))
+    for field in sorted(PERSONAL_FIELDS - set(DISCLOSED_GROUPS)
+            - PROVIDER_WITHHELD):
+        rows.append(('momd.referral', field, focal_point,
+                'never exported; the record it points to is not readable'))
+    rows.append(('momd.referral', ', '.join(PROVIDER_FIELDS), focal_point,
+            'the only fields written (answering); the rest is the '
+            "ministry's"))
+    rows.append(('momd.access.log', 'all', 'everyone',
+            'never written, changed or deleted through the application'))
+    return rows
+
+
 def _groups(user):
     with Transaction().set_user(user.id):
         return set(Pool().get('res.user').get_groups())
@@ -123,4 +164,8 @@ def markdown():
     for model, button, allowed in buttons:
         lines.append('| `%s` | %s | ' % (model, button) + ' | '.join(
                 '✔' if r in allowed else '·' for r in roles) + ' |')
+    lines += ['', '## Field limits', '',
+        '| Model | Field | Role | Limit |', '|---|---|---|---|']
+    for model, field, role, limit in field_limits():
+        lines.append('| `%s` | %s | %s | %s |' % (model, field, role, limit))
     return '\n'.join(lines) + '\n'

@@ -62,6 +62,17 @@ PERSONAL_FIELDS = {
     'beneficiary_age', 'beneficiary_phones', 'beneficiary_location',
     'need_description', 'beneficiary_documents',
     'beneficiary_vulnerabilities', 'reason'}
+# The fields of the person a referral shows, each with the information
+# group (of the consent) that must be disclosed for a provider to read it
+DISCLOSED_GROUPS = {
+    'beneficiary_name': 'identity', 'beneficiary_sex': 'identity',
+    'beneficiary_age': 'identity',
+    'beneficiary_phones': 'contact',
+    'beneficiary_location': 'contact',
+    'need_description': 'needs',
+    'beneficiary_documents': 'documents',
+    'beneficiary_vulnerabilities': 'vulnerabilities',
+    }
 # Free text about the person: a provider reads it only while the
 # disclosure stands, and never searches it
 PROVIDER_WITHHELD = {'reason'}
@@ -490,15 +501,7 @@ class Referral(
 
     @classmethod
     def get_disclosed(cls, referrals, names):
-        groups = {
-            'beneficiary_name': 'identity', 'beneficiary_sex': 'identity',
-            'beneficiary_age': 'identity',
-            'beneficiary_phones': 'contact',
-            'beneficiary_location': 'contact',
-            'need_description': 'needs',
-            'beneficiary_documents': 'documents',
-            'beneficiary_vulnerabilities': 'vulnerabilities',
-            }
+        groups = DISCLOSED_GROUPS
         result = {n: {r.id: None for r in referrals} for n in names}
         for referral in referrals:
             if not referral.disclosure_stands():

@@ -7,6 +7,7 @@ from ..exceptions import (
     LocationValidationError, OfficeValidationError)
 from ..access_matrix import markdown
 from ..tools import normalize_text
+from trytond.model import ModelSingleton
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -39,6 +40,62 @@ class MomdReferralTestCase(
             'access-matrix.md')
         self.assertEqual(doc.read_text(), markdown(),
             "run: python scripts/access_matrix.py")
+
+    @with_transaction()
+    def test_access_matrix_enforced(self):
+        """What the matrix refuses a role is refused when a user of that role
+        tries it: reading, creating, changing and deleting each model, and
+        pressing each button"""
+        from trytond.model.modelview import AccessButtonError
+        from ..access_matrix import matrix, role_users
+        pool = Pool()
+        roles, rows, buttons = matrix()
+        users = dict(role_users())
+        attempts = {
+            'R': lambda Model: Model.search([], limit=1),
+            'C': lambda Model: Model.create([{}]),
+            'W': lambda Model: Model.write([], {}),
+            'D': lambda Model: Model.delete([]),
+            }
+        for name, cells in rows:
+            Model = pool.get(name)
+            # statistics are computed and settings a single record: nobody
+            # creates, changes or deletes them as lists
+            fixed = (callable(getattr(Model, 'table_query', None))
+                or issubclass(Model, ModelSingleton))
+            for role in roles:
+                letters = cells[role][0]
+                for letter, attempt in attempts.items():
+                    if letter in letters or (fixed and letter != 'R'):
+                        continue
+                    with self.subTest(model=name, role=role, refused=letter), \
+                            Transaction().set_user(users[role].id), \
+                            Transaction().set_context(_check_access=True), \
+                            self.assertRaises(AccessError):
+                        attempt(Model)
+                if 'R' in letters:
+                    with self.subTest(model=name, role=role, allowed='R'), \
+                            Transaction().set_user(users[role].id), \
+                            Transaction().set_context(_check_access=True):
+                        attempts['R'](Model)
+        for name, button, allowed in buttons:
+            Model = pool.get(name)
+            for role in roles:
+                with self.subTest(model=name, button=button, role=role), \
+                        Transaction().set_user(users[role].id), \
+                        Transaction().set_context(_check_access=True):
+                    if role in allowed:
+                        try:
+                            getattr(Model, button)([])
+                        except AccessButtonError:
+                            self.fail('%s refused to %s' % (button, role))
+                        except Exception:
+                            pass
+                    else:
+                        # refused for the button, or for the model itself
+                        with self.assertRaises(
+                                (AccessError, AccessButtonError)):
+                            getattr(Model, button)([])
 
     def test_normalize_text(self):
         "Arabic spelling variants and Latin accents fold together"
