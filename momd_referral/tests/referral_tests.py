@@ -294,6 +294,59 @@ class ReferralTestMixin:
                 Referral.search([('reason', 'ilike', '%deed%')]), [referral])
 
     @with_transaction()
+    def test_consent_revocation_every_provider_path(self):
+        """Once the consent is revoked, nothing of the person reaches the
+        provider: disclosed fields, reason, notes and files on the
+        referral, the printed form, exports"""
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Consent = pool.get('momd.consent')
+        Note = pool.get('ir.note')
+        Attachment = pool.get('ir.attachment')
+        Form = pool.get('momd.referral.form', type='report')
+        world = ReferralWorld()
+        referral = world.referral()
+        Referral.send([referral])
+        note, = Note.create([{
+                    'resource': str(referral), 'message': "Lives with aunt"}])
+        attachment, = Attachment.create([{
+                    'resource': str(referral), 'name': 'id-card.txt',
+                    'data': b'ID 198712345678'}])
+        personal = ['beneficiary_name', 'beneficiary_phones', 'reason']
+
+        def provider_sees():
+            with world.as_(world.alice):
+                row, = Referral.read([referral.id], personal)
+                notes = Note.search([('resource', '=', str(referral))])
+                files = Attachment.search(
+                    [('resource', '=', str(referral))])
+                count = Note.search_count([]) + Attachment.search_count([])
+                _, pdf, _, _ = Form.execute([referral.id], {})
+            return ({k: v for k, v in row.items() if k != 'id' and v},
+                notes, files, count, pdf)
+        values, notes, files, count, pdf = provider_sees()
+        self.assertEqual(set(values), set(personal))
+        self.assertEqual((notes, files, count), ([note], [attachment], 2))
+        world.consent.revocation_reason = "Changed her mind"
+        world.consent.save()
+        Consent.revoke([world.consent])
+        values_after, notes, files, count, pdf_after = provider_sees()
+        self.assertEqual((values_after, notes, files, count), ({}, [], [], 0))
+        with world.as_(world.alice):
+            with self.assertRaises(AccessError):
+                Note.read([note.id], ['message'])
+            with self.assertRaises(AccessError):
+                Attachment.read([attachment.id], ['data'])
+            with self.assertRaises(AccessError):
+                Referral.export_data([Referral(referral.id)],
+                    ['beneficiary_name'])
+        self.assertNotEqual(pdf_after, pdf)
+        # the ministry keeps them
+        with world.as_(world.caseworker):
+            self.assertEqual(
+                Note.search([('resource', '=', str(referral))]), [note])
+
+    @with_transaction()
     def test_referral_restricted_needs_approval(self):
         "A GBV referral waits for the supervisor; a caseworker cannot approve"
         Referral = Pool().get('momd.referral')
