@@ -116,7 +116,7 @@ class AccessLog(ModelSQL, ModelView):
 
     @classmethod
     def _insert(cls, model, ids, action, changed=None, operation=None,
-            user=None, offices=None):
+            user=None, offices=None, reason=None):
         "One insert for the lines of ids, with the office of each record"
         transaction = Transaction()
         table = cls.__table__()
@@ -131,10 +131,10 @@ class AccessLog(ModelSQL, ModelView):
         cursor.execute(*table.insert(
                 [table.create_uid, table.create_date, table.user,
                     table.action, table.model, table.record, table.office,
-                    table.changed_fields, table.operation, table.session,
-                    table.ip_address, table.date],
+                    table.changed_fields, table.operation, table.reason,
+                    table.session, table.ip_address, table.date],
                 [[user, now, user, action, model, i, offices.get(i),
-                        changed, operation, session, address, now]
+                        changed, operation, reason, session, address, now]
                     for i in sorted(ids, key=lambda i: (i is None, i))]))
 
     @classmethod
@@ -171,7 +171,7 @@ class AccessLog(ModelSQL, ModelView):
             with Transaction(new=True).start(
                     database, 0, context=context) as log_transaction:
                 Log = Pool(database).get(cls.__name__)
-                # which of the records still exist: nothing else is known
+                # a line without record when the request named none
                 Log._insert(model, ids or [None], 'denied',
                     operation=operation, user=user)
                 log_transaction.commit()
@@ -180,16 +180,7 @@ class AccessLog(ModelSQL, ModelView):
     @classmethod
     def log_anonymisation(cls, model, record, reason):
         "The line of a record anonymised, with the reason given"
-        cls._insert(model, [record], 'anonymise')
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.id,
-                where=(table.model == model) & (table.record == record)
-                & (table.action == 'anonymise'),
-                order_by=table.id.desc, limit=1))
-        line, = cursor.fetchone()
-        cursor.execute(*table.update([table.reason], [reason],
-                where=table.id == line))
+        cls._insert(model, [record], 'anonymise', reason=reason)
 
     @classmethod
     def log_session(cls, user, reason):

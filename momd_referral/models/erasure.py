@@ -129,14 +129,12 @@ class Beneficiary(metaclass=PoolMeta):
                 having=(Sum(When((case.state != 'closed', 1), else_=0)) == 0)
                 & (Max(case.closed_date) <= limit))
 
-    def get_retention_expired(self, name):
-        return self.id in self._expired_ids()
-
     @classmethod
-    def _expired_ids(cls):
+    def get_retention_expired(cls, beneficiaries, name):
         cursor = Transaction().connection.cursor()
         cursor.execute(*cls._retention_query())
-        return {i for i, in cursor}
+        expired = {i for i, in cursor}
+        return {b.id: b.id in expired for b in beneficiaries}
 
     @classmethod
     def search_retention_expired(cls, name, clause):
