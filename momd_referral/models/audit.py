@@ -59,7 +59,11 @@ class AccessLog(ModelSQL, ModelView):
     session = fields.Char("Session", readonly=True,
         help="The same value on the lines of one login session.")
     ip_address = fields.Char("IP Address", readonly=True)
-    date = fields.Timestamp("Date", readonly=True)
+    date = fields.DateTime("Date", readonly=True)
+    model_name = fields.Function(
+        fields.Char("Record Type"), 'get_model_name')
+    changed_labels = fields.Function(
+        fields.Char("Changed Fields"), 'get_changed_labels')
 
     @classmethod
     def __setup__(cls):
@@ -86,6 +90,40 @@ class AccessLog(ModelSQL, ModelView):
             # the lines written before the trail knew actions were reads
             cursor = Transaction().connection.cursor()
             cursor.execute(*table.update([table.action], ['read']))
+
+    @classmethod
+    def get_model_name(cls, lines, name):
+        "The kind of record, in the user's language"
+        pool = Pool()
+        names = {}
+        for model in {l.model for l in lines if l.model}:
+            try:
+                names[model] = pool.get(model).__names__()['model']
+            except KeyError:
+                names[model] = model
+        return {l.id: names.get(l.model) for l in lines}
+
+    @classmethod
+    def get_changed_labels(cls, lines, name):
+        "The labels of the changed fields, in the user's language"
+        pool = Pool()
+        strings = {}
+        result = {}
+        for line in lines:
+            labels = []
+            if line.changed_fields and line.model:
+                if line.model not in strings:
+                    try:
+                        Model = pool.get(line.model)
+                        strings[line.model] = {
+                            n: d['string'] for n, d in Model.fields_get(
+                                level=0).items()}
+                    except KeyError:
+                        strings[line.model] = {}
+                labels = [strings[line.model].get(f, f)
+                    for f in line.changed_fields.split(',')]
+            result[line.id] = ', '.join(labels) or None
+        return result
 
     @classmethod
     def write(cls, *args):

@@ -1,8 +1,10 @@
 """Erasure, subject access and retention: a person's data anonymised in the
 records and their history, everything held about a person in one file, and
 the people whose cases closed longer ago than the retention period."""
+import datetime as dt
+
 from dateutil.relativedelta import relativedelta
-from sql import Literal, Null
+from sql import Column, Literal, Null
 from sql.aggregate import Max, Sum
 from sql.conditionals import Case as When
 
@@ -10,7 +12,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Bool, Eval
+from trytond.pyson import Bool, Eval, Id
 from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -103,7 +105,12 @@ class Beneficiary(metaclass=PoolMeta):
         super().__setup__()
         cls._buttons.update({
                 'anonymise_wizard': {
-                    'invisible': Bool(Eval('anonymised')),
+                    # shown to the roles that may use it only
+                    'invisible': Bool(Eval('anonymised')) | ~(
+                        Id('momd_referral', 'group_supervisor').in_(
+                            Eval('context', {}).get('groups', []))
+                        | Id('momd_referral', 'group_admin').in_(
+                            Eval('context', {}).get('groups', []))),
                     'depends': ['anonymised'],
                     },
                 })
@@ -147,6 +154,18 @@ class Beneficiary(metaclass=PoolMeta):
     def anonymise_wizard(cls, beneficiaries):
         pass
 
+    def check_anonymisable(self):
+        "Refuse a person already anonymised, or with a case still open"
+        if self.anonymised:
+            raise ErasureError(gettext(
+                    'momd_referral.msg_anonymise_done',
+                    beneficiary=self.rec_name))
+        open_cases = [c for c in self.cases if c.state != 'closed']
+        if open_cases:
+            raise ErasureError(gettext(
+                    'momd_referral.msg_anonymise_open_case',
+                    beneficiary=self.rec_name, case=open_cases[0].rec_name))
+
     @classmethod
     def anonymise(cls, beneficiaries, reason):
         """Erase the names, documents, phones and free text of beneficiaries
@@ -157,16 +176,7 @@ class Beneficiary(metaclass=PoolMeta):
         Case = pool.get('momd.case')
         AccessLog = pool.get('momd.access.log')
         for beneficiary in beneficiaries:
-            if beneficiary.anonymised:
-                raise ErasureError(gettext(
-                        'momd_referral.msg_anonymise_done',
-                        beneficiary=beneficiary.rec_name))
-            open_cases = [c for c in beneficiary.cases if c.state != 'closed']
-            if open_cases:
-                raise ErasureError(gettext(
-                        'momd_referral.msg_anonymise_open_case',
-                        beneficiary=beneficiary.rec_name,
-                        case=open_cases[0].rec_name))
+            beneficiary.check_anonymisable()
         ids = [b.id for b in beneficiaries]
         if not ids:
             return
@@ -178,6 +188,7 @@ class Beneficiary(metaclass=PoolMeta):
             case_ids.update(i for i, in cursor)
         leads = {'id': ids, 'beneficiary': ids, 'case': case_ids}
         cls._release_households(ids)
+        cls._coarsen_ages(ids)
         for model, column, names in SCRUB:
             Model = pool.get(model)
             if not leads[column]:
@@ -202,6 +213,24 @@ class Beneficiary(metaclass=PoolMeta):
             cache.clear()
         for beneficiary_id in ids:
             AccessLog.log_anonymisation(cls.__name__, beneficiary_id, reason)
+
+    @classmethod
+    def _coarsen_ages(cls, ids):
+        """Keep of the date of birth only its year (as 1 July), so that the
+        statistics still count the person in an age group"""
+        cursor = Transaction().connection.cursor()
+        for i, table in enumerate(_tables(cls)):
+            # the rows of the history are told apart by their own key
+            key = Column(table, '__id') if i else table.id
+            cursor.execute(*table.select(key, table.age_reference,
+                    where=_ids_where(table, 'id', ids)
+                    & (table.age_reference != Null)))
+            for row_id, reference in list(cursor):
+                if isinstance(reference, str):
+                    reference = dt.date.fromisoformat(reference[:10])
+                cursor.execute(*table.update([table.age_reference],
+                        [reference.replace(month=7, day=1)],
+                        where=key == row_id))
 
     @classmethod
     def _release_households(cls, ids):
@@ -315,6 +344,9 @@ class Anonymise(Wizard):
     anonymise = StateTransition()
 
     def default_start(self, fields):
+        if self.record:
+            # refused before the reason is typed
+            self.record.check_anonymisable()
         return {'beneficiary': self.record.id if self.record else None}
 
     def transition_anonymise(self):

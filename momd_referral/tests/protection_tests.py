@@ -264,6 +264,15 @@ class ErasureTestMixin:
         self.assertEqual(zahra.anonymised, pool.get('ir.date').today())
         self.assertEqual((zahra.first_name, zahra.phones,
                 zahra.identifiers, zahra.household), ('***', (), (), None))
+        # of the date of birth only the year stays, in the history too
+        self.assertEqual((zahra.birth_date, zahra.age_reference),
+            (None, dt.date(1985, 7, 1)))
+        cursor = Transaction().connection.cursor()
+        history = Beneficiary.__table_history__()
+        cursor.execute(*history.select(history.age_reference,
+                history.birth_date, where=history.id == zahra.id))
+        self.assertEqual({tuple(str(v)[:10] if v else v for v in row)
+                for row in cursor} - {(None, None)}, {('1985-07-01', None)})
         # her sister keeps her data, and the household its address
         self.assertEqual(Beneficiary(sister.id).first_name, 'سلمى')
         household = Beneficiary(sister.id).household
