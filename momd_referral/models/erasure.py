@@ -207,8 +207,9 @@ class Beneficiary(metaclass=PoolMeta):
         cursor.execute(*table.update(
                 [table.anonymised], [pool.get('ir.date').today()],
                 where=_ids_where(table, 'id', ids)))
-        cls._remove_attachments(ids, case_ids)
-        cls._scrub_activities(ids, case_ids)
+        references = cls._records_of(ids, case_ids)
+        cls._remove_attachments(references)
+        cls._scrub_activities(references)
         for cache in Transaction().cache.values():
             cache.clear()
         for beneficiary_id in ids:
@@ -274,10 +275,9 @@ class Beneficiary(metaclass=PoolMeta):
         return references
 
     @classmethod
-    def _remove_attachments(cls, ids, case_ids):
+    def _remove_attachments(cls, references):
         "Notes and files attached to the person's records go"
         pool = Pool()
-        references = cls._records_of(ids, case_ids)
         for model in ['ir.attachment', 'ir.note']:
             Model = pool.get(model)
             with without_check_access():
@@ -285,11 +285,10 @@ class Beneficiary(metaclass=PoolMeta):
                 Model.delete(records)
 
     @classmethod
-    def _scrub_activities(cls, ids, case_ids):
+    def _scrub_activities(cls, references):
         "Activities about the person keep their dates, not their words"
         Activity = Pool().get('momd.activity')
         table = Activity.__table__()
-        references = cls._records_of(ids, case_ids)
         cursor = Transaction().connection.cursor()
         for sub in range(0, len(references), 1000):
             cursor.execute(*table.update([table.name, table.note],
