@@ -117,7 +117,7 @@ def field_limits():
     for field, group in sorted(DISCLOSED_GROUPS.items()):
         rows.append(('momd.referral', field, focal_point,
                 'read only if the referral discloses "%s" and the consent '
-                'stands; never exported' % group))
+                'stands; never searched nor exported' % group))
     for field in sorted(PROVIDER_WITHHELD):
         rows.append(('momd.referral', field, focal_point,
                 'read only while the consent stands; never searched nor '
@@ -125,10 +125,15 @@ def field_limits():
     for field in sorted(PERSONAL_FIELDS - set(DISCLOSED_GROUPS)
             - PROVIDER_WITHHELD):
         rows.append(('momd.referral', field, focal_point,
-                'never exported; the record it points to is not readable'))
+                'never searched nor exported; the record it points to is '
+                'not readable'))
     rows.append(('momd.referral', ', '.join(PROVIDER_FIELDS), focal_point,
             'the only fields written (answering); the rest is the '
             "ministry's"))
+    rows.append(('momd.need, momd.provider.service, momd.referral',
+            'all', 'without Sensitive Data Access',
+            'records of restricted categories are not found, not even by '
+            'searching through a related record'))
     rows.append(('momd.access.log', 'all', 'everyone',
             'never written, changed or deleted through the application'))
     return rows

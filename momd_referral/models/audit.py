@@ -12,6 +12,9 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from .mixins import (
+    ReferencesInScopeMixin, RevisionsInScopeMixin, UserScopeSearchMixin)
+
 ACTIONS = [
     ('read', "Opened"),
     ('print', "Printed"),
@@ -234,7 +237,8 @@ class AccessLog(ModelSQL, ModelView):
             offices={})
 
 
-class AuditMixin:
+class AuditMixin(
+        UserScopeSearchMixin, ReferencesInScopeMixin, RevisionsInScopeMixin):
     """Every read of a record through the application, every creation,
     change and deletion, and every refused attempt, in the audit trail"""
     __slots__ = ()

@@ -16,7 +16,8 @@ from ..exceptions import (
     BeneficiaryValidationError, DuplicateBeneficiaryWarning)
 from ..tools import normalize_phone, normalize_text
 from .audit import AuditMixin
-from .mixins import OfficeScopedMixin, OfficeThroughMixin
+from .mixins import (
+    OfficeScopedMixin, OfficeThroughMixin, RevisionsInScopeMixin)
 
 SEX = [
     ('female', "Female"),
@@ -430,7 +431,7 @@ def _shift_years(date, years):
         return date.replace(year=date.year + years, day=28)
 
 
-class BeneficiaryLineMixin(OfficeThroughMixin):
+class BeneficiaryLineMixin(RevisionsInScopeMixin, OfficeThroughMixin):
     "A line of a beneficiary, scoped by the beneficiary's office"
     __slots__ = ()
     _history = True

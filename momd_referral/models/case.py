@@ -10,7 +10,9 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import CaseValidationError
 from .audit import AuditMixin
-from .mixins import OfficeScopedMixin, OfficeThroughMixin, notify, require
+from .mixins import (
+    OfficeScopedMixin, OfficeThroughMixin, RestrictedCategoryMixin, notify,
+    require)
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -339,7 +341,8 @@ class Case(AuditMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
         return cases
 
 
-class Need(OfficeThroughMixin, ModelSQL, ModelView):
+class Need(
+        RestrictedCategoryMixin, OfficeThroughMixin, ModelSQL, ModelView):
     __name__ = 'momd.need'
     __string__ = "Need"
     _history = True
@@ -350,8 +353,6 @@ class Need(OfficeThroughMixin, ModelSQL, ModelView):
     category = fields.Many2One(
         'momd.service.category', "Service Category", required=True,
         ondelete='RESTRICT')
-    restricted = fields.Function(
-        fields.Boolean("Restricted"), 'get_restricted')
     description = fields.Text("Description")
     priority = fields.Selection(
         PRIORITIES, "Priority", required=True, sort=False)
@@ -379,9 +380,6 @@ class Need(OfficeThroughMixin, ModelSQL, ModelView):
     @classmethod
     def default_identified_date(cls):
         return Pool().get('ir.date').today()
-
-    def get_restricted(self, name):
-        return self.category.restricted
 
     def get_rec_name(self, name):
         return '%s — %s' % (self.category.rec_name, self.case.rec_name)

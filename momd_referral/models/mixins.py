@@ -1,9 +1,13 @@
 "Pieces shared by several models."
+import contextlib
+
+from sql.conditionals import Coalesce
+
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from ..tools import normalize_text
 
@@ -168,3 +172,162 @@ class OverdueListMixin:
             ('/tree', 'visual', If(Eval('overdue', False), 'danger', ''),
                 ['overdue']),
             ]
+
+
+class RevisionsInScopeMixin:
+    "The list of a record's past versions only for who may read the record"
+    __slots__ = ()
+
+    @classmethod
+    def history_revisions(cls, ids):
+        if Transaction().check_access:
+            # refused, as a read is, outside the user's offices or provider
+            cls.read(list(ids), ['id'])
+        return super().history_revisions(ids)
+
+
+class ReferencesInScopeMixin:
+    """The form's computations (on_change) read the confidential records it
+    names only when the user may read them: a caseworker naming another
+    office's beneficiary learns nothing from the answer"""
+    __slots__ = ()
+
+    def _check_references(self):
+        if not Transaction().check_access:
+            return
+        values = self._values or {}
+        for name, field in self._fields.items():
+            if field._type != 'many2one' or name not in values:
+                continue
+            Target = field.get_target()
+            target = values[name]
+            target_id = getattr(target, 'id', target)
+            if (hasattr(Target, '_audit_office_query')
+                    and isinstance(target_id, int) and target_id >= 0):
+                Target.read([target_id], ['id'])
+
+    def on_change(self, fieldnames):
+        self._check_references()
+        return super().on_change(fieldnames)
+
+    def on_change_with(self, fieldnames):
+        self._check_references()
+        return super().on_change_with(fieldnames)
+
+
+def sees_restricted():
+    """Whether the user may know of restricted categories (GBV, child
+    protection): sensitive-data access or administrator, or the system"""
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    transaction = Transaction()
+    if not transaction.user or not transaction.check_access:
+        return True
+    groups = set(User.get_groups())
+    return bool(groups & {
+            ModelData.get_id('momd_referral', 'group_sensitive'),
+            ModelData.get_id('momd_referral', 'group_admin')})
+
+
+def hide_restricted(domain):
+    """domain, and not restricted for a user who may not know of them: also
+    when the search comes through a related record or fills a list of a
+    record read, which the record rules do not reach"""
+    hide = Transaction().context.get('_momd_hide_restricted')
+    if hide is None:
+        hide = not sees_restricted()
+    if not hide:
+        return domain
+    return [domain, ('restricted', '=', False)] if domain else [
+        ('restricted', '=', False)]
+
+
+class UserScopeSearchMixin:
+    """What a user searches, reads or exports of this model keeps, down to
+    the related records it reaches (which Tryton reads without the record
+    rules), the user's own right to know of restricted categories"""
+    __slots__ = ()
+
+    @classmethod
+    def _in_user_scope(cls):
+        transaction = Transaction()
+        if (transaction.check_access
+                and '_momd_hide_restricted' not in transaction.context):
+            return transaction.set_context(
+                _momd_hide_restricted=not sees_restricted())
+        return contextlib.nullcontext()
+
+    @classmethod
+    def search_domain(cls, domain, active_test=None, tables=None):
+        with cls._in_user_scope():
+            return super().search_domain(
+                domain, active_test=active_test, tables=tables)
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        with cls._in_user_scope():
+            return super().read(ids, fields_names)
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        with cls._in_user_scope():
+            # the records read their lists in the scope's context
+            records = cls.browse(list(map(int, records)))
+            return super().export_data(records, fields_names, header=header)
+
+
+class RestrictedCategoryMixin(
+        UserScopeSearchMixin, ReferencesInScopeMixin, RevisionsInScopeMixin):
+    """A record of a service category, restricted when its category is: the
+    flag is kept in a column the record rules read (in SQL and in Python)"""
+    __slots__ = ()
+
+    restricted = fields.Boolean("Restricted", readonly=True,
+        help="Its category is restricted: only users with sensitive-data "
+        "access know of it.")
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Category = pool.get('momd.service.category')
+        table = cls.__table__()
+        category = Category.__table__()
+        filled = cls.__table_handler__(module).column_exist('restricted')
+        super().__register__(module)
+        if not filled:
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.update([table.restricted], [Coalesce(
+                            category.select(category.restricted,
+                                where=category.id == table.category),
+                            False)]))
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('category'):
+            Category = Pool().get('momd.service.category')
+            with without_check_access():
+                values['restricted'] = bool(
+                    Category(values['category']).restricted)
+        return values
+
+    @classmethod
+    def follow_categories(cls, categories):
+        "Flag the records of categories as the categories now are"
+        with without_check_access():
+            for restricted in [True, False]:
+                records = cls.search([
+                        ('category', 'in', [
+                                c.id for c in categories
+                                if bool(c.restricted) == restricted]),
+                        ('restricted', '!=', restricted),
+                        ])
+                if records:
+                    cls.write(records, {'restricted': restricted})
+
+    @classmethod
+    def search_domain(cls, domain, active_test=None, tables=None):
+        return super().search_domain(hide_restricted(domain),
+            active_test=active_test, tables=tables)
+

@@ -5,7 +5,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
 from ..exceptions import OutreachValidationError
-from .mixins import OfficeScopedMixin
+from .mixins import OfficeScopedMixin, UserScopeSearchMixin
 
 AGE_GROUPS = [('0_5', "0-5"), ('6_17', "6-17"), ('18_59', "18-59"),
     ('60', "60+")]
@@ -13,7 +13,9 @@ COUNTS = ['%s_%s' % (sex, group)
     for group, _ in AGE_GROUPS for sex in ('female', 'male')]
 
 
-class OutreachEvent(OfficeScopedMixin, Workflow, ModelSQL, ModelView):
+class OutreachEvent(
+        UserScopeSearchMixin, OfficeScopedMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'momd.outreach.event'
     __string__ = "Outreach Event"
 

@@ -14,7 +14,8 @@ from trytond.wizard import Button, StateView, Wizard
 
 from ..exceptions import ProviderValidationError
 from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
-from .mixins import BilingualNameMixin, require
+from .mixins import (
+    BilingualNameMixin, RestrictedCategoryMixin, UserScopeSearchMixin, require)
 from .rule import UserScopeMixin
 
 PROVIDER_TYPES = [
@@ -48,7 +49,9 @@ SEX_ELIGIBILITY = [
     ]
 
 
-class Provider(BilingualNameMixin, Workflow, ModelSQL, ModelView):
+class Provider(
+        UserScopeSearchMixin, BilingualNameMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'momd.provider'
     __string__ = "Provider"
 
@@ -208,7 +211,8 @@ class ProviderFocalPoint(UserScopeMixin, ModelSQL):
             ]
 
 
-class ProviderService(DeactivableMixin, ModelSQL, ModelView):
+class ProviderService(
+        RestrictedCategoryMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'momd.provider.service'
     __string__ = "Provider Service"
 

@@ -21,7 +21,7 @@ from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
 from .audit import AuditMixin
-from .mixins import OverdueListMixin, notify, require
+from .mixins import OverdueListMixin, hide_restricted, notify, require
 from .rule import provider_only
 from .sla import ESCALATION_ROLES
 
@@ -56,11 +56,12 @@ OUTCOMES = [
     ('partly', "Partly Provided"),
     ('not_provided', "Not Provided"),
     ]
-# What a provider reads of the people referred, and never exports
+# What a provider reads of the people referred, and never searches nor
+# exports
 PERSONAL_FIELDS = {
-    'case', 'need', 'beneficiary', 'beneficiary_name', 'beneficiary_sex',
-    'beneficiary_age', 'beneficiary_phones', 'beneficiary_location',
-    'need_description', 'beneficiary_documents',
+    'case', 'need', 'beneficiary', 'consent', 'beneficiary_name',
+    'beneficiary_sex', 'beneficiary_age', 'beneficiary_phones',
+    'beneficiary_location', 'need_description', 'beneficiary_documents',
     'beneficiary_vulnerabilities', 'reason'}
 # The fields of the person a referral shows, each with the information
 # group (of the consent) that must be disclosed for a provider to read it
@@ -74,7 +75,7 @@ DISCLOSED_GROUPS = {
     'beneficiary_vulnerabilities': 'vulnerabilities',
     }
 # Free text about the person: a provider reads it only while the
-# disclosure stands, and never searches it
+# disclosure stands (and, as every personal field, never searches it)
 PROVIDER_WITHHELD = {'reason'}
 # What the provider writes; everything else is the ministry's
 PROVIDER_FIELDS = [
@@ -462,18 +463,32 @@ class Referral(
             ]
 
     def get_focal_points(self, name):
-        return [u.id for u in self.provider.focal_points if u.active]
+        return [u.id for u in self._may_know(self.provider.focal_points)
+            if u.active]
 
     def get_supervisors(self, name):
-        return [u.id for u in self.case.office.supervisors if u.active]
+        return [u.id for u in self._may_know(self.case.office.supervisors)
+            if u.active]
 
     def get_managers(self, name):
         return [u.id for u in self.recipients('managers')]
 
+    def _may_know(self, users):
+        """Those of users who may know of the referral: of a restricted
+        one, only the users with sensitive-data access (or administrators)
+        hear of it"""
+        if not self.restricted:
+            return list(users)
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        allowed = {ModelData.get_id('momd_referral', g)
+            for g in ['group_sensitive', 'group_admin']}
+        return [u for u in users if allowed & {g.id for g in u.groups}]
+
     def recipients(self, who):
         "The users of a role for this referral"
         if who == 'caseworker':
-            return [self.caseworker]
+            return self._may_know([self.caseworker])
         elif who == 'supervisors':
             return list(self.supervisors)
         elif who == 'focal_points':
@@ -482,10 +497,10 @@ class Referral(
             pool = Pool()
             User = pool.get('res.user')
             ModelData = pool.get('ir.model.data')
-            return User.search([
-                    ('groups', '=', ModelData.get_id(
-                            'momd_referral', 'group_manager')),
-                    ('active', '=', True)])
+            return self._may_know(User.search([
+                        ('groups', '=', ModelData.get_id(
+                                'momd_referral', 'group_manager')),
+                        ('active', '=', True)]))
         return []
 
     def activity_categories(self):
@@ -704,8 +719,10 @@ class Referral(
 
     @classmethod
     def search_domain(cls, domain, active_test=None, tables=None):
+        domain = hide_restricted(domain)
         if Transaction().check_access and provider_only():
-            for name in PROVIDER_WITHHELD:
+            # nor confirm by a search who a referral is about
+            for name in sorted(PERSONAL_FIELDS):
                 if _mentions(domain, name):
                     raise AccessError(gettext(
                             'momd_referral.msg_search_withheld',
@@ -1015,6 +1032,8 @@ class ServiceCategory(metaclass=PoolMeta):
         Referral = pool.get('momd.referral')
         super().on_modification(mode, categories, field_names=field_names)
         if mode == 'write' and 'restricted' in (field_names or ()):
+            Need.follow_categories(categories)
+            pool.get('momd.provider.service').follow_categories(categories)
             with without_check_access():
                 needs = Need.search(
                     [('category', 'in', [c.id for c in categories])])

@@ -23,6 +23,7 @@ from ..exceptions import StatisticsError
 from . import referral as referral_module
 from .beneficiary import DISPLACEMENT_STATUS, SEX, _shift_years
 from .case import PRIORITIES
+from .mixins import sees_restricted
 from .outreach import AGE_GROUPS, COUNTS
 from .provider import PROVIDER_TYPES
 from .referral import DECLINE_REASONS, STATES
@@ -63,6 +64,15 @@ def readable(model_name, table):
         tables, condition = Model.search_domain(
             domain, active_test=False, tables={None: (table, None)})
     return convert_from(None, tables), condition
+
+
+def unrestricted(table):
+    """The condition leaving out the rows of restricted categories for a
+    user who may not know of them (they are counted by no one else)"""
+    with Transaction().set_context(_check_access=True):
+        if sees_restricted():
+            return Literal(True)
+    return table.restricted == Literal(False)
 
 
 def district_of(from_, location):
@@ -374,6 +384,7 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
                 flag(referral.sent_date != Null).as_('referred'),
                 flag(referral.outcome.in_(['provided', 'partly'])).as_(
                     'reached'),
+                where=unrestricted(referral),
                 group_by=[case.beneficiary]))
 
         today = Date.today()
@@ -455,13 +466,14 @@ class OutreachStatistic(StatisticMixin, ModelSQL, ModelView):
         need = pool.get('momd.need').__table__()
         start, end = period()
 
-        def per_event(table):
+        def per_event(table, where=Literal(True)):
             return table.select(
                 table.outreach_event.as_('event'),
                 Count(table.id).as_('number'),
-                where=table.outreach_event != Null,
+                where=(table.outreach_event != Null) & where,
                 group_by=[table.outreach_event])
-        registered, recorded = per_event(beneficiary), per_event(need)
+        registered = per_event(beneficiary)
+        recorded = per_event(need, unrestricted(need))
         from_, allowed = readable('momd.outreach.event', event)
         from_, district = district_of(
             from_
