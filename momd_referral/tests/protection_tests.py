@@ -404,3 +404,67 @@ class ErasureTestMixin:
             user, context = as_user(someone)
             with user, context, self.assertRaises(AccessError):
                 Report.execute([zahra.id], {})
+
+
+class ScopeTestMixin:
+    "Paths around the record rules that the leak probes found, closed"
+
+    @with_transaction()
+    def test_restricted_through_related_records(self):
+        """A user without sensitive access finds no case by its restricted
+        need, reads and exports no restricted need in a case's list"""
+        pool = Pool()
+        Case = pool.get('momd.case')
+        Need = pool.get('momd.need')
+        case = open_case(register(), ['protection.gbv', 'health'])
+        Need.write([n for n in case.needs
+                if n.category.code == 'protection.gbv'],
+            {'description': 'Hidden story'})
+        caseworker = create_user(
+            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+        sensitive = create_user(
+            'cws', groups=['group_caseworker', 'group_sensitive'],
+            offices=[office('SNJ')])
+        probes = [
+            [('needs.restricted', '=', True)],
+            [('needs.category.restricted', '=', True)],
+            [('needs.description', 'ilike', '%Hidden%')],
+            ]
+        for user, found in [(caseworker, []), (sensitive, [case])]:
+            user_, context = as_user(user)
+            with user_, context:
+                for domain in probes:
+                    with self.subTest(user=user.login, domain=domain):
+                        self.assertEqual(Case.search(domain), found)
+                rows = Case.export_data(
+                    Case.search([]), ['needs/description', 'needs/category'])
+                self.assertEqual(
+                    'Hidden story' in str(rows), user == sensitive)
+                needs = Case.read([case.id], ['needs'])[0]['needs']
+                self.assertEqual(len(needs), 1 if user == caseworker else 2)
+
+    @with_transaction()
+    def test_around_the_rules_refused(self):
+        """Another office's records: no form computation, no list of past
+        versions, no export of the notes attached to them"""
+        pool = Pool()
+        Case = pool.get('momd.case')
+        Beneficiary = pool.get('momd.beneficiary')
+        Note = pool.get('ir.note')
+        mosul = register('MSL')
+        Beneficiary.write([mosul], {'notes': "Changed"})
+        note, = Note.create([{
+                    'resource': str(mosul), 'message': "About Mosul"}])
+        caseworker = create_user(
+            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+        user, context = as_user(caseworker)
+        with user, context:
+            case = Case(beneficiary=mosul.id)
+            with self.assertRaises(AccessError):
+                case.on_change(['beneficiary'])
+            with self.assertRaises(AccessError):
+                Beneficiary.history_revisions([mosul.id])
+            with self.assertRaises(AccessError):
+                Note.export_data([Note(note.id)], ['message'])
+            own = register('SNJ')
+            self.assertTrue(Beneficiary.history_revisions([own.id]))

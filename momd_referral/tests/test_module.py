@@ -15,7 +15,8 @@ from trytond.transaction import Transaction
 from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
     supervised_world, told)
-from .protection_tests import ErasureTestMixin, ProtectionTestMixin
+from .protection_tests import (
+    ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .report_tests import (
@@ -29,7 +30,7 @@ class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
         ReferralFormTestMixin, AutomationTestMixin, StatisticsTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
-        ModuleTestCase):
+        ScopeTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 
