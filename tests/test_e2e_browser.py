@@ -1,0 +1,672 @@
+"""The referral path end to end in real headless Chromium.
+
+A caseworker of the Mosul office, working in Arabic, registers a returnee
+from abroad with his household, records his consent, opens a case with a
+civil documentation need, asks the provider matching who can help and refers
+him to the Nineveh Legal Aid Network; the network's focal point, in English,
+accepts, starts and completes the service; the caseworker closes the
+referral; the Mosul supervisor's office dashboard counts it and the manager
+downloads the monthly report of the month.
+
+Every action is a click or key press in sao; JSON-RPC only reads, at the
+end, what the screens showed was stored. Buttons and fields are found by
+their names, menus and column titles by the module's own translations
+(momd_referral/locale/ar.po, English from its source strings), the client's
+own labels from sao's translations.
+"""
+import datetime as dt
+import json
+import os
+import re
+
+import polib
+import pytest
+from openpyxl import load_workbook
+
+playwright_api = pytest.importorskip('playwright.sync_api')
+expect = playwright_api.expect
+
+from conftest import DB, ROOT  # noqa: E402
+from demo_providers import FOCAL_POINTS, PROVIDERS  # noqa: E402
+from test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+PASSWORD = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
+TIMEOUT = 30000  # ms; the machine running the tests may be busy
+ARABIC_DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩', '0123456789')
+
+# The focal point who answers: the Nineveh Legal Aid Network serves civil
+# documentation in the whole governorate (scripts/demo_providers.py), next
+# to the Civil Documentation Unit of Mosul which has no focal point.
+FOCAL_POINT = 'provider.legal.network'
+ARABIC_NAMES = {en: ar for _, en, ar, _ in PROVIDERS}
+PROVIDER_AR = ARABIC_NAMES[FOCAL_POINTS[FOCAL_POINT]]
+OTHER_PROVIDER_AR = ARABIC_NAMES["Civil Documentation Unit — Mosul"]
+
+# The returnee: Arabic and Latin names, an estimated age
+PERSON = {
+    'first_name': 'سلوان', 'father_name': 'كامل',
+    'grandfather_name': 'جبار', 'family_name': 'العبيدي',
+    'first_name_latin': 'Salwan', 'father_name_latin': 'Kamil',
+    'grandfather_name_latin': 'Jabbar', 'family_name_latin': 'Al-Obaidi',
+    }
+AGE = 41
+
+_PO = {e.msgctxt: e for e in polib.pofile(
+        str(ROOT / 'momd_referral' / 'locale' / 'ar.po'))}
+
+
+def label(context, language='ar'):
+    "The module's string of context (msgctxt in ar.po) in language"
+    entry = _PO[context]
+    return entry.msgstr if language == 'ar' else entry.msgid
+
+
+def menu(xml_id, language='ar'):
+    "The name of the menu entry"
+    return label('model:ir.ui.menu,name:%s' % xml_id, language)
+
+
+def has_class(name):
+    "XPath condition: the element has the class name"
+    return 'contains(concat(" ", normalize-space(@class), " "), " %s ")' % (
+        name)
+
+
+# From a many2one or many2many input, its completion drop-down
+COMPLETION = 'xpath=ancestor::div[%s][1]' % has_class('dropdown')
+
+
+def digits(text):
+    "text with Arabic-Indic digits written as ASCII ones"
+    return text.translate(ARABIC_DIGITS).strip()
+
+
+# Counts the requests sao has in flight (but the bus' long polling), so that
+# a step waits for the client to be done before the next one; marks the
+# dialogs once shown (sao redraws a dialog's form then, which would wipe what
+# was typed before).
+IDLE_SCRIPT = '''(() => {
+    document.addEventListener('DOMContentLoaded', () => {
+        if (!window.jQuery) return;
+        jQuery(document).on('shown.bs.modal', event => {
+            event.target.setAttribute('data-shown', '1');
+        });
+    });
+    let pending = 0, last = Date.now();
+    window.__saoIdle = () => pending === 0 && Date.now() - last > 250;
+    const open = XMLHttpRequest.prototype.open;
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.open = function(method, url, ...args) {
+        this.__counted = !/\\/bus$/.test(String(url));
+        return open.call(this, method, url, ...args);
+    };
+    XMLHttpRequest.prototype.send = function(...args) {
+        if (this.__counted) {
+            pending++;
+            last = Date.now();
+            this.addEventListener('loadend', () => {
+                pending--;
+                last = Date.now();
+            });
+        }
+        return send.apply(this, args);
+    };
+})();'''
+
+# The notebook pages (outermost first) holding the field, and whether each
+# is the one shown
+FIELD_PAGES = '''([root, name]) => {
+    const field = root.querySelector('[name="' + name + '"]');
+    const selector = '.form-notebook > .tab-content > [role=tabpanel]';
+    const pages = [];
+    for (let page = field.closest(selector); page;
+            page = page.parentElement.closest(selector)) {
+        pages.unshift([page.id, page.classList.contains('active')]);
+    }
+    return pages;
+}'''
+
+
+class WebClient:
+    "One user in sao, in a browser context of their own"
+
+    def __init__(self, browser, server, login, language, artifacts):
+        self.language = language
+        self.artifacts = artifacts
+        self.context = browser.new_context(
+            viewport={'width': 1366, 'height': 900}, locale=language,
+            accept_downloads=True)
+        self.context.add_init_script(IDLE_SCRIPT)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT)
+        self.errors = []
+        self.page.on('pageerror', lambda error: self.errors.append(
+                'script error: %s' % error))
+        self.page.on('response', lambda response: self.errors.append(
+                'HTTP %s %s' % (response.status, response.url))
+            if response.status >= 500 else None)
+        self.login(server, login)
+
+    def login(self, server, login):
+        "Log in through sao's two steps: user name, then password"
+        page = self.page
+        page.goto('%s/#%s' % (server, DB))
+        dialog = page.locator('.login-dialog')
+        expect(dialog.locator('[name="database"]:visible')).to_have_value(
+            DB, timeout=TIMEOUT)
+        dialog.locator('#login').fill(login)
+        dialog.locator('button[type="submit"]').click()
+        password = page.locator('input[type="password"]:visible')
+        password.fill(PASSWORD)
+        password.press('Enter')
+        # logged in once the menu lists the user's entries
+        expect(page.locator('#menu').get_by_text(
+                menu('menu_momd', self.language), exact=True)).to_be_visible(
+            timeout=TIMEOUT)
+        expect(page.locator('html')).to_have_attribute(
+            'dir', 'rtl' if self.language == 'ar' else 'ltr')
+        self.settle()
+
+    def close(self):
+        self.context.close()
+
+    def settle(self):
+        "Wait for sao to have its answers and to have shown them"
+        self.page.wait_for_function(
+            '() => window.__saoIdle()', polling=100, timeout=TIMEOUT)
+
+    def sao_text(self, text):
+        "One of the client's own labels, in the user's language"
+        return self.page.evaluate('text => Sao.i18n.gettext(text)', text)
+
+    @property
+    def tab(self):
+        "The tab shown"
+        return self.page.locator('#tabcontent > .tab-pane.active')
+
+    @property
+    def dialog(self):
+        return self.page.locator('.modal:visible')
+
+    def popup(self):
+        "The dialog just opened, once shown and drawn"
+        dialog = self.page.locator('.modal[data-shown]:visible')
+        expect(dialog).to_have_count(1, timeout=TIMEOUT)
+        self.settle()
+        return dialog
+
+    def save_popup(self, popup):
+        "Press the dialog's save (or add) button: it closes, no error"
+        self.settle()
+        popup.locator('.modal-footer button#save').click()
+        self.settle()
+        self.expect_no_dialog()
+
+    def open_menu(self, *xml_ids):
+        "Open the menu entry at the path of xml_ids, unfolding the folders"
+        entries = self.page.locator('#menu')
+        names = [menu(x, self.language) for x in xml_ids]
+        for name, child in zip(names, names[1:]):
+            if not entries.get_by_text(child, exact=True).is_visible():
+                entries.locator('tr', has=self.page.get_by_text(
+                        name, exact=True)).locator('.expander').click()
+            expect(entries.get_by_text(child, exact=True)).to_be_visible(
+                timeout=TIMEOUT)
+        entries.get_by_text(names[-1], exact=True).click()
+        self.settle()
+
+    def open_tab(self, *xml_ids):
+        "Open the menu entry and wait for its new tab"
+        tabs = self.page.locator('#tablist > li')
+        count = tabs.count()
+        self.open_menu(*xml_ids)
+        expect(tabs).to_have_count(count + 1, timeout=TIMEOUT)
+        self.settle()
+
+    def toolbar(self, name):
+        "Press a button of the tab's toolbar (new_, save, action...)"
+        self.settle()
+        self.tab.locator('button#%s' % name).click()
+        self.settle()
+        self.no_message()
+
+    def open_row(self, row):
+        """Open the list's row in the form, in the same tab (clicked away
+        from its links, which open their target)"""
+        tabs = self.page.locator('#tablist > li')
+        count = tabs.count()
+        cell = row.locator(
+            'td[headers]:visible:not(:has(a)):not(:has(input))').first
+        # selected first, as a person's double click leaves sao the time to
+        # follow the selection in the address (else it opens the list again
+        # in a new tab)
+        self.settle()
+        cell.click()
+        self.settle()
+        cell.dblclick()
+        expect(self.tab.locator('div.form:visible').first).to_be_visible(
+            timeout=TIMEOUT)
+        self.settle()
+        expect(tabs).to_have_count(count)
+
+    def field(self, name, scope=None):
+        "The widget of the field, its notebook page brought to the front"
+        scope = scope or self.tab
+        expect(scope.locator('[name="%s"]' % name).first).to_be_attached(
+            timeout=TIMEOUT)
+        for page_id, shown in self.page.evaluate(
+                FIELD_PAGES, [scope.element_handle(), name]):
+            if not shown:
+                scope.locator('a[aria-controls="%s"]' % page_id).click()
+                expect(scope.locator('#' + page_id)).to_be_visible()
+        return scope.locator('[name="%s"]:visible' % name)
+
+    def write(self, name, value, scope=None):
+        "Type value in a text, number or date field and leave it"
+        self.settle()
+        widget = self.field(name, scope)
+        # a number is typed in an input that takes the place of the one
+        # showing it, once clicked
+        widget.click()
+        widget.fill(value)
+        widget.press('Tab')
+        self.settle()
+        assert digits(widget.input_value()) == digits(value), name
+
+    def choose(self, name, search, choice=None, scope=None):
+        """Type search in a many2one (or many2many) field and pick choice
+        (search by default) from the completion"""
+        self.settle()
+        widget = self.field(name, scope)
+        widget.fill(search)
+        completion = widget.locator(COMPLETION).locator(
+            'li.completion', has_text=choice or search)
+        completion.first.click()
+        self.settle()
+        return widget
+
+    def select(self, name, *keys, scope=None):
+        "Pick the selection values of keys"
+        self.settle()
+        self.field(name, scope).select_option([json.dumps(k) for k in keys])
+        self.settle()
+
+    def expect_value(self, name, key, scope=None):
+        "The selection field shows the value of key"
+        expect(self.field(name, scope)).to_have_value(
+            json.dumps(key), timeout=TIMEOUT)
+
+    def press(self, name, scope=None):
+        "Press the form button of name"
+        self.settle()
+        (scope or self.tab).locator('button[name="%s"]:visible' % name).click()
+        self.settle()
+        self.no_message()
+
+    def no_message(self):
+        "Fail at once, with its text, if sao shows a message or an error"
+        if self.dialog.count():
+            raise AssertionError(
+                'dialog open: %s' % self.dialog.all_inner_texts())
+
+    def expect_no_dialog(self):
+        "No message, warning nor error dialog is open"
+        try:
+            expect(self.dialog).to_have_count(0, timeout=TIMEOUT)
+        except AssertionError:
+            raise AssertionError(
+                'dialog open: %s' % self.dialog.all_inner_texts())
+        assert not self.errors, self.errors
+
+    def screenshot(self, name):
+        self.page.screenshot(
+            path=str(self.artifacts / ('e2e-%s.png' % name)), full_page=True)
+
+
+@pytest.fixture
+def web(request, server, artifacts):
+    "web(login, language) -> a WebClient; a failure leaves screenshots"
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        clients = []
+
+        def web(login, language):
+            client = WebClient(browser, server, login, language, artifacts)
+            clients.append((login, client))
+            return client
+        try:
+            yield web
+        finally:
+            for login, client in clients:
+                if getattr(request.node, 'failed', False):
+                    try:
+                        client.screenshot('failed-%s' % login)
+                    except Exception:
+                        pass
+            browser.close()
+
+
+def office_dashboard_figures(client, month):
+    """Open the office dashboard and read the month's sent and completed
+    referrals from its indicators list (0 when the month has no row)"""
+    client.open_tab('menu_momd', 'menu_dashboard_supervisor')
+    panel = client.page.locator('.board-action').filter(
+        has_text=label('model:ir.action,name:board_kpi_list'))
+    expect(panel).to_have_count(1)
+    # the list is there once its rows are (the demo has referrals)
+    expect(panel.locator('tbody tr').first).to_be_visible(timeout=TIMEOUT)
+    client.settle()
+    panel.scroll_into_view_if_needed()
+    titles = {
+        name: label('field:momd.referral.kpi,%s:' % name)
+        for name in ['month', 'sent', 'completed']}
+    figures = client.page.evaluate('''([panel, titles, month]) => {
+        const columns = {};
+        for (const th of panel.querySelectorAll('thead th')) {
+            for (const [name, title] of Object.entries(titles)) {
+                if (th.textContent.trim() === title) columns[name] = th.id;
+            }
+        }
+        const cell = (row, name) => {
+            const td = row.querySelector(
+                'td[headers="' + columns[name] + '"]');
+            return td ? td.textContent.trim() : null;
+        };
+        for (const row of panel.querySelectorAll('tbody tr')) {
+            if (cell(row, 'month') === month) {
+                return {sent: cell(row, 'sent'),
+                    completed: cell(row, 'completed')};
+            }
+        }
+        return {sent: '0', completed: '0'};
+    }''', [panel.element_handle(), titles, month])
+    return {k: int(digits(v) or 0) for k, v in figures.items()}
+
+
+def test_returnee_referred_served_and_counted(web, login, artifacts):
+    """The whole referral path through the screens, each step checking what
+    the screen shows: states, records in lists, no error dialog; the
+    supervisor's figures and the manager's report count the referral."""
+    month = dt.date.today().strftime('%Y-%m')
+
+    # Before: what the office dashboard counts this month
+    supervisor = web('mosul.supervisor', 'ar')
+    before = office_dashboard_figures(supervisor, month)
+    supervisor.expect_no_dialog()
+    supervisor.screenshot('0-office-dashboard-before')
+    supervisor.close()
+
+    # 1. The caseworker registers the returnee, in Arabic
+    caseworker = web('mosul.caseworker', 'ar')
+    caseworker.open_tab('menu_momd', 'menu_beneficiary_form')
+    caseworker.toolbar('new_')
+    # the new person belongs to the caseworker's office
+    expect(caseworker.field('office')).to_have_value(
+        re.compile('الموصل'), timeout=TIMEOUT)
+    for name, value in PERSON.items():
+        caseworker.write(name, value)
+    caseworker.select('sex', 'male')
+    caseworker.write('estimated_age', str(AGE))
+    caseworker.expect_value('displacement_status', 'returnee_abroad')
+    caseworker.choose('current_location', 'مركز الموصل')
+    caseworker.choose('returned_from', 'ألمانيا')
+
+    # a new household, created from the person's form
+    household = caseworker.field('household')
+    household.fill('أسرة')
+    household.locator(COMPLETION).locator('li.action-create').click()
+    popup = caseworker.popup()
+    expect(caseworker.field('office', popup)).to_have_value(
+        re.compile('الموصل'), timeout=TIMEOUT)
+    caseworker.write('declared_size', '4', popup)
+    caseworker.choose('location', 'مركز الموصل', scope=popup)
+    caseworker.write('address', 'حي الزهور، شارع 12، الموصل', popup)
+    caseworker.save_popup(popup)
+    caseworker.select('relationship', 'head')
+    caseworker.toolbar('save')
+    code = caseworker.field('code')
+    expect(code).to_have_value(re.compile(r'^MSL-BEN-'), timeout=TIMEOUT)
+    beneficiary_code = code.input_value()
+    caseworker.expect_no_dialog()
+
+    # the person heads the household: opened from the field, head chosen
+    household = caseworker.field('household')
+    household.locator('xpath=..').locator('.icon-primary button').click()
+    popup = caseworker.popup()
+    caseworker.choose('head', beneficiary_code, scope=popup)
+    caseworker.save_popup(popup)
+    expect(caseworker.field('household')).to_have_value(
+        re.compile(PERSON['first_name']), timeout=TIMEOUT)
+    caseworker.expect_value('relationship', 'head')
+    caseworker.expect_no_dialog()
+    caseworker.screenshot('1a-beneficiary-registered')
+
+    # consent: identity, contact and needs, for civil documentation
+    caseworker.open_tab('menu_momd', 'menu_beneficiary_form',
+        'menu_consent_form')
+    caseworker.toolbar('new_')
+    caseworker.choose('beneficiary', beneficiary_code)
+    caseworker.write(
+        'purpose', 'الإحالة إلى جهات تقديم خدمات الوثائق المدنية')
+    caseworker.select(
+        'information_groups', 'identity', 'contact', 'needs')
+    categories = caseworker.choose('categories', 'الوثائق المدنية')
+    expect(categories.locator(
+            'xpath=ancestor::div[%s][1]' % has_class('form-many2many'))
+        .locator('tbody tr')).to_have_count(1, timeout=TIMEOUT)
+    caseworker.toolbar('save')
+    caseworker.expect_value('state', 'draft')
+    caseworker.press('activate')
+    caseworker.expect_value('state', 'active')
+    caseworker.expect_no_dialog()
+    caseworker.screenshot('1b-consent-active')
+
+    # the case, with the need assessed
+    caseworker.open_tab('menu_momd', 'menu_case_form')
+    caseworker.toolbar('new_')
+    caseworker.choose('beneficiary', beneficiary_code)
+    # the household comes with the person
+    expect(caseworker.field('household')).to_have_value(
+        re.compile(PERSON['first_name']), timeout=TIMEOUT)
+    needs = caseworker.tab.locator('.form-one2many').first
+    needs.locator('.form-one2many-toolbar button[title="%s"]'
+        % caseworker.sao_text('New')).click()
+    popup = caseworker.popup()
+    caseworker.choose('category', 'الوثائق المدنية', scope=popup)
+    caseworker.write('description', 'فقد البطاقة الوطنية الموحدة وشهادة '
+        'الجنسية في الخارج ويحتاج إلى استخراج بدل ضائع', popup)
+    caseworker.save_popup(popup)
+    expect(needs.locator('tbody tr')).to_have_count(1, timeout=TIMEOUT)
+    expect(needs.locator('tbody tr')).to_contain_text('الوثائق المدنية')
+    caseworker.toolbar('save')
+    code = caseworker.field('code')
+    expect(code).to_have_value(re.compile(r'^MSL-CASE-'), timeout=TIMEOUT)
+    case_code = code.input_value()
+    caseworker.press('activate')
+    caseworker.expect_value('state', 'active')
+    caseworker.expect_no_dialog()
+    caseworker.screenshot('1c-case-active')
+
+    # the need, found in the needs by its case, and the provider matching
+    caseworker.open_tab('menu_momd', 'menu_case_form', 'menu_need_form')
+    search = caseworker.tab.get_by_placeholder(caseworker.sao_text('Search'))
+    search.fill('%s: %s' % (label('field:momd.need,case:'), case_code))
+    search.press('Enter')
+    caseworker.settle()
+    rows = caseworker.tab.locator('table.tree tbody tr')
+    expect(rows).to_have_count(1, timeout=TIMEOUT)
+    expect(rows).to_contain_text(case_code)
+    caseworker.open_row(rows.first)
+    expect(caseworker.field('category')).to_have_value(
+        'الوثائق المدنية', timeout=TIMEOUT)
+    caseworker.toolbar('action')
+    caseworker.tab.locator('ul[aria-labelledby="action"]').get_by_text(
+        label('model:ir.action,name:wizard_provider_match')).click()
+    wizard = caseworker.popup()
+    # the wizard starts from the need and the person
+    expect(caseworker.field('category', wizard)).to_have_value(
+        'الوثائق المدنية', timeout=TIMEOUT)
+    expect(caseworker.field('location', wizard)).to_have_value('مركز الموصل')
+    caseworker.expect_value('sex', 'male', wizard)
+    caseworker.expect_value('displacement_status', 'returnee_abroad', wizard)
+    assert digits(caseworker.field('age', wizard).input_value()) == str(AGE)
+    wizard.locator('.modal-footer button[type="submit"]').click()
+    caseworker.settle()
+    services = wizard.locator('tbody tr')
+    expect(services.filter(has_text=PROVIDER_AR)).to_have_count(
+        1, timeout=TIMEOUT)
+    expect(services.filter(has_text=OTHER_PROVIDER_AR)).to_have_count(1)
+    expect(services.filter(has_text=PROVIDER_AR)).to_contain_text(
+        'الوثائق المدنية')
+    caseworker.screenshot('1d-provider-matching')
+    wizard.locator('.modal-footer button[type="submit"]').click()
+    caseworker.expect_no_dialog()
+
+    # the referral to the provider picked from the matching, sent
+    caseworker.open_tab('menu_momd', 'menu_referral_form')
+    caseworker.toolbar('new_')
+    caseworker.choose('case', case_code)
+    caseworker.choose('need', 'الوثائق المدنية')
+    caseworker.choose('provider_service', PROVIDER_AR,
+        '%s — الوثائق المدنية' % PROVIDER_AR)
+    caseworker.write('reason', 'عائد من ألمانيا فقد وثائقه المدنية، '
+        'يحتاج إلى مساعدة قانونية لاستخراج البطاقة الوطنية الموحدة')
+    assert caseworker.field('disclosed_groups').evaluate(
+        'e => [...e.selectedOptions].map(o => JSON.parse(o.value))') == [
+        'identity', 'contact', 'needs']
+    caseworker.toolbar('save')
+    code = caseworker.field('code')
+    expect(code).to_have_value(re.compile(r'^NIN-REF-'), timeout=TIMEOUT)
+    referral_code = code.input_value()
+    # the provider is the service's, set when saved
+    expect(caseworker.field('provider')).to_have_value(
+        PROVIDER_AR, timeout=TIMEOUT)
+    caseworker.expect_value('state', 'draft')
+    caseworker.press('send')
+    caseworker.expect_value('state', 'sent')
+    # the consent recorded above covers the sending
+    expect(caseworker.field('consent')).to_have_value(
+        re.compile(beneficiary_code), timeout=TIMEOUT)
+    caseworker.expect_no_dialog()
+    caseworker.screenshot('1e-referral-sent')
+    caseworker.close()
+
+    # 2. The provider's focal point answers, in English
+    focal_point = web(FOCAL_POINT, 'en')
+    focal_point.open_tab('menu_momd', 'menu_referral_inbox')
+    rows = focal_point.tab.locator('table.tree tbody tr')
+    row = rows.filter(has_text=referral_code)
+    expect(row).to_have_count(1, timeout=TIMEOUT)
+    expect(row).to_contain_text('Civil Documentation')
+    focal_point.expect_no_dialog()
+    focal_point.screenshot('2a-provider-inbox')
+    focal_point.open_row(row)
+    expect(focal_point.field('code')).to_have_value(
+        referral_code, timeout=TIMEOUT)
+    focal_point.expect_value('state', 'sent')
+    # what the consent disclosed of the person
+    expect(focal_point.field('beneficiary_name')).to_have_value(
+        re.compile(PERSON['first_name']), timeout=TIMEOUT)
+    focal_point.press('accept')
+    focal_point.expect_value('state', 'accepted')
+    focal_point.press('start')
+    focal_point.expect_value('state', 'in_progress')
+    focal_point.select('outcome', 'provided')
+    focal_point.write('outcome_feedback',
+        'The national ID card was issued on the first visit.')
+    focal_point.press('complete')
+    focal_point.expect_value('state', 'completed')
+    expect(focal_point.field('steps')).to_have_value(
+        re.compile('Completed'), timeout=TIMEOUT)
+    focal_point.expect_no_dialog()
+    focal_point.screenshot('2b-referral-completed')
+    focal_point.close()
+
+    # 3. The caseworker closes the referral, found in those to close
+    caseworker = web('mosul.caseworker', 'ar')
+    caseworker.open_tab('menu_momd', 'menu_referral_form')
+    caseworker.tab.locator('.tab-domain').get_by_text(label(
+            'model:ir.action.act_window.domain,name:'
+            'act_referral_form_domain_5')).click()
+    caseworker.settle()
+    row = caseworker.tab.locator('table.tree tbody tr').filter(
+        has_text=referral_code)
+    expect(row).to_have_count(1, timeout=TIMEOUT)
+    caseworker.open_row(row)
+    expect(caseworker.field('code')).to_have_value(
+        referral_code, timeout=TIMEOUT)
+    caseworker.expect_value('state', 'completed')
+    caseworker.expect_value('outcome', 'provided')
+    caseworker.press('close')
+    caseworker.expect_value('state', 'closed')
+    caseworker.expect_no_dialog()
+    caseworker.screenshot('3-referral-closed')
+    caseworker.close()
+
+    # 4. The supervisor's office dashboard counts it
+    supervisor = web('mosul.supervisor', 'ar')
+    after = office_dashboard_figures(supervisor, month)
+    supervisor.expect_no_dialog()
+    supervisor.screenshot('4-office-dashboard-after')
+    supervisor.close()
+    assert after == {
+        'sent': before['sent'] + 1,
+        'completed': before['completed'] + 1}, (before, after)
+
+    # 5. The manager downloads the monthly report of the month
+    manager = web('manager', 'ar')
+    manager.open_menu('menu_momd', 'menu_statistics', 'menu_monthly_report')
+    wizard = manager.popup()
+    date_format = manager.page.evaluate('Sao.i18n.locale.date')
+    manager.write('month', dt.date.today().replace(day=1).strftime(
+            date_format), wizard)
+    manager.screenshot('5-monthly-report')
+    with manager.page.expect_download(timeout=TIMEOUT) as download:
+        wizard.locator('.modal-footer button[type="submit"]').click()
+    download = download.value
+    assert download.failure() is None
+    assert download.suggested_filename.endswith('%s.xlsx' % month), (
+        download.suggested_filename)
+    report = artifacts / 'e2e-5-monthly-report.xlsx'
+    download.save_as(report)
+    # sao's download dialog closes once the file is taken: no error after
+    manager.expect_no_dialog()
+    manager.close()
+
+    book = load_workbook(report, read_only=True)
+    assert len(book.worksheets) == 6
+    by_office = list(book.worksheets[0].iter_rows(values_only=True))
+    assert month in by_office[1][0], by_office[1]
+    assert any(row[0] == 'مكتب الموصل' for row in by_office), by_office
+
+    # What the screens showed is what was stored
+    rpc = login('mosul.caseworker', language='ar')
+    beneficiary, = rpc.model('momd.beneficiary', 'search_read',
+        [('code', '=', beneficiary_code)], 0, None, None,
+        ['household', 'relationship', 'displacement_status', 'estimated_age',
+            'sex'] + list(PERSON))
+    assert {k: beneficiary[k] for k in PERSON} == PERSON
+    assert (beneficiary['sex'], beneficiary['estimated_age'],
+        beneficiary['displacement_status'], beneficiary['relationship']) == (
+        'male', AGE, 'returnee_abroad', 'head')
+    household, = rpc.model('momd.household', 'read',
+        [beneficiary['household']], ['head', 'declared_size'])
+    assert (household['head'], household['declared_size']) == (
+        beneficiary['id'], 4)
+    consent, = rpc.model('momd.consent', 'search_read',
+        [('beneficiary', '=', beneficiary['id'])], 0, None, None,
+        ['state', 'information_groups'])
+    assert consent['state'] == 'active'
+    assert set(consent['information_groups']) == {
+        'identity', 'contact', 'needs'}
+    referral, = rpc.model('momd.referral', 'search_read',
+        [('code', '=', referral_code)], 0, None, None,
+        ['state', 'outcome', 'provider.name_en', 'need.status',
+            'case.code', 'consent'])
+    assert referral['state'] == 'closed'
+    assert referral['outcome'] == 'provided'
+    assert referral['provider.']['name_en'] == FOCAL_POINTS[FOCAL_POINT]
+    assert referral['need.']['status'] == 'met'
+    assert referral['case.']['code'] == case_code
+    assert referral['consent'] == consent['id']
