@@ -650,6 +650,30 @@ class ReferralKPI(StatisticMixin, ModelSQL, ModelView):
             count(rows.state.in_(['sent', 'accepted', 'in_progress'])).as_(
                 'open'))
 
+    # the counts each rate would give away, were it exported beside them
+    _rate_counts = {
+        'acceptance_rate': lambda k: [k.accepted, k.declined],
+        'in_time_rate': lambda k: [
+            k.completed_in_time,
+            (k.completed or 0) - (k.completed_in_time or 0)],
+        }
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        pool = Pool()
+        Configuration = pool.get('momd.configuration')
+        data = super().export_data(records, fields_names, header=header)
+        threshold = Configuration(1).small_cell_threshold or 0
+        rates = [(i, cls._rate_counts[name])
+            for i, name in enumerate(fields_names)
+            if name in cls._rate_counts]
+        # a rate is left out when it would tell a count hidden as "<N"
+        for record, row in zip(records, data[1 if header else 0:]):
+            for i, counts in rates:
+                if any(0 < (c or 0) < threshold for c in counts(record)):
+                    row[i] = ''
+        return data
+
     def get_rates(self, name):
         part, whole = {
             'acceptance_rate': (

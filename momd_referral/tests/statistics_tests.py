@@ -576,6 +576,11 @@ class ExportTestMixin:
         self.assertTrue(rows)
         rate = header.index('Acceptance Rate (%)')
         self.assertEqual({r[rate] for r in rows if r[2] == '<5'}, {None})
+        # nor a rate that would tell a count hidden beside it
+        accepted = header.index('Accepted')
+        declined = header.index('Declined')
+        self.assertLessEqual({r[rate] for r in rows
+                if '<5' in (r[accepted], r[declined])}, {None})
         self.assertEqual(header[1], 'Provider Type')
         self.assertTrue(all(r[1] for r in rows))
 
