@@ -442,6 +442,9 @@ class ScopeTestMixin:
                     'Hidden story' in str(rows), user == sensitive)
                 needs = Case.read([case.id], ['needs'])[0]['needs']
                 self.assertEqual(len(needs), 1 if user == caseworker else 2)
+                # a client cannot lift it through the context it sends
+                with Transaction().set_context(_momd_hide_restricted=False):
+                    self.assertEqual(Case.search(probes[0]), found)
 
     @with_transaction()
     def test_around_the_rules_refused(self):
