@@ -215,19 +215,21 @@ class ReferencesInScopeMixin:
         return super().on_change_with(fieldnames)
 
 
+def restricted_groups():
+    "Ids of the groups whose members may know of restricted categories"
+    ModelData = Pool().get('ir.model.data')
+    return {ModelData.get_id('momd_referral', g)
+        for g in ['group_sensitive', 'group_admin']}
+
+
 def sees_restricted():
     """Whether the user may know of restricted categories (GBV, child
     protection): sensitive-data access or administrator, or the system"""
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
+    User = Pool().get('res.user')
     transaction = Transaction()
     if not transaction.user or not transaction.check_access:
         return True
-    groups = set(User.get_groups())
-    return bool(groups & {
-            ModelData.get_id('momd_referral', 'group_sensitive'),
-            ModelData.get_id('momd_referral', 'group_admin')})
+    return bool(set(User.get_groups()) & restricted_groups())
 
 
 def hide_restricted(domain):

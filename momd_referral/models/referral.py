@@ -21,7 +21,8 @@ from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
 from .audit import AuditMixin
-from .mixins import OverdueListMixin, hide_restricted, notify, require
+from .mixins import (
+    OverdueListMixin, hide_restricted, notify, require, restricted_groups)
 from .rule import provider_only
 from .sla import ESCALATION_ROLES
 
@@ -479,10 +480,7 @@ class Referral(
         hear of it"""
         if not self.restricted:
             return list(users)
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        allowed = {ModelData.get_id('momd_referral', g)
-            for g in ['group_sensitive', 'group_admin']}
+        allowed = restricted_groups()
         return [u for u in users if allowed & {g.id for g in u.groups}]
 
     def recipients(self, who):
