@@ -36,7 +36,8 @@ def main(db):
                 continue
             to_create.append({
                     'login': user['login'],
-                    'name': user['login'].replace('.', ' ').title(),
+                    'name': user.get('name') or user['login'].replace(
+                        '.', ' ').title(),
                     'language': langs[user['language']].id,
                     'groups': [('add', [group(g) for g in user['groups']])],
                     'offices': [('add', [

@@ -23,30 +23,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+# office, its code, the names of its caseworker and supervisor (they work in
+# Arabic, and are named as their colleagues would write them)
 OFFICE_USERS = [
-    ('mosul', 'MSL'), ('hamdaniya', 'HMD'), ('sinjar', 'SNJ'),
-    ('talafar', 'TLF'),
+    ('mosul', 'MSL', 'رنا يونس الحيالي', 'عمر خليل الجبوري'),
+    ('hamdaniya', 'HMD', 'مريم حنا بطرس', 'يوسف متي داود'),
+    ('sinjar', 'SNJ', 'نوفا خلف حسن', 'حسين قاسم خديدا'),
+    ('talafar', 'TLF', 'زينب عباس البياتي', 'مصطفى حيدر التركماني'),
     ]
 
 
 def demo_users():
     "The demo accounts: a caseworker and a supervisor per office, and more"
     users = []
-    for prefix, code in OFFICE_USERS:
+    for prefix, code, caseworker, supervisor in OFFICE_USERS:
         users.append({
-                'login': '%s.caseworker' % prefix,
+                'login': '%s.caseworker' % prefix, 'name': caseworker,
                 'role': 'caseworker', 'groups': ['group_caseworker'],
                 'offices': [code], 'supervised': [], 'language': 'ar'})
         users.append({
-                'login': '%s.supervisor' % prefix,
+                'login': '%s.supervisor' % prefix, 'name': supervisor,
                 'role': 'supervisor', 'groups': ['group_supervisor'],
                 'offices': [code], 'supervised': [code], 'language': 'ar'})
     users.append({
-            'login': 'manager', 'role': 'manager',
+            'login': 'manager', 'name': 'سعاد عبد الله الطائي',
+            'role': 'manager',
             'groups': ['group_manager'], 'offices': [], 'supervised': [],
             'language': 'ar'})
     users.append({
-            'login': 'administrator', 'role': 'administrator',
+            'login': 'administrator', 'name': 'System Administrator',
+            'role': 'administrator',
             'groups': ['group_admin', 'res.group_admin'],
             'offices': [], 'supervised': [], 'language': 'en'})
     return users

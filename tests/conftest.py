@@ -67,6 +67,33 @@ def login(server):
     return login
 
 
+@pytest.fixture
+def web(request, server, artifacts):
+    """web(login, language) -> a user logged in to sao in headless Chromium
+    (tests/webclient.py); a failure leaves screenshots of each"""
+    from playwright.sync_api import sync_playwright
+    from webclient import CHROMIUM, CHROMIUM_ARGS, WebClient
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        clients = []
+
+        def web(login, language):
+            client = WebClient(browser, server, login, language, artifacts)
+            clients.append((login, client))
+            return client
+        try:
+            yield web
+        finally:
+            for login, client in clients:
+                if getattr(request.node, 'failed', False):
+                    try:
+                        client.screenshot('failed-%s' % login)
+                    except Exception:
+                        pass
+            browser.close()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     "Mark the failed tests so that fixtures can keep evidence of them"

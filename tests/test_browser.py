@@ -8,12 +8,7 @@ import pytest
 
 playwright_api = pytest.importorskip('playwright.sync_api')
 
-CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
-CHROMIUM_ARGS = [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-dev-shm-usage',
-    ]
+from webclient import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.fixture(scope='module')

@@ -1,0 +1,199 @@
+"""No English on the screens of a caseworker working in Arabic.
+
+A Mosul caseworker logs in to sao in Arabic and opens every entry of their
+menu: each list, the form of its first record (or a new one when the list is
+empty), the Find Providers wizard, their preferences. On each screen the
+labels a user reads — menu entries, tab titles, column headings, field
+labels, notebook tabs, separators, buttons and their tooltips, choices of
+selection fields, help texts, placeholders, entries of the toolbar's menus —
+are collected from the page, leaving out data (cells, field values), and
+none may be written in Latin letters, but for the abbreviations the Arabic
+strings keep (WG for the Washington Group questions, P-code...). The login
+screen is checked first. Screenshots of each screen are kept in the test
+artifacts (arabic-*.png).
+"""
+import re
+
+import pytest
+
+playwright_api = pytest.importorskip('playwright.sync_api')
+expect = playwright_api.expect
+
+from conftest import DB  # noqa: E402
+from webclient import TIMEOUT  # noqa: E402
+
+# Abbreviations that stay in Latin letters in the Arabic strings: the
+# Washington Group (WG) disability questions, UN place codes (P-code), the
+# standard operating procedures (SOP), file formats, the Iraqi mobile
+# number pattern shown as an example in a help text
+ABBREVIATIONS = re.compile(
+    r'\b(?:WG|P-codes?|SOP|PDF|XLSX|CSV|ID|07XX|XXX|XXXX)\b'
+    # and examples of the codes a field takes (hlp.rent)
+    r'|\b[a-z]+(?:\.[a-z_]+)+\b')
+LATIN = re.compile(r'[A-Za-z]')
+# The languages a user may choose are named in their own language
+AUTONYMS = {'English', 'Kurmancî'}
+
+# The labels of a part of the page: (what, text). Values of fields and cells
+# of lists are data, and left out; so are the titles of inputs (their value)
+COLLECT = '''root => {
+    const found = [];
+    const add = (what, text) => {
+        text = (text || '').trim();
+        if (text) found.push([what, text]);
+    };
+    // the main menu is a list too, of labels
+    const data = element => !element.closest('#menu') && element.closest(
+        'td, input, textarea, #user-preferences > a');
+    const selectors = [
+        'label', 'legend', 'th', '.nav-tabs a', 'button',
+        '.dropdown-menu a', '.form-separator', '.help-block',
+        '.modal-title', '.panel-heading', 'h1, h2, h3, h4, h5',
+        '#menu td', '.navbar a'];
+    for (const element of root.querySelectorAll(selectors.join(', '))) {
+        if (data(element) && element.tagName != 'TH') continue;
+        const what = element.tagName.toLowerCase() + (
+            element.name ? '[name=' + element.name + ']' : '');
+        add(what, element.innerText || element.textContent);
+    }
+    for (const element of root.querySelectorAll('select option')) {
+        add('choice', element.textContent);
+    }
+    for (const element of root.querySelectorAll('[placeholder]')) {
+        add('placeholder', element.getAttribute('placeholder'));
+    }
+    for (const attribute of ['title', 'aria-label', 'data-original-title']) {
+        for (const element of root.querySelectorAll('[' + attribute + ']')) {
+            if (data(element)) continue;
+            add(attribute, element.getAttribute(attribute));
+        }
+    }
+    return found;
+}'''
+
+
+def latin_labels(scope, least=1):
+    """The labels of scope (a locator) that have Latin letters; there are
+    at least least labels"""
+    found = scope.evaluate(COLLECT)
+    assert len({text for _, text in found}) >= least, found
+    return sorted({(what, text) for what, text in found
+            if LATIN.search(ABBREVIATIONS.sub('', text))
+            and not (what == 'choice' and text in AUTONYMS)})
+
+
+def caseworker_menu(session):
+    "The id, path of names and action type of the caseworker's menu entries"
+    context = {'language': 'ar'}
+    roots = session.call('model.ir.ui.menu.search',
+        [['parent', '=', None]], 0, None, None, context)
+    entries = session.call('model.ir.ui.menu.search_read',
+        [['parent', 'child_of', roots]],
+        0, None, None, ['complete_name', 'action'], context)
+    return sorted(
+        (e['complete_name'].split(' / '), e['id'],
+            e['action'] and e['action'].split(',')[0])
+        for e in entries)
+
+
+# What a click on a menu entry does
+OPEN_MENU = """id => Sao.Action.exec_keyword(
+    'tree_open', {'model': 'ir.ui.menu', 'id': id}, null, false)"""
+
+
+def test_caseworker_screens_have_no_latin_labels(web, login, server,
+        artifacts):
+    found = {}
+
+    def check(screen, scope, picture, least=10):
+        labels = latin_labels(scope, least)
+        if labels:
+            found[screen] = labels
+        client.page.screenshot(path=str(
+                artifacts / ('arabic-%s.png' % picture)))
+
+    client = web('mosul.caseworker', 'ar')
+    entries = caseworker_menu(login('mosul.caseworker', language='ar'))
+    # the caseworker's registry, cases, referrals, providers and activities
+    assert len(entries) >= 12, entries
+
+    # the login screen, in a browser of its own
+    anonymous = client.context.browser.new_context(locale='ar')
+    page = anonymous.new_page()
+    page.goto('%s/#%s' % (server, DB))
+    dialog = page.locator('.login-dialog')
+    expect(dialog.locator('#login')).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator('html')).to_have_attribute('dir', 'rtl')
+    # the dialog, the application's name above it
+    labels = latin_labels(page.locator('body'), 4)
+    if labels:
+        found['login'] = labels
+    anonymous.close()
+
+    # the menu and the top bar; the names of the entries, also folded
+    check('menu', client.page.locator('body'), '00-menu', 5)
+    names = sorted({(name,) for path, _, _ in entries for name in path
+            if LATIN.search(ABBREVIATIONS.sub('', name))})
+    if names:
+        found['menu entries'] = [('menu',) + n for n in names]
+
+    tabs = client.page.locator('#tablist > li')
+    for number, (path, menu_id, action) in enumerate(entries, 1):
+        if not action:
+            continue
+        screen = ' ‹ '.join(path)
+        picture = '%02d' % number
+        count = tabs.count()
+        client.page.evaluate(OPEN_MENU, menu_id)
+        if action == 'ir.action.wizard':
+            popup = client.popup()
+            check(screen, popup, picture)
+            popup.locator('.modal-footer button').first.click()
+            client.settle()
+            client.expect_no_dialog()
+            continue
+        expect(tabs).to_have_count(count + 1, timeout=TIMEOUT)
+        client.settle()
+        check(screen + ' (list)', client.tab, picture + '-list')
+        rows = client.tab.locator('.treeview tbody tr:visible')
+        new = not rows.count()
+        if not new:
+            cell = rows.first.locator(
+                'td[headers]:visible:not(:has(a)):not(:has(input))').first
+            cell.click()
+            client.settle()
+            client.toolbar('switch_')
+        else:
+            client.toolbar('new_')
+        expect(client.tab.locator('div.form:visible').first).to_be_visible(
+            timeout=TIMEOUT)
+        client.settle()
+        check(screen + ' (form)', client.tab, picture + '-form')
+        client.page.locator('#tablist > li.active button.close').click()
+        client.settle()
+        if new:
+            # the new record (its defaults) is not kept
+            popup = client.popup()
+            popup.get_by_role('button', name=client.sao_text('No')).click()
+            client.settle()
+        client.expect_no_dialog()
+        expect(tabs).to_have_count(count, timeout=TIMEOUT)
+
+    # the preferences
+    client.page.locator('#user-preferences > a').click()
+    client.page.locator('#user-preferences').get_by_text(
+        client.sao_text('Preferences...'), exact=True).click()
+    popup = client.popup()
+    check('preferences', popup, 'zz-preferences')
+
+    # the same collection finds the labels of a user working in English
+    english = web('provider.legal.network', 'en')
+    english.open_tab('menu_momd', 'menu_referral_inbox')
+    english.page.screenshot(path=str(artifacts / 'arabic-zz-english.png'))
+    labels = {text for _, text in latin_labels(
+                english.page.locator('body'), 5)}
+    assert 'Referral System' in labels, labels
+
+    assert not found, '\n'.join(
+        '%s: %s' % (screen, '; '.join('%s %r' % l for l in labels))
+        for screen, labels in found.items())
