@@ -4,7 +4,7 @@ import contextlib
 from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
-from trytond.model import fields
+from trytond.model import ModelStorage, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
@@ -145,20 +145,29 @@ class ParentTreeMixin:
 def notify(records, users, message, icon='tryton-notification',
         description=None, **variables):
     """Tell users, each in their language, about records (of one model) in
-    the application; message is the id of the label's ir.message"""
+    the application; message is the id of the label's ir.message. A record
+    given as description or variable is named in each user's language (a
+    category, a provider), not in the language of who acted."""
     if not records:
         return
     Model = records[0].__class__
     current = Transaction().user
     seen = set()
+
+    def named(value):
+        if isinstance(value, ModelStorage):
+            return value.__class__(value.id).rec_name
+        return value
     for user in users:
         if not user or user.id in seen or user.id == current:
             continue
         seen.add(user.id)
         language = user.language.code if user.language else None
         with Transaction().set_context(language=language):
-            label = gettext(message, **variables)
-        Model.notify_user(records, icon, label, description=description,
+            label = gettext(message, **{
+                    k: named(v) for k, v in variables.items()})
+            text = named(description)
+        Model.notify_user(records, icon, label, description=text,
             user=user.id)
 
 

@@ -810,9 +810,9 @@ class Referral(
         for referral in referrals:
             notify([referral], referral.recipients(who),
                 'momd_referral.' + message, icon=icon,
-                description=referral.category.rec_name,
+                description=referral.category,
                 referral=referral.rec_name,
-                provider=referral.provider.rec_name)
+                provider=referral.provider)
 
     @classmethod
     @expects('draft')

@@ -421,8 +421,24 @@ class MomdReferralArabicTestCase(ReferralFormArabicTestMixin, ModuleTestCase):
         world.alice.email = 'alice@momd.example'
         world.alice.language = english
         User.save([world.caseworker, world.alice])
+        # the category and the provider have their Arabic names too
+        Category = pool.get('momd.service.category')
+        Provider = pool.get('momd.provider')
         referral = world.referral()
-        Referral.send([referral])
+        category_en = referral.category.rec_name
+        Category.write([Category(referral.category.id)], {
+                'name_ar': 'المساعدة القانونية العامة'})
+        Provider.write([Provider(world.provider_a.id)], {
+                'name_ar': 'منظمة ألف'})
+        with world.as_(world.caseworker), \
+                Transaction().set_context(language='ar'):
+            Referral.send([Referral(referral.id)])
+        # the focal point's notification names the category in English,
+        # though the caseworker who sent it works in Arabic
+        sent, = [n for n in Transaction().user_notifications
+            if int(n.user) == world.alice.id]
+        self.assertEqual(sent.description, category_en)
+        self.assertNotIn('المساعدة', sent.label)
         run_tasks()
         received, = emails('alice@')
         self.assertEqual(received.languages, ['en'])
@@ -436,8 +452,8 @@ class MomdReferralArabicTestCase(ReferralFormArabicTestMixin, ModuleTestCase):
             accepted.subject, 'الإحالة %s: مقبولة' % referral.code)
         self.assertIn('قبلت جهة تقديم الخدمة الإحالة.', accepted.body)
         self.assertIn('dir="rtl"', accepted.body)
-        self.assertIn(
-            'قبلت %s الإحالة %s' % (world.provider_a.rec_name, referral.code),
+        # the caseworker's, in Arabic, the provider's Arabic name
+        self.assertIn('قبلت منظمة ألف الإحالة %s' % referral.code,
             told([world.caseworker])[world.caseworker.id][0])
         discard_emails()
 
