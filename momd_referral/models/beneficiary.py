@@ -393,10 +393,11 @@ class Beneficiary(
                             matches.add(other)
                 if not matches:
                     continue
-                summary = '; '.join(
-                    '%s (%s, %s, %s)' % (
-                        m.code, m.office.rec_name, m.sex_string,
-                        m.age_band())
+                # the punctuation of the user's language (، and ؛ in Arabic)
+                summary = gettext('momd_referral.msg_list_separator').join(
+                    gettext('momd_referral.msg_beneficiary_match',
+                        code=m.code, office=m.office.rec_name,
+                        sex=m.sex_string, age=m.age_band())
                     for m in sorted(matches, key=lambda m: m.code or ''))
             key = Warning.format('beneficiary_duplicate', [beneficiary])
             if Warning.check(key):

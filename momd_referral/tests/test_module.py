@@ -4,6 +4,7 @@ from trytond.model.exceptions import (
     AccessError, DomainValidationError, RequiredValidationError,
     SQLConstraintError)
 from ..exceptions import (
+    DuplicateBeneficiaryWarning,
     LocationValidationError, OfficeValidationError)
 from ..access_matrix import markdown
 from ..tools import normalize_text
@@ -22,7 +23,7 @@ from .referral_tests import ReferralTestMixin
 from .report_tests import (
     ReferralFormArabicTestMixin, ReferralFormTestMixin)
 from .statistics_tests import ExportTestMixin, StatisticsTestMixin
-from .registry_tests import RegistryTestMixin
+from .registry_tests import RegistryTestMixin, office, register
 from .tools import create_location, create_user, load_language
 
 
@@ -405,6 +406,32 @@ class MomdReferralArabicTestCase(ReferralFormArabicTestMixin, ModuleTestCase):
         # and the user lists of offices, teams and focal points
         self.assertEqual(pool.get('res.user').fields_get(['login'])[
                 'login']['string'], 'اسم الدخول')
+
+    @with_transaction(context={'language': 'ar'})
+    def test_duplicate_warning_in_arabic(self):
+        """The likely matches are listed with Arabic punctuation, their
+        registration numbers kept whole in the right-to-left text"""
+        Beneficiary = Pool().get('momd.beneficiary')
+        first = register('MSL', phones=[
+                ('create', [{'number': '07701234567'}])])
+        second = register('HMD', first_name='سعيد', phones=[
+                ('create', [{'number': '07707654321'}])])
+        with self.assertRaises(DuplicateBeneficiaryWarning) as warning:
+            Beneficiary.create([{
+                        'office': office('SNJ').id, 'first_name': 'خالد',
+                        'father_name': 'حسن', 'grandfather_name': 'علي',
+                        'family_name': 'الجبوري', 'sex': 'male',
+                        'displacement_status': 'idp_in_camp',
+                        'estimated_age': 40,
+                        'phones': [('create', [{'number': '07701234567'},
+                                    {'number': '07707654321'}])],
+                        }])
+        message = warning.exception.message
+        for match in (first, second):
+            self.assertIn('\u2066%s\u2069 (' % match.code, message)
+        self.assertIn('، ', message)
+        self.assertIn('؛ ', message)
+        self.assertNotIn(', ', message)
 
     @with_transaction()
     def test_notifications_in_each_language(self):
