@@ -46,4 +46,62 @@
     jQuery(document).on('shown.bs.tab', '#tablist a', event => {
         event.target.scrollIntoView({'block': 'nearest', 'inline': 'nearest'});
     });
+
+    // Digits: Latin (0 1 2 3) or Arabic-Indic (٠ ١ ٢ ٣), as the user chose
+    // in their preferences (res.user digits, sent with the context), the
+    // same in dates and in numbers, for a user working in Arabic
+    const ARABIC_INDIC = /[\u0660-\u0669]/g;
+    let digits = 'latn';
+    const arabic = lang => /^ar(\b|_|-)/.test(lang || '');
+    const moment_ar = moment.localeData('ar');
+    const postformat = moment_ar && moment_ar.postformat;
+    const set_digits = value => {
+        digits = value || 'latn';
+        if (moment_ar) {
+            // moment's Arabic writes dates in Arabic-Indic digits
+            moment_ar.postformat = digits == 'arab' ? postformat : s => s;
+        }
+    };
+    set_digits();
+    const BC47 = Sao.i18n.BC47;
+    Sao.i18n.BC47 = function(lang) {
+        const tag = BC47(lang);
+        return arabic(lang) && !tag.includes('-u-') ?
+            tag + '-u-nu-' + digits : tag;
+    };
+    const reload_context = Sao.Session.prototype.reload_context;
+    Sao.Session.prototype.reload_context = function(...args) {
+        return reload_context.apply(this, args).then(result => {
+            set_digits(this.context.digits);
+            return result;
+        });
+    };
+    // a number may be typed in either kind of digit: the browser's number
+    // inputs take only Latin ones, so Arabic-Indic ones are written as those
+    const to_latin = text => text.replace(
+        ARABIC_INDIC, digit => digit.charCodeAt(0) - 0x660);
+    document.addEventListener('beforeinput', event => {
+        const input = event.target;
+        if (input.type == 'number' && event.data &&
+                ARABIC_INDIC.test(event.data)) {
+            ARABIC_INDIC.lastIndex = 0;
+            event.preventDefault();
+            input.value = input.value + to_latin(event.data);
+            // sao reads the value on change, which a value written by a
+            // script does not raise when leaving the field
+            for (const name of ['input', 'change']) {
+                input.dispatchEvent(new Event(name, {'bubbles': true}));
+            }
+        }
+        ARABIC_INDIC.lastIndex = 0;
+    }, true);
+    for (const Field of [Sao.field.Float, Sao.field.Numeric, Sao.field.Integer]) {
+        const convert = Field.prototype.convert;
+        Field.prototype.convert = function(value) {
+            if (typeof value == 'string') {
+                value = to_latin(value);
+            }
+            return convert.call(this, value);
+        };
+    }
 })();

@@ -197,3 +197,58 @@ def test_caseworker_screens_have_no_latin_labels(web, login, server,
     assert not found, '\n'.join(
         '%s: %s' % (screen, '; '.join('%s %r' % l for l in labels))
         for screen, labels in found.items())
+
+
+ARABIC_INDIC = re.compile('[٠-٩]')
+LATIN_DIGIT = re.compile('[0-9]')
+
+
+def column_texts(client, kind):
+    "The texts of the list's cells of the columns of kind (date, integer...)"
+    return client.tab.locator('.treeview tbody td[headers]').evaluate_all(
+        '''(cells, kind) => cells.filter(cell => document.getElementById(
+                cell.getAttribute('headers')).classList.contains(kind))
+            .map(cell => cell.innerText)''', kind)
+
+
+def test_digits_as_the_user_chose(web, login):
+    """Latin digits by default, in dates as in numbers; Arabic-Indic ones
+    in both once the user chooses them; a number may be typed in either"""
+    session = login('hamdaniya.caseworker', language='ar')
+
+    def figures(client):
+        "The opening dates of the cases and the ages of the people"
+        client.open_tab('menu_momd', 'menu_case_form')
+        client.tab.locator('.treeview tbody tr').first.wait_for()
+        dates = ' '.join(column_texts(client, 'date'))
+        assert dates.strip(), 'no date shown'
+        client.open_tab('menu_momd', 'menu_beneficiary_form')
+        client.tab.locator('.treeview tbody tr').first.wait_for()
+        ages = ' '.join(column_texts(client, 'integer'))
+        assert ages.strip(), 'no age shown'
+        return dates, ages
+
+    client = web('hamdaniya.caseworker', 'ar')
+    for text in figures(client):
+        assert LATIN_DIGIT.search(text) and not ARABIC_INDIC.search(text), (
+            text)
+    client.close()
+
+    session.call('model.res.user.set_preferences', {'digits': 'arab'}, {})
+    try:
+        client = web('hamdaniya.caseworker', 'ar')
+        for text in figures(client):
+            assert ARABIC_INDIC.search(text) and not LATIN_DIGIT.search(
+                text), text
+        # an age typed in Arabic-Indic digits is the number
+        client.toolbar('new_')
+        age = client.field('estimated_age')
+        age.click()
+        age.fill('')
+        age.press_sequentially('٣٧')
+        age.press('Tab')
+        client.settle()
+        assert client.page.evaluate('''() => Sao.Tab.tabs.get_current()
+            .screen.current_record.field_get('estimated_age')''') == 37
+    finally:
+        session.call('model.res.user.set_preferences', {'digits': None}, {})

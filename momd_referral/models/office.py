@@ -165,3 +165,16 @@ class User(metaclass=PoolMeta):
         'momd.office-res.user.supervisor', 'user', 'office',
         "Supervised Offices",
         help="The offices where the user approves referrals and closures.")
+    digits = fields.Selection([
+            (None, ""),
+            ('latn', "Latin (0 1 2 3)"),
+            ('arab', "Arabic-Indic (٠ ١ ٢ ٣)"),
+            ], "Digits",
+        help="How the web client writes numbers and dates for a user working "
+        "in Arabic; empty: Latin. Either kind of digit may be typed.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # sent to the web client with the language, and set by the user
+        cls._context_fields.append('digits')

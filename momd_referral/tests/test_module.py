@@ -406,6 +406,14 @@ class MomdReferralArabicTestCase(ReferralFormArabicTestMixin, ModuleTestCase):
         # and the user lists of offices, teams and focal points
         self.assertEqual(pool.get('res.user').fields_get(['login'])[
                 'login']['string'], 'اسم الدخول')
+        # Tryton's own group of administrators
+        Group = pool.get('res.group')
+        self.assertEqual(
+            Group(ModelData.get_id('res', 'group_admin')).name,
+            'إدارة النظام')
+        # the user's choice of digits
+        self.assertEqual(pool.get('res.user').fields_get(['digits'])[
+                'digits']['string'], 'الأرقام')
 
     @with_transaction(context={'language': 'ar'})
     def test_duplicate_warning_in_arabic(self):
