@@ -224,8 +224,20 @@ def test_returnee_referred_served_and_counted(web, login, artifacts):
     caseworker.toolbar('new_')
     caseworker.choose('case', case_code)
     caseworker.choose('need', 'الوثائق المدنية')
+    # the services offered are those for the need: the network's legal
+    # aid service is not among them, its civil documentation one is
+    service = caseworker.field('provider_service')
+    service.fill(PROVIDER_AR)
+    completion = service.locator(COMPLETION).locator('li.completion')
+    expect(completion.filter(has_text='%s — الوثائق المدنية' % PROVIDER_AR)
+        ).to_have_count(1, timeout=TIMEOUT)
+    expect(completion.filter(
+        has_text='%s — المساعدة القانونية' % PROVIDER_AR)).to_have_count(0)
     caseworker.choose('provider_service', PROVIDER_AR,
         '%s — الوثائق المدنية' % PROVIDER_AR)
+    # the provider is the service's, shown at once
+    expect(caseworker.field('provider')).to_have_value(
+        PROVIDER_AR, timeout=TIMEOUT)
     caseworker.write('reason', 'عائد من ألمانيا فقد وثائقه المدنية، '
         'يحتاج إلى مساعدة قانونية لاستخراج البطاقة الوطنية الموحدة')
     assert caseworker.field('disclosed_groups').evaluate(
@@ -235,7 +247,7 @@ def test_returnee_referred_served_and_counted(web, login, artifacts):
     code = caseworker.field('code')
     expect(code).to_have_value(re.compile(r'^NIN-REF-'), timeout=TIMEOUT)
     referral_code = code.input_value()
-    # the provider is the service's, set when saved
+    # and stored so
     expect(caseworker.field('provider')).to_have_value(
         PROVIDER_AR, timeout=TIMEOUT)
     caseworker.expect_value('state', 'draft')

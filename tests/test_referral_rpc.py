@@ -99,6 +99,27 @@ def test_referral_bad_input_writes_nothing(login, focal_points, sent_referral):
     assert state['state'] == 'sent'
 
 
+def test_referral_to_a_service_for_another_need(login):
+    """A service of a category unrelated to the need is refused, in the
+    caseworker's language, naming the field; no referral is written"""
+    caseworker = login('sinjar.caseworker', language='ar')
+    need = caseworker.model('momd.need', 'search_read', [
+            ('status', '=', 'identified'),
+            ('category.code', 'like', 'legal%')],
+        0, 1, None, ['case', 'category'])[0]
+    service, = _ids(caseworker, 'momd.provider.service', [
+            ('category.code', 'like', 'hlp%'),
+            ('provider.state', '=', 'active')], limit=1)
+    before = caseworker.model('momd.referral', 'search_count', [])
+    with pytest.raises(RPCError) as error:
+        caseworker.model('momd.referral', 'create', [{
+                    'case': need['case'], 'need': need['id'],
+                    'provider_service': service, 'reason': 'سكن',
+                    'disclosed_groups': ['identity']}])
+    assert '"خدمة الجهة"' in error.value.message, error.value.message
+    assert caseworker.model('momd.referral', 'search_count', []) == before
+
+
 FOCAL_POINTS = ['provider.sinjar.women', 'provider.legal.network',
     'provider.shelter']
 

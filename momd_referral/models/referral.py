@@ -12,7 +12,7 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -161,14 +161,28 @@ class Referral(
         help="Where the beneficiary lived when the referral was made.")
     category = fields.Function(
         fields.Many2One('momd.service.category', "Service Category"),
-        'get_category', searcher='search_category')
+        'on_change_with_category', searcher='search_category')
     caseworker = fields.Many2One(
         'res.user', "Caseworker", required=True, ondelete='RESTRICT',
         states=_draft)
     provider_service = fields.Many2One(
         'momd.provider.service', "Provider Service", required=True,
         ondelete='RESTRICT', states=_draft,
-        domain=[('provider.state', '=', 'active')],
+        domain=[
+            ('provider.state', '=', 'active'),
+            # a service for the need: of its category, one above (a
+            # general legal aid service for civil documentation) or below;
+            # chosen while in draft (a need recorded later under another
+            # category keeps the referrals it had)
+            If((Eval('state') == 'draft') & Eval('category'),
+                ['OR',
+                    ('category', 'parent_of', [Eval('category', -1)],
+                        'parent'),
+                    ('category', 'child_of', [Eval('category', -1)],
+                        'parent'),
+                    ],
+                []),
+            ],
         help="Chosen from the services that match the need.")
     provider = fields.Many2One(
         'momd.provider', "Provider", readonly=True, ondelete='RESTRICT')
@@ -377,6 +391,17 @@ class Referral(
         if self.need:
             self.priority = self.need.priority
 
+    @fields.depends('provider_service', '_parent_provider_service.provider')
+    def on_change_provider_service(self):
+        # shown at once, as it will be stored
+        self.provider = (
+            self.provider_service.provider if self.provider_service else None)
+
+    @fields.depends('need', '_parent_need.category')
+    def on_change_with_category(self, name=None):
+        if self.need and self.need.category:
+            return self.need.category.id
+
     def get_rec_name(self, name):
         return self.code or str(self.id)
 
@@ -390,9 +415,6 @@ class Referral(
     @classmethod
     def search_case_field(cls, name, clause):
         return [('case.' + name,) + tuple(clause[1:])]
-
-    def get_category(self, name):
-        return self.need.category.id
 
     @classmethod
     def search_category(cls, name, clause):

@@ -1,5 +1,5 @@
 "Tests of the referral workflow, mixed into the module test case."
-from trytond.model.exceptions import AccessError
+from trytond.model.exceptions import AccessError, DomainValidationError
 from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
@@ -215,6 +215,25 @@ class ReferralTestMixin:
             world.referral()
 
     @with_transaction()
+    def test_referral_service_for_the_need(self):
+        """The service is of the need's category, one above or one below it;
+        another is refused, naming the field"""
+        world = ReferralWorld(need_code='legal.aid')
+        # Provider A serves legal help in general: above legal aid
+        self.assertTrue(world.referral())
+        housing = create_provider("Housing", services=[{
+                    'category': 'hlp.rent', 'locations': ['Sinjar']}])
+        with self.assertRaisesRegex(
+                DomainValidationError, '"Provider Service"'):
+            world.referral(provider=housing)
+        # and a need for legal help in general may go to a legal aid service
+        general = open_case(register(first_name='سالم'), ['legal'])
+        aid = create_provider("Legal Aid", services=[{
+                    'category': 'legal.aid', 'locations': ['Sinjar']}])
+        self.assertTrue(world.referral(provider=aid, case=general.id,
+                need=general.needs[0].id))
+
+    @with_transaction()
     def test_referral_agreement(self):
         "After the data-sharing agreement expires, sending is refused"
         Referral = Pool().get('momd.referral')
@@ -240,6 +259,8 @@ class ReferralTestMixin:
         Need = pool.get('momd.need')
         world = ReferralWorld()
         referral = world.referral()
+        # sent: its service is no longer chosen again
+        Referral.send([referral])
         self.assertFalse(referral.restricted)
         with world.as_(world.caseworker):
             self.assertEqual(Referral.search([]), [referral])
