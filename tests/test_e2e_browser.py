@@ -215,35 +215,36 @@ def test_returnee_referred_served_and_counted(web, login, artifacts):
     expect(services.filter(has_text=OTHER_PROVIDER_AR)).to_have_count(1)
     expect(services.filter(has_text=PROVIDER_AR)).to_contain_text(
         'الوثائق المدنية')
-    caseworker.screenshot('1d-provider-matching')
-    wizard.locator('.modal-footer button[type="submit"]').click()
-    caseworker.expect_no_dialog()
-
-    # the referral to the provider picked from the matching, sent
-    caseworker.open_tab('menu_momd', 'menu_referral_form')
-    caseworker.toolbar('new_')
-    caseworker.choose('case', case_code)
-    caseworker.choose('need', 'الوثائق المدنية')
-    # the services offered are those for the need: the network's legal
-    # aid service is not among them, its civil documentation one is
-    service = caseworker.field('provider_service')
+    # the network's civil documentation service is picked from the list
+    # (its legal aid service is not for this need), with the reason
+    service = caseworker.field('service', wizard)
     service.fill(PROVIDER_AR)
     completion = service.locator(COMPLETION).locator('li.completion')
     expect(completion.filter(has_text='%s — الوثائق المدنية' % PROVIDER_AR)
         ).to_have_count(1, timeout=TIMEOUT)
     expect(completion.filter(
         has_text='%s — المساعدة القانونية' % PROVIDER_AR)).to_have_count(0)
-    caseworker.choose('provider_service', PROVIDER_AR,
-        '%s — الوثائق المدنية' % PROVIDER_AR)
-    # the provider is the service's, shown at once
-    expect(caseworker.field('provider')).to_have_value(
-        PROVIDER_AR, timeout=TIMEOUT)
+    caseworker.choose('service', PROVIDER_AR,
+        '%s — الوثائق المدنية' % PROVIDER_AR, scope=wizard)
     caseworker.write('reason', 'عائد من ألمانيا فقد وثائقه المدنية، '
-        'يحتاج إلى مساعدة قانونية لاستخراج البطاقة الوطنية الموحدة')
+        'يحتاج إلى مساعدة قانونية لاستخراج البطاقة الوطنية الموحدة', wizard)
+    caseworker.screenshot('1d-provider-matching')
+    # Create Referral: the draft opens in a tab of its own
+    tabs = caseworker.page.locator('#tablist > li')
+    count = tabs.count()
+    wizard.locator('.modal-footer button[type="submit"]').click()
+    caseworker.settle()
+    caseworker.expect_no_dialog()
+    expect(tabs).to_have_count(count + 1, timeout=TIMEOUT)
+    caseworker.settle()
+    expect(caseworker.field('need')).to_have_value(
+        re.compile('الوثائق المدنية'), timeout=TIMEOUT)
+    expect(caseworker.field('provider_service')).to_have_value(
+        '%s — الوثائق المدنية' % PROVIDER_AR)
+    expect(caseworker.field('provider')).to_have_value(PROVIDER_AR)
     assert caseworker.field('disclosed_groups').evaluate(
         'e => [...e.selectedOptions].map(o => JSON.parse(o.value))') == [
         'identity', 'contact', 'needs']
-    caseworker.toolbar('save')
     code = caseworker.field('code')
     expect(code).to_have_value(re.compile(r'^NIN-REF-'), timeout=TIMEOUT)
     referral_code = code.input_value()

@@ -8,9 +8,9 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool
-from trytond.pyson import Eval, If
+from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateView, Wizard
+from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from ..exceptions import ProviderValidationError
 from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
@@ -459,6 +459,22 @@ class MatchResult(ModelView):
 
     services = fields.Many2Many(
         'momd.provider.service', None, None, "Services", readonly=True)
+    need = fields.Many2One('momd.need', "Need", readonly=True)
+    service = fields.Many2One(
+        'momd.provider.service', "Refer To",
+        domain=[('id', 'in', Eval('services', []))],
+        states={
+            'invisible': ~Eval('need'),
+            'required': Bool(Eval('need')),
+            },
+        help="One of the services found, for a draft referral of the need.")
+    reason = fields.Text(
+        "Reason for Referral",
+        states={
+            'invisible': ~Eval('need'),
+            'required': Bool(Eval('need')),
+            },
+        help="What the provider needs to know, within what is disclosed.")
 
 
 class Match(Wizard):
@@ -475,8 +491,11 @@ class Match(Wizard):
         'momd.provider.match.result',
         'momd_referral.provider_match_result_view_form', [
             Button("Back", 'start', 'tryton-back'),
-            Button("Close", 'end', 'tryton-close', default=True),
+            Button("Close", 'end', 'tryton-close'),
+            Button("Create Referral", 'refer', 'tryton-forward',
+                default=True, states={'invisible': ~Eval('need')}),
             ])
+    refer = StateAction('momd_referral.act_referral_form')
 
     def default_start(self, fields):
         "From a need: its category and the person's profile"
@@ -501,4 +520,30 @@ class Match(Wizard):
             self.start.category, self.start.location, sex=self.start.sex,
             age=self.start.age,
             displacement_status=self.start.displacement_status)
-        return {'services': [s.id for s in services]}
+        values = {'services': [s.id for s in services]}
+        if self.need:
+            values['need'] = self.need.id
+        return values
+
+    @property
+    def need(self):
+        "The need the wizard was started from, if it still asks for one"
+        if (self.model and self.model.__name__ == 'momd.need'
+                and self.record
+                and self.record.category == self.start.category):
+            return self.record
+
+    def do_refer(self, action):
+        "A draft referral of the need to the service, opened in its form"
+        Referral = Pool().get('momd.referral')
+        need = self.need
+        referral, = Referral.create([{
+                    'case': need.case.id,
+                    'need': need.id,
+                    'provider_service': self.result.service.id,
+                    'priority': need.priority,
+                    'reason': self.result.reason,
+                    }])
+        action['res_id'] = [referral.id]
+        action['views'].sort(key=lambda v: v[1] != 'form')
+        return action, {}

@@ -234,6 +234,50 @@ class ReferralTestMixin:
                 need=general.needs[0].id))
 
     @with_transaction()
+    def test_referral_from_find_providers(self):
+        """Find Providers from a need lists the services; one of them is
+        picked with the reason and the draft referral opens"""
+        pool = Pool()
+        Match = pool.get('momd.provider.match', type='wizard')
+        Referral = pool.get('momd.referral')
+        world = ReferralWorld()
+        with world.as_(world.caseworker), Transaction().set_context(
+                active_model='momd.need', active_id=world.need.id,
+                active_ids=[world.need.id]):
+            session_id, _, _ = Match.create()
+            start = {k: v for k, v in Match.execute(
+                    session_id, {}, 'start')['view']['defaults'].items()
+                if '.' not in k}
+            self.assertEqual(start['category'], world.need.category.id)
+            # the caseworker says where the person lives now
+            start['location'] = location('Sinjar').id
+            found = Match.execute(session_id, {'start': start}, 'result')[
+                'view']['defaults']
+            self.assertEqual(found['need'], world.need.id)
+            services = [s.id for s in world.provider_b.services
+                + world.provider_a.services]
+            self.assertEqual(sorted(found['services']), sorted(services))
+            result = Match.execute(session_id, {
+                    'start': start,
+                    'result': {
+                        'services': found['services'],
+                        'need': found['need'],
+                        'service': world.provider_b.services[0].id,
+                        'reason': "Needs help with the house deed",
+                        }}, 'refer')
+            action, = result['actions']
+            referral, = Referral.browse(action[0]['res_id'])
+            self.assertEqual(action[0]['views'][0][1], 'form')
+            self.assertEqual(referral.state, 'draft')
+            self.assertEqual(referral.need, world.need)
+            self.assertEqual(referral.provider, world.provider_b)
+            self.assertEqual(referral.caseworker, world.caseworker)
+            self.assertEqual(referral.priority, world.need.priority)
+            self.assertEqual(
+                referral.reason, "Needs help with the house deed")
+            Match.delete(session_id)
+
+    @with_transaction()
     def test_referral_agreement(self):
         "After the data-sharing agreement expires, sending is refused"
         Referral = Pool().get('momd.referral')
