@@ -2,6 +2,7 @@
 from trytond.model.exceptions import AccessError, DomainValidationError
 from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
@@ -19,6 +20,15 @@ def give_consent(beneficiary, groups=('identity', 'contact', 'needs'),
                 'information_groups': list(groups), **values}])
     Consent.activate([consent])
     return consent
+
+
+def to_close_domain():
+    "The domain of the To Close tab of the referrals"
+    pool = Pool()
+    Domain = pool.get('ir.action.act_window.domain')
+    ModelData = pool.get('ir.model.data')
+    return PYSONDecoder({}).decode(Domain(ModelData.get_id(
+                'momd_referral', 'act_referral_form_domain_5')).domain)
 
 
 class ReferralWorld:
@@ -140,8 +150,12 @@ class ReferralTestMixin:
             Referral.write([Referral(referral.id)], {
                     'decline_reason': 'no_capacity'})
             Referral.decline([Referral(referral.id)])
+        to_close = to_close_domain()
         with world.as_(world.caseworker):
+            self.assertEqual(Referral.search(to_close), [referral])
             Referral.redirect([Referral(referral.id)])
+            # redirected: nothing left to do with it
+            self.assertEqual(Referral.search(to_close), [])
         self.assertEqual(Referral(referral.id).steps,
             '\u2714 Draft \u203a \u2714 Sent \u203a \u2716 Declined')
         new, = Referral(referral.id).redirections
