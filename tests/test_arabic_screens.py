@@ -42,9 +42,10 @@ COLLECT = '''root => {
         text = (text || '').trim();
         if (text) found.push([what, text]);
     };
-    // the main menu is a list too, of labels
+    // the main menu is a list too, of labels; the databases of the login
+    // screen are data
     const data = element => !element.closest('#menu') && element.closest(
-        'td, input, textarea, #user-preferences > a');
+        'td, input, textarea, #user-preferences > a, [name="database"]');
     const selectors = [
         'label', 'legend', 'th', '.nav-tabs a', 'button',
         '.dropdown-menu a', '.form-separator', '.help-block',
@@ -246,9 +247,23 @@ def test_digits_as_the_user_chose(web, login):
         age.click()
         age.fill('')
         age.press_sequentially('٣٧')
+        expect(age).to_have_value('37')
         age.press('Tab')
         client.settle()
-        assert client.page.evaluate('''() => Sao.Tab.tabs.get_current()
-            .screen.current_record.field_get('estimated_age')''') == 37
+        client.page.wait_for_function('''() => Sao.Tab.tabs.get_current()
+            .screen.current_record.field_get('estimated_age') === 37''',
+            timeout=TIMEOUT)
+        # and so is a date
+        birth = client.field('birth_date')
+        birth.click()
+        birth.fill('١٢/٠٥/١٩٩٠')
+        birth.press('Tab')
+        client.settle()
+        client.page.wait_for_function('''() => {
+            const date = Sao.Tab.tabs.get_current().screen.current_record
+                .field_get('birth_date');
+            return date && [date.year(), date.month() + 1, date.date()]
+                .join('-') == '1990-5-12';
+        }''', timeout=TIMEOUT)
     finally:
         session.call('model.res.user.set_preferences', {'digits': None}, {})

@@ -57,7 +57,6 @@ GROUP_ROLES = {
 # the provider of most referrals of the data set (its focal point is
 # probed), with the service they are sent to
 WOMEN = "Sinjar Women's Solidarity Association"
-WOMEN_SERVICE = 'civil_documentation'
 SHELTER = 'Shelter Partners International'
 POLICE = 'Community Police Referral Centre — Mosul'
 PROBED_MODELS = [
@@ -235,8 +234,17 @@ class DataSet:
         return 'LEAKMARK-%s-%s-%04d' % (self.tag, kind, self.counter)
 
     def service(self, provider, category):
-        return self.services[(
-                self.providers[provider], self.categories[category])]
+        """The provider's service of the category (a referral goes to a
+        service for its need), added in Nineveh when it has none"""
+        key = (self.providers[provider], self.categories[category])
+        if key not in self.services:
+            nineveh, = _ids(self.admin, 'momd.location', [
+                    ('pcode', '=', 'IQG15')])
+            self.services[key], = self.admin.model(
+                'momd.provider.service', 'create', [{
+                        'provider': key[0], 'category': key[1],
+                        'locations': [('add', [nineveh])]}])
+        return self.services[key]
 
     def user(self, login, groups, offices, supervised):
         "A user of the data set (kept when it exists)"
@@ -373,13 +381,13 @@ class DataSet:
         _, _, case, (plain, gbv) = people['SNJ']
         # the focal point reads the need, not the name
         referrals['snj_needs'] = self.referral('SNJ', case, plain, WOMEN,
-            WOMEN_SERVICE, ['needs'], ['send'])
+            'legal.aid', ['needs'], ['send'])
         # restricted, addressed to a focal point without sensitive access
         referrals['snj_gbv'] = self.referral('SNJ', case, gbv, WOMEN,
-            WOMEN_SERVICE, shared, ['send', 'approve'])
+            'protection.gbv', shared, ['send', 'approve'])
         _, tlf_consent, case, (plain, child) = people['TLF']
         referrals['tlf_revoked'] = self.referral('TLF', case, plain, WOMEN,
-            WOMEN_SERVICE, shared, ['send'])
+            'legal.aid', shared, ['send'])
         # referrals the provider never receives: a draft, one waiting for
         # approval, one cancelled before it was sent
         for office, label, steps, values in [
@@ -393,7 +401,7 @@ class DataSet:
                 needs=[('legal.aid', False)])
             _, _, case, (need,) = people[label]
             referrals[label] = self.referral(office, case, need, WOMEN,
-                WOMEN_SERVICE, shared, steps, **values)
+                'legal.aid', shared, steps, **values)
         people['Sentcancel'] = self.person('TLF', 'Sentcancel',
             needs=[('hlp.rent', False)])
         _, _, case, (need,) = people['Sentcancel']
