@@ -58,6 +58,8 @@ COLLECT = '''root => {
         add(what, element.innerText || element.textContent);
     }
     for (const element of root.querySelectorAll('select option')) {
+        // choices are labels, in lists too; not the databases
+        if (element.closest('[name="database"]')) continue;
         add('choice', element.textContent);
     }
     for (const element of root.querySelectorAll('[placeholder]')) {
