@@ -38,6 +38,17 @@ STATES = [
     ('cancelled', "Cancelled"),
     ]
 OPEN_STATES = ['draft', 'to_approve', 'sent', 'accepted', 'in_progress']
+
+
+class _ServiceMany2One(fields.Many2One):
+    """The referral's service: checked against the need's category when the
+    service or the need changes, not at every write of the referral (send,
+    accept...) as Tryton does for a domain that names a computed field"""
+    __slots__ = ()
+
+    @property
+    def validation_depends(self):
+        return {'need'}
 LEGAL_BASES = [
     ('consent', "Consent"),
     ('sop_exception', "SOP Exception (life-threatening, child at risk)"),
@@ -165,7 +176,7 @@ class Referral(
     caseworker = fields.Many2One(
         'res.user', "Caseworker", required=True, ondelete='RESTRICT',
         states=_draft)
-    provider_service = fields.Many2One(
+    provider_service = _ServiceMany2One(
         'momd.provider.service', "Provider Service", required=True,
         ondelete='RESTRICT', states=_draft,
         domain=[

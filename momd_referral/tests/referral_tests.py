@@ -246,6 +246,15 @@ class ReferralTestMixin:
                     'category': 'legal.aid', 'locations': ['Sinjar']}])
         self.assertTrue(world.referral(provider=aid, case=general.id,
                 need=general.needs[0].id))
+        # the draft moved to a need the service is not for: refused too
+        Need = Pool().get('momd.need')
+        rent, = Need.create([{'case': world.case.id, 'priority': 'normal',
+                    'category': category('hlp.rent').id}])
+        draft = world.referral(provider=world.provider_b)
+        draft.need = rent
+        with self.assertRaisesRegex(
+                DomainValidationError, '"Provider Service"'):
+            draft.save()
 
     @with_transaction()
     def test_referral_from_find_providers(self):
