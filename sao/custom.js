@@ -41,6 +41,42 @@
         return toolbar;
     };
 
+    // In a right-to-left message, a registration number (MSL-BEN-2026-00051,
+    // NIN-REF-2026-000047) is kept whole, left to right, on one line
+    const CODE = /[A-Z]{2,4}-[A-Z]{2,4}-\d{4}-\d+/g;
+    jQuery(document).on('shown.bs.modal', '.modal', event => {
+        if (!Sao.i18n.rtl) {
+            return;
+        }
+        const walker = document.createTreeWalker(
+            event.target, NodeFilter.SHOW_TEXT);
+        const nodes = [];
+        while (walker.nextNode()) {
+            CODE.lastIndex = 0;
+            if (CODE.test(walker.currentNode.nodeValue) &&
+                    !walker.currentNode.parentElement.closest(
+                        'bdi, input, textarea')) {
+                nodes.push(walker.currentNode);
+            }
+        }
+        for (const node of nodes) {
+            const text = node.nodeValue;
+            const fragment = document.createDocumentFragment();
+            let last = 0;
+            CODE.lastIndex = 0;
+            for (const match of text.matchAll(CODE)) {
+                fragment.append(text.slice(last, match.index));
+                const code = document.createElement('bdi');
+                code.textContent = match[0];
+                code.style.whiteSpace = 'nowrap';
+                fragment.append(code);
+                last = match.index + match[0].length;
+            }
+            fragment.append(text.slice(last));
+            node.replaceWith(fragment);
+        }
+    });
+
     // the tab shown is brought into view in the top bar, where the tabs
     // scroll when there are many (custom.css)
     jQuery(document).on('shown.bs.tab', '#tablist a', event => {

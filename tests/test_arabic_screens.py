@@ -269,3 +269,34 @@ def test_digits_as_the_user_chose(web, login):
         }''', timeout=TIMEOUT)
     finally:
         session.call('model.res.user.set_preferences', {'digits': None}, {})
+
+
+def test_registration_number_whole_in_arabic_message(web, login):
+    """In a message in Arabic a registration number stays whole, left to
+    right on one line: the likely-duplicate warning names the person
+    already registered"""
+    session = login('talafar.caseworker', language='ar')
+    person, = session.model('momd.beneficiary', 'search_read', [
+            ('birth_date', '!=', None), ('grandfather_name', '!=', None),
+            ('family_name', '!=', None)], 0, 1, None, [
+            'code', 'first_name', 'father_name', 'grandfather_name',
+            'family_name', 'birth_date', 'sex'])
+    birth = person['birth_date']
+    client = web('talafar.caseworker', 'ar')
+    client.open_tab('menu_momd', 'menu_beneficiary_form')
+    client.toolbar('new_')
+    for name in ['first_name', 'father_name', 'grandfather_name',
+            'family_name']:
+        client.write(name, person[name])
+    client.select('sex', person['sex'])
+    client.write('birth_date', '%02d/%02d/%d' % (
+            birth['day'], birth['month'], birth['year']))
+    client.tab.locator('button#save').click()
+    warning = client.popup()
+    code = warning.locator('bdi', has_text=person['code'])
+    expect(code).to_have_count(1, timeout=TIMEOUT)
+    assert code.inner_text() == person['code']
+    assert code.evaluate('e => getComputedStyle(e).whiteSpace') == 'nowrap'
+    # not registered twice
+    warning.get_by_role('button', name=client.sao_text('No')).click()
+    client.settle()
