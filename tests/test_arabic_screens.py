@@ -245,8 +245,13 @@ def test_digits_as_the_user_chose(web, login):
                 text), text
         # an age typed in Arabic-Indic digits is the number
         client.toolbar('new_')
-        age = client.field('estimated_age')
-        age.click()
+        client.settle()
+        client.field('estimated_age').click()
+        # the number is typed in the input that takes the place of the one
+        # showing it, once clicked
+        age = client.tab.locator(
+            'input[name="estimated_age"][type="number"]:visible')
+        expect(age).to_have_count(1, timeout=TIMEOUT)
         age.fill('')
         age.press_sequentially('٣٧')
         expect(age).to_have_value('37')
