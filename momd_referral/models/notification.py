@@ -1,25 +1,48 @@
 "E-mail notifications of the SOP (see notification.xml)."
+from trytond.cache import Cache
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 
 class NotificationEmail(metaclass=PoolMeta):
     __name__ = 'notification.email'
 
+    # {notification id: (recipient field names, fallback user ids)}: read
+    # at each change of a referral, changed only by administrators
+    _recipients_cache = Cache(
+        'momd_referral.notification_recipients', context=False)
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        cls._recipients_cache.clear()
+
+    def recipient_fields(self):
+        "The names of the fields naming the recipients, the fallback users"
+        spec = self._recipients_cache.get(self.id)
+        if spec is None:
+            names, fallbacks = [], []
+            for field, fallback in [
+                    (self.recipients, self.fallback_recipients),
+                    (self.recipients_secondary,
+                        self.fallback_recipients_secondary),
+                    (self.recipients_hidden,
+                        self.fallback_recipients_hidden)]:
+                if fallback:
+                    fallbacks.append(fallback.id)
+                if field:
+                    names.append(field.name)
+            spec = (names, fallbacks)
+            self._recipients_cache.set(self.id, spec)
+        return spec
+
     def has_recipients(self, record):
         "Whether someone has an e-mail address to receive it for record"
         User = Pool().get('res.user')
-        users = []
-        for field, fallback in [
-                (self.recipients, self.fallback_recipients),
-                (self.recipients_secondary,
-                    self.fallback_recipients_secondary),
-                (self.recipients_hidden, self.fallback_recipients_hidden)]:
-            if fallback:
-                users.append(fallback.id)
-            if not field:
-                continue
-            value = self._get_recipients(record, field.name)
+        names, users = self.recipient_fields()
+        users = list(users)
+        for name in names:
+            value = self._get_recipients(record, name)
             if not isinstance(value, (list, tuple)):
                 value = [value]
             for v in filter(None, value):
@@ -47,8 +70,15 @@ class Trigger(metaclass=PoolMeta):
     __name__ = 'ir.trigger'
 
     def queue_trigger_action(self, records):
-        # an e-mail nobody can receive is not worth a background task
-        if self.notification_email:
-            records = [r for r in records if self.eval(r)
-                and self.notification_email.has_recipients(r)]
-        super().queue_trigger_action(records)
+        if not self.notification_email:
+            super().queue_trigger_action(records)
+            return
+        # an e-mail nobody can receive is not worth a background task; the
+        # condition is evaluated once (the rest as Tryton's own method)
+        queued = Transaction().trigger_records[self.id]
+        ids = [r.id for r in dict.fromkeys(records)
+            if r.id not in queued and self.eval(r)
+            and self.notification_email.has_recipients(r)]
+        if ids:
+            self.__class__.__queue__.trigger_action(self, ids)
+            queued.update(ids)

@@ -355,6 +355,31 @@ class AutomationTestMixin:
             ['1 activities due within a day'])
 
     @with_transaction()
+    def test_email_without_address_or_with_fallback(self):
+        """Nobody with an address: no e-mail task; a fallback recipient an
+        administrator sets is written to from the next step on"""
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Email = pool.get('notification.email')
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        world = supervised_world()
+        first, second = world.referral(), world.referral(world.provider_b)
+        Referral.send([first])
+        self.assertEqual(Transaction().tasks, [])
+        world.supervisor.email = 'sup@momd.example'
+        User.save([world.supervisor])
+        received = Email(ModelData.get_id(
+                'momd_referral', 'email_referral_received'))
+        received.fallback_recipients = world.supervisor
+        received.save()
+        Referral.send([second])
+        run_tasks()
+        sent, = emails('sup@')
+        self.assertEqual(sent.subject, 'New referral %s' % second.code)
+        discard_emails()
+
+    @with_transaction()
     def test_email_notifications(self):
         "Each step e-mails the right people, with no personal data"
         pool = Pool()
