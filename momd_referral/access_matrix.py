@@ -130,7 +130,8 @@ def field_limits():
     rows.append(('momd.referral', ', '.join(PROVIDER_FIELDS), focal_point,
             'the only fields written (answering); the rest is the '
             "ministry's"))
-    rows.append(('momd.need, momd.provider.service, momd.referral',
+    rows.append(('momd.activity, momd.need, momd.provider.service, '
+            'momd.referral',
             'all', 'without Sensitive Data Access',
             'records of restricted categories are not found, not even by '
             'searching through a related record'))

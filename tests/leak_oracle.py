@@ -64,7 +64,8 @@ FIELDS = {
         'legal_basis', 'approved_by', 'redirected_from', 'outcome', 'reason',
         'create_date', 'write_date'],
     'momd.outreach.event': ['office', 'state', 'date', 'kind', 'notes'],
-    'momd.activity': ['office', 'provider', 'user', 'resource', 'name'],
+    'momd.activity': [
+        'office', 'provider', 'user', 'resource', 'name', 'restricted'],
     'ir.attachment': ['resource', 'name', 'description'],
     'ir.note': ['resource', 'message'],
     }
@@ -154,7 +155,8 @@ TEXT_TOKENS = [
     ('momd.case', 'code'), ('momd.referral', 'code'),
     ('momd.referral', 'reason'), ('momd.need', 'description'),
     ('ir.attachment', 'name'), ('ir.attachment', 'description'),
-    ('ir.note', 'message'), ('momd.outreach.event', 'notes')]
+    ('ir.note', 'message'), ('momd.outreach.event', 'notes'),
+    ('momd.activity', 'name')]
 # The states in which nothing of the person is shared with the provider
 UNSHARED_STATES = {'draft', 'to_approve', 'cancelled'}
 MIN_TOKEN = 6
@@ -284,6 +286,14 @@ class Snapshot:
         category = self.get('momd.service.category', category_id)
         return bool(category and category['restricted'])
 
+    def resource_restricted(self, value):
+        "Whether a reference value names a referral of a restricted category"
+        target = self.resource(value)
+        if not target or target[0] != 'momd.referral':
+            return False
+        referral = self.get(*target)
+        return bool(referral and referral['restricted'])
+
     def visible(self, user, model):
         "The ids of model the user may read"
         key = (user.login, model)
@@ -309,11 +319,14 @@ class Snapshot:
                 and (user.sensitive
                     or not self.category_restricted(r['category']))}
         if model == 'momd.activity':
+            # about a referral of a restricted category: as the referral
             return {i for i, r in records.items()
-                if user.all_offices
+                if (user.sensitive or not self.resource_restricted(
+                        r['resource']))
+                and (user.all_offices
                 or (user.office_staff and r['office'] in user.offices)
                 or (user.focal_point and r['provider'] in user.providers)
-                or r['user'] == user.id}
+                or r['user'] == user.id)}
         if model in {'ir.attachment', 'ir.note'}:
             result = set()
             for i, r in records.items():

@@ -351,6 +351,16 @@ class DataSet:
                     'resource': '%s,%s' % (model, id_),
                     'message': self.marker('NOTE')}])
 
+    def activity(self, referral):
+        """A to-do about the referral for the supervisors of its office
+        (of a restricted referral, only those with sensitive access)"""
+        office = self.admin.model('momd.referral', 'read', [referral],
+            ['office'])[0]['office']
+        self.admin.model('momd.activity', 'create', [{
+                    'name': self.marker('TODO'), 'role': 'supervisor',
+                    'user': None, 'office': office,
+                    'resource': 'momd.referral,%s' % referral}])
+
     def build(self):
         """Create the records; return the changes to make after the first
         moment of the history (consent revoked, beneficiary transferred,
@@ -419,6 +429,7 @@ class DataSet:
                 self.attach('momd.need', need)
         for referral in referrals.values():
             self.attach('momd.referral', referral)
+            self.activity(referral)
         for provider in [WOMEN, SHELTER, POLICE]:
             self.attach('momd.provider', self.providers[provider])
         for office in self.offices.values():

@@ -4,6 +4,10 @@ review a case) or by hand."""
 import datetime as dt
 from collections import defaultdict
 
+from sql import Cast
+from sql.conditionals import Coalesce
+from sql.operators import Concat
+
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
@@ -12,10 +16,13 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report
-from trytond.transaction import Transaction
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ActivityValidationError
-from .mixins import OverdueListMixin, notify, require
+from .mixins import (
+    HiddenIfRestrictedMixin, OverdueListMixin, notify, require,
+    restricted_groups)
 from .rule import ROLE_GROUPS, user_offices, user_providers, user_roles
 from .sla import ROLES
 
@@ -35,7 +42,9 @@ def now():
     return dt.datetime.now()
 
 
-class Activity(OverdueListMixin, Workflow, ModelSQL, ModelView):
+class Activity(
+        HiddenIfRestrictedMixin, OverdueListMixin, Workflow, ModelSQL,
+        ModelView):
     "Something to do, by someone, by a date, about a record"
     __name__ = 'momd.activity'
     __string__ = "Activity"
@@ -62,6 +71,11 @@ class Activity(OverdueListMixin, Workflow, ModelSQL, ModelView):
     plan_line = fields.Many2One(
         'momd.activity.plan.line', "Plan", readonly=True,
         ondelete='SET NULL')
+    restricted = fields.Boolean(
+        "Restricted Category", readonly=True,
+        help="About a referral of a restricted service category (GBV, "
+        "child protection...): only users with sensitive-data access see "
+        "it and are told of it.")
     reminded = fields.Timestamp("Reminded On", readonly=True)
     done_by = fields.Many2One(
         'res.user', "Done By", readonly=True, ondelete='RESTRICT')
@@ -138,7 +152,63 @@ class Activity(OverdueListMixin, Workflow, ModelSQL, ModelView):
         if values.get('due'):
             # to the minute: what the lists and the calendar show
             values['due'] = values['due'].replace(second=0, microsecond=0)
+        if mode == 'write' and 'resource' in values:
+            values['restricted'], = cls._restricted([values['resource']])
         return values
+
+    @classmethod
+    def _restricted(cls, resources):
+        "Whether each resource is a referral of a restricted category"
+        Referral = Pool().get('momd.referral')
+        ids = []
+        for resource in resources:
+            if isinstance(resource, str):
+                model, _, id_ = resource.partition(',')
+            elif isinstance(resource, (list, tuple)):
+                model, id_ = resource
+            elif resource:
+                model, id_ = resource.__name__, resource.id
+            else:
+                model, id_ = None, None
+            ids.append(int(id_) if model == Referral.__name__ and id_
+                else None)
+        # the flag as stored, whoever asks and whatever the context hides
+        table = Referral.__table__()
+        cursor = Transaction().connection.cursor()
+        restricted = set()
+        for sub_ids in grouped_slice({i for i in ids if i}, 1000):
+            cursor.execute(*table.select(table.id, where=table.id.in_(
+                        list(sub_ids)) & (table.restricted == True)))  # noqa
+            restricted.update(i for i, in cursor)
+        return [i in restricted for i in ids]
+
+    @classmethod
+    def follow_restriction(cls, referrals, restricted):
+        "Mark the activities about referrals restricted or not"
+        with without_check_access():
+            activities = cls.search([('resource', 'in', [
+                            str(r) for r in referrals])])
+            activities = [a for a in activities
+                if a.restricted != restricted]
+            if activities:
+                cls.write(activities, {'restricted': restricted})
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        table = cls.__table__()
+        referral = Referral.__table__()
+        cursor = Transaction().connection.cursor()
+        filled = cls.__table_handler__(module).column_exist('restricted')
+        super().__register__(module)
+        if not filled:
+            cursor.execute(*table.update([table.restricted], [Coalesce(
+                            referral.select(referral.restricted,
+                                where=Concat('momd.referral,',
+                                    Cast(referral.id, 'VARCHAR'))
+                                == table.resource),
+                            False)]))
 
     @fields.depends('resource')
     def on_change_resource(self):
@@ -209,11 +279,18 @@ class Activity(OverdueListMixin, Workflow, ModelSQL, ModelView):
                     if group in {g.id for g in u.groups}]
             else:
                 users = User.search([('groups', '=', group)])
-            result[activity] = [u for u in users if u.active]
+            users = [u for u in users if u.active]
+            if activity.restricted:
+                allowed = restricted_groups()
+                users = [u for u in users
+                    if allowed & {g.id for g in u.groups}]
+            result[activity] = users
         return result
 
     @classmethod
     def create(cls, vlist):
+        vlist = [dict(v, restricted=r) for v, r in zip(vlist,
+                cls._restricted([v.get('resource') for v in vlist]))]
         activities = super().create(vlist)
         cls.notify_assigned(activities)
         return activities

@@ -289,7 +289,18 @@ class UserScopeSearchMixin:
             return super().export_data(records, fields_names, header=header)
 
 
-class RestrictedCategoryMixin(
+class HiddenIfRestrictedMixin:
+    """Records with a restricted flag are not found by who may not know of
+    restricted categories, also through related records"""
+    __slots__ = ()
+
+    @classmethod
+    def search_domain(cls, domain, active_test=None, tables=None):
+        return super().search_domain(hide_restricted(domain),
+            active_test=active_test, tables=tables)
+
+
+class RestrictedCategoryMixin(HiddenIfRestrictedMixin,
         UserScopeSearchMixin, ReferencesInScopeMixin, RevisionsInScopeMixin):
     """A record of a service category, restricted when its category is: the
     flag is kept in a column the record rules read (in SQL and in Python)"""
@@ -337,9 +348,4 @@ class RestrictedCategoryMixin(
                         ])
                 if records:
                     cls.write(records, {'restricted': restricted})
-
-    @classmethod
-    def search_domain(cls, domain, active_test=None, tables=None):
-        return super().search_domain(hide_restricted(domain),
-            active_test=active_test, tables=tables)
 

@@ -607,7 +607,8 @@ class Referral(
     @classmethod
     def follow_restriction(cls, needs):
         """Mark the referrals of the needs as restricted or not, as their
-        categories now are"""
+        categories now are, and the activities about them"""
+        Activity = Pool().get('momd.activity')
         with without_check_access():
             flags = {n.id: cls._restricted(n.id) for n in needs}
             by_flag = defaultdict(list)
@@ -617,6 +618,7 @@ class Referral(
                     by_flag[restricted].append(referral)
             for restricted, changed in by_flag.items():
                 cls.write(changed, {'restricted': restricted})
+                Activity.follow_restriction(changed, restricted)
 
     @classmethod
     def __register__(cls, module):

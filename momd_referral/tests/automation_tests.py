@@ -2,7 +2,8 @@
 import datetime as dt
 
 from trytond.model.exceptions import (
-    DomainValidationError, RequiredValidationError, SQLConstraintError)
+    AccessError, DomainValidationError, RequiredValidationError,
+    SQLConstraintError)
 from trytond.pool import Pool
 from trytond.sendmail import SMTPDataManager
 from trytond.tests.test_tryton import with_transaction
@@ -11,6 +12,7 @@ from trytond.transaction import Transaction
 from ..exceptions import ActivityValidationError, SLAValidationError
 from .referral_tests import ReferralWorld
 from .registry_tests import category, office, open_case, register
+from .tools import create_user
 
 
 def told(users=None):
@@ -353,6 +355,50 @@ class AutomationTestMixin:
         self.assertEqual(
             told([world.supervisor])[world.supervisor.id],
             ['1 activities due within a day'])
+
+    @with_transaction()
+    def test_activity_of_restricted_referral(self):
+        """A to-do about a GBV referral is seen and told only by the
+        supervisors with sensitive access, as the referral is"""
+        pool = Pool()
+        Activity = pool.get('momd.activity')
+        Office = pool.get('momd.office')
+        world = ReferralWorld(need_code='protection.gbv', sensitive=True)
+        other = create_user('sup.plain', groups=['group_supervisor'],
+            offices=[office('SNJ')])
+        Office.write([office('SNJ')], {'supervisors': [
+                    ('add', [world.supervisor.id, other.id])]})
+        referral = world.referral()
+        Transaction().user_notifications.clear()
+        activity, plain = Activity.create([{
+                    'name': "Safety plan review", 'role': 'supervisor',
+                    'user': None, 'office': office('SNJ').id,
+                    'resource': str(referral)}, {
+                    'name': "Call the office", 'role': 'supervisor',
+                    'user': None, 'office': office('SNJ').id}])
+        self.assertEqual((activity.restricted, plain.restricted),
+            (True, False))
+        told_of = {u.id: [n.description
+                for n in Transaction().user_notifications
+                if int(n.user) == u.id] for u in [world.supervisor, other]}
+        self.assertEqual(told_of, {
+                world.supervisor.id: [
+                    "Safety plan review", "Call the office"],
+                other.id: ["Call the office"]})
+        with world.as_(world.supervisor):
+            self.assertEqual(Activity.search([]), [activity, plain])
+        with world.as_(other):
+            self.assertEqual(Activity.search([]), [plain])
+            self.assertEqual(Activity.search([
+                        ('name', '=', "Safety plan review")]), [])
+            with self.assertRaises(AccessError):
+                Activity.read([activity.id], ['name'])
+        # the need turns out to be of an ordinary category
+        world.need.category = category('legal.aid')
+        world.need.save()
+        self.assertFalse(Activity(activity.id).restricted)
+        with world.as_(other):
+            self.assertEqual(Activity.search([]), [activity, plain])
 
     @with_transaction()
     def test_email_without_address_or_with_fallback(self):
