@@ -87,6 +87,7 @@
     // in their preferences (res.user digits, sent with the context), the
     // same in dates and in numbers, for a user working in Arabic
     const ARABIC_INDIC = /[\u0660-\u0669]/g;
+    const has_arabic_indic = text => /[\u0660-\u0669]/.test(text);
     let digits = 'latn';
     const arabic = lang => /^ar(\b|_|-)/.test(lang || '');
     const moment_ar = moment.localeData('ar');
@@ -119,8 +120,7 @@
     document.addEventListener('beforeinput', event => {
         const input = event.target;
         if (input.type == 'number' && event.data &&
-                ARABIC_INDIC.test(event.data)) {
-            ARABIC_INDIC.lastIndex = 0;
+                has_arabic_indic(event.data)) {
             event.preventDefault();
             input.value = input.value + to_latin(event.data);
             // sao reads the value on change, which a value written by a
@@ -129,7 +129,6 @@
                 input.dispatchEvent(new Event(name, {'bubbles': true}));
             }
         }
-        ARABIC_INDIC.lastIndex = 0;
     }, true);
     for (const Field of [Sao.field.Float, Sao.field.Numeric, Sao.field.Integer]) {
         const convert = Field.prototype.convert;

@@ -1,58 +1,15 @@
 """The web client in real headless Chromium: a caseworker working in Arabic
 logs in, gets a right-to-left page and opens the offices, their activities;
 a manager opens the governorate dashboard."""
-import os
 import re
 
 import pytest
 
 playwright_api = pytest.importorskip('playwright.sync_api')
 
-from webclient import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-
-@pytest.fixture(scope='module')
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, request, artifacts):
-    context = browser.new_context(
-        viewport={'width': 1366, 'height': 800}, locale='ar')
-    page = context.new_page()
-    page.set_default_timeout(30000)
-    yield page
-    if getattr(request.node, 'failed', False):
-        page.screenshot(path=str(
-                artifacts / ('%s-failed.png' % request.node.name)))
-    context.close()
-
-
-def sao_login(page, server, db, login, password):
-    "Log in through sao's two steps: user name, then password"
-    page.goto('%s/#%s' % (server, db))
-    dialog = page.locator('.login-dialog')
-    # sao fills the database from the address once it has listed them
-    playwright_api.expect(
-        dialog.locator('[name="database"]:visible')).to_have_value(db)
-    dialog.locator('#login').fill(login)
-    dialog.locator('button[type="submit"]').click()
-    password_input = page.locator('input[type="password"]:visible')
-    password_input.fill(password)
-    password_input.press('Enter')
-    # the menu is there once logged in
-    page.locator('#menu').wait_for()
-
-
-def test_caseworker_arabic_offices(page, server, artifacts):
-    from conftest import DB
-    sao_login(page, server, DB, 'sinjar.caseworker', os.environ.get(
-            'MOMD_DEMO_PASSWORD', 'demo'))
+def test_caseworker_arabic_offices(web, artifacts):
+    page = web('sinjar.caseworker', 'ar').page
 
     playwright_api.expect(page.locator('html')).to_have_attribute(
         'dir', 'rtl')
@@ -74,11 +31,9 @@ def test_caseworker_arabic_offices(page, server, artifacts):
     page.screenshot(path=str(artifacts / 'offices-ar.png'), full_page=True)
 
 
-def test_caseworker_arabic_activities(page, server, artifacts):
+def test_caseworker_arabic_activities(web, artifacts):
     "My Activities in Arabic: the list with its counters, and the calendar"
-    from conftest import DB
-    sao_login(page, server, DB, 'sinjar.caseworker', os.environ.get(
-            'MOMD_DEMO_PASSWORD', 'demo'))
+    page = web('sinjar.caseworker', 'ar').page
     menu = page.locator('#menu')
     menu.get_by_text('نظام الإحالة', exact=True).click()
     menu.get_by_text('الأنشطة', exact=True).click()
@@ -105,15 +60,11 @@ def test_caseworker_arabic_activities(page, server, artifacts):
         timeout=20000)
 
 
-def test_manager_arabic_dashboard(page, server, artifacts):
+def test_manager_arabic_dashboard(web, artifacts):
     "The governorate dashboard in Arabic: every panel, graphs drawn"
-    from conftest import DB
+    client = web('manager', 'ar')
+    page = client.page
     page.set_viewport_size({'width': 1366, 'height': 2200})
-    sao_login(page, server, DB, 'manager', os.environ.get(
-            'MOMD_DEMO_PASSWORD', 'demo'))
-    errors = []
-    page.on('response', lambda r: errors.append(r.url)
-        if r.status >= 500 else None)
     menu = page.locator('#menu')
     menu.get_by_text('نظام الإحالة', exact=True).click()
     menu.get_by_text('لوحة متابعة المحافظة', exact=True).click()
@@ -139,5 +90,6 @@ def test_manager_arabic_dashboard(page, server, artifacts):
         indicators.locator('tbody tr').first).to_be_visible(timeout=30000)
     playwright_api.expect(page.locator('.modal-dialog:visible')).to_have_count(
         0)
-    assert not errors, errors
+    failed = [e for e in client.errors if e.startswith('HTTP')]
+    assert not failed, failed
     page.screenshot(path=str(artifacts / 'dashboard-ar.png'), full_page=True)

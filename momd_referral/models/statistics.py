@@ -237,11 +237,15 @@ class StatisticMixin:
             group_by=groups)
 
     @classmethod
+    def small_cell_threshold(cls):
+        "Counts of people below it are shown as \"<N\" (0: all shown)"
+        Configuration = Pool().get('momd.configuration')
+        return Configuration(1).small_cell_threshold or 0
+
+    @classmethod
     def export_data(cls, records, fields_names, header=False):
-        pool = Pool()
-        Configuration = pool.get('momd.configuration')
         data = super().export_data(records, fields_names, header=header)
-        threshold = Configuration(1).small_cell_threshold or 0
+        threshold = cls.small_cell_threshold()
         people = [i for i, name in enumerate(fields_names)
             if name in cls._people_fields]
         # rates and times of too few people are left out
@@ -660,10 +664,8 @@ class ReferralKPI(StatisticMixin, ModelSQL, ModelView):
 
     @classmethod
     def export_data(cls, records, fields_names, header=False):
-        pool = Pool()
-        Configuration = pool.get('momd.configuration')
         data = super().export_data(records, fields_names, header=header)
-        threshold = Configuration(1).small_cell_threshold or 0
+        threshold = cls.small_cell_threshold()
         rates = [(i, cls._rate_counts[name])
             for i, name in enumerate(fields_names)
             if name in cls._rate_counts]
