@@ -90,6 +90,18 @@
     const has_arabic_indic = text => /[\u0660-\u0669]/.test(text);
     let digits = 'latn';
     const arabic = lang => /^ar(\b|_|-)/.test(lang || '');
+    // the months by the names used in Iraq (كانون الثاني... as the server
+    // writes them), not those of moment's Arabic (يناير...)
+    const IRAQI_MONTHS = [
+        'كانون الثاني', 'شباط', 'آذار', 'نيسان', 'أيار', 'حزيران', 'تموز',
+        'آب', 'أيلول', 'تشرين الأول', 'تشرين الثاني', 'كانون الأول'];
+    if (moment.locales().includes('ar')) {
+        // updateLocale also makes it the current locale: not for now
+        const current = moment.locale();
+        moment.updateLocale('ar', {
+            'months': IRAQI_MONTHS, 'monthsShort': IRAQI_MONTHS});
+        moment.locale(current);
+    }
     const moment_ar = moment.localeData('ar');
     const postformat = moment_ar && moment_ar.postformat;
     const set_digits = value => {
@@ -106,6 +118,50 @@
         return arabic(lang) && !tag.includes('-u-') ?
             tag + '-u-nu-' + digits : tag;
     };
+    // the calendar (fullcalendar) knows a language by its plain tag (ar),
+    // not with the digits asked of the browser (ar-u-nu-latn): without
+    // this, its buttons and texts stay English
+    const fullCalendar = jQuery.fn.fullCalendar;
+    if (fullCalendar) {
+        jQuery.fn.fullCalendar = Object.assign(function(options, ...args) {
+            if (options && typeof options == 'object' &&
+                    typeof options.locale == 'string') {
+                const view_render = options.viewRender;
+                options = Object.assign({}, options, {
+                    'locale': options.locale.split('-u-')[0],
+                    // its arrows are named by their English code names
+                    'viewRender': function(view, element) {
+                        const toolbar = view.calendar.el.find('.fc-toolbar');
+                        for (const [name, label] of [
+                                ['prev', 'Previous'], ['next', 'Next']]) {
+                            toolbar.find('.fc-' + name + '-button').attr(
+                                'aria-label', Sao.i18n.gettext(label));
+                        }
+                        if (view_render) {
+                            return view_render.call(this, view, element);
+                        }
+                    },
+                });
+            }
+            return fullCalendar.call(this, options, ...args);
+        }, fullCalendar);
+    }
+    // ... and it writes a right-to-left title's range end first ("4 كانون
+    // الأول – 28 تشرين الثاني"), for a page drawn left to right: here the
+    // title is drawn right to left (custom.css), so in the reading order
+    const FC = jQuery.fullCalendar;
+    if (FC && FC.View) {
+        const computeTitle = FC.View.prototype.computeTitle;
+        FC.View.prototype.computeTitle = function(...args) {
+            const rtl = this.isRTL;
+            this.isRTL = false;
+            try {
+                return computeTitle.apply(this, args);
+            } finally {
+                this.isRTL = rtl;
+            }
+        };
+    }
     const reload_context = Sao.Session.prototype.reload_context;
     Sao.Session.prototype.reload_context = function(...args) {
         return reload_context.apply(this, args).then(result => {

@@ -86,7 +86,8 @@ def latin_labels(scope, least=1):
 
 
 def caseworker_menu(session):
-    "The id, path of names and action type of the caseworker's menu entries"
+    """The path of names, id, action type and action id of the caseworker's
+    menu entries"""
     context = {'language': 'ar'}
     roots = session.call('model.ir.ui.menu.search',
         [['parent', '=', None]], 0, None, None, context)
@@ -95,8 +96,17 @@ def caseworker_menu(session):
         0, None, None, ['complete_name', 'action'], context)
     return sorted(
         (e['complete_name'].split(' / '), e['id'],
-            e['action'] and e['action'].split(',')[0])
+            e['action'] and e['action'].split(',')[0],
+            e['action'] and int(e['action'].split(',')[1]))
         for e in entries)
+
+
+def calendar_actions(session):
+    "The ids of the window actions that have a calendar view"
+    actions = session.call('model.ir.action.act_window.search_read',
+        [], 0, None, None, ['views'], {'language': 'ar'})
+    return {a['id'] for a in actions
+        if any(kind == 'calendar' for _, kind in a['views'] or [])}
 
 
 # What a click on a menu entry does
@@ -116,7 +126,9 @@ def test_caseworker_screens_have_no_latin_labels(web, login, server,
                 artifacts / ('arabic-%s.png' % picture)))
 
     client = web('mosul.caseworker', 'ar')
-    entries = caseworker_menu(login('mosul.caseworker', language='ar'))
+    session = login('mosul.caseworker', language='ar')
+    entries = caseworker_menu(session)
+    calendars = calendar_actions(session)
     # the caseworker's registry, cases, referrals, providers and activities
     assert len(entries) >= 12, entries
 
@@ -135,13 +147,13 @@ def test_caseworker_screens_have_no_latin_labels(web, login, server,
 
     # the menu and the top bar; the names of the entries, also folded
     check('menu', client.page.locator('body'), '00-menu', 5)
-    names = sorted({(name,) for path, _, _ in entries for name in path
+    names = sorted({(name,) for path, _, _, _ in entries for name in path
             if LATIN.search(ABBREVIATIONS.sub('', name))})
     if names:
         found['menu entries'] = [('menu',) + n for n in names]
 
     tabs = client.page.locator('#tablist > li')
-    for number, (path, menu_id, action) in enumerate(entries, 1):
+    for number, (path, menu_id, action, action_id) in enumerate(entries, 1):
         if not action:
             continue
         screen = ' ‹ '.join(path)
@@ -172,6 +184,13 @@ def test_caseworker_screens_have_no_latin_labels(web, login, server,
             timeout=TIMEOUT)
         client.settle()
         check(screen + ' (form)', client.tab, picture + '-form')
+        if not new and action_id in calendars:
+            # the next view: the calendar of the list
+            client.toolbar('switch_')
+            expect(client.tab.locator('.fc-toolbar h2')).to_be_visible(
+                timeout=TIMEOUT)
+            client.settle()
+            check(screen + ' (calendar)', client.tab, picture + '-calendar')
         client.page.locator('#tablist > li.active button.close').click()
         client.settle()
         if new:

@@ -31,9 +31,19 @@ def test_caseworker_arabic_offices(web, artifacts):
     page.screenshot(path=str(artifacts / 'offices-ar.png'), full_page=True)
 
 
+IRAQI_MONTHS = [
+    'كانون الثاني', 'شباط', 'آذار', 'نيسان', 'أيار', 'حزيران', 'تموز', 'آب',
+    'أيلول', 'تشرين الأول', 'تشرين الثاني', 'كانون الأول']
+# the names moment's Arabic gives them (Egypt, the Gulf)
+OTHER_MONTHS = [
+    'يناير', 'فبراير', 'مارس', 'أبريل', 'مايو', 'يونيو', 'يوليو',
+    'أغسطس', 'سبتمبر', 'أكتوبر', 'نوفمبر', 'ديسمبر']
+
+
 def test_caseworker_arabic_activities(web, artifacts):
     "My Activities in Arabic: the list with its counters, and the calendar"
-    page = web('sinjar.caseworker', 'ar').page
+    client = web('sinjar.caseworker', 'ar')
+    page = client.page
     menu = page.locator('#menu')
     menu.get_by_text('نظام الإحالة', exact=True).click()
     menu.get_by_text('الأنشطة', exact=True).click()
@@ -58,6 +68,20 @@ def test_caseworker_arabic_activities(web, artifacts):
         '() => [...document.querySelectorAll("#tabcontent input")]'
         '.some(e => /الاتصال بالمستفيد|مراجعة الحالة/.test(e.value))',
         timeout=20000)
+
+    # the calendar of the week names the month as Iraq does
+    # (the views: list, form, calendar)
+    client.toolbar('switch_')
+    title = client.tab.locator('.fc-toolbar h2')
+    playwright_api.expect(title).to_contain_text(
+        re.compile('|'.join(IRAQI_MONTHS)), timeout=20000)
+    text = title.inner_text()
+    assert not [m for m in OTHER_MONTHS if m in text], text
+    # the week's first day first, in the reading order
+    first = page.evaluate('() => jQuery("#tabcontent .fc")'
+        '.fullCalendar("getView").start.format("D")')
+    assert text.split()[0] == first, (text, first)
+    page.screenshot(path=str(artifacts / 'activities-calendar-ar.png'))
 
 
 def test_manager_arabic_dashboard(web, artifacts):
