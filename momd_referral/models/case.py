@@ -12,7 +12,7 @@ from ..exceptions import CaseValidationError
 from .audit import AuditMixin
 from .mixins import (
     OfficeScopedMixin, OfficeThroughMixin, RestrictedCategoryMixin, notify,
-    require)
+    require, restricted_groups)
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -271,10 +271,42 @@ class Case(AuditMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
         require(cases, 'closure_reason',
             'momd_referral.msg_case_closure_reason', CaseValidationError,
             'case')
+        cls.check_referrals_ended(cases)
         for case in cases:
             notify([case], case.office.supervisors,
                 'momd_referral.msg_case_closure_requested_label',
                 icon='tryton-notification', case=case.rec_name)
+
+    @classmethod
+    def check_referrals_ended(cls, cases):
+        """Refuse to close a case while one of its referrals is still a
+        draft, waits for approval or is with the provider: it is closed or
+        cancelled first. A referral the user may not know of (restricted
+        category) is not named."""
+        from .referral import OPEN_STATES
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        User = pool.get('res.user')
+        with without_check_access():
+            referrals = [(r.restricted, r.case.rec_name, r.rec_name,
+                    r.state_string)
+                for r in Referral.search([
+                        ('case', 'in', [c.id for c in cases]),
+                        ('state', 'in', OPEN_STATES),
+                        ], order=[('id', 'ASC')])]
+        if not referrals:
+            return
+        # the button runs as the system: who pressed it is asked here
+        sees_restricted = (not Transaction().user
+            or bool(set(User.get_groups()) & restricted_groups()))
+        for restricted, case, referral, state in referrals:
+            if sees_restricted or not restricted:
+                raise CaseValidationError(gettext(
+                        'momd_referral.msg_case_referral_open',
+                        case=case, referral=referral, state=state))
+        raise CaseValidationError(gettext(
+                'momd_referral.msg_case_referral_open_unnamed',
+                case=referrals[0][1]))
 
     @classmethod
     @ModelView.button
@@ -286,6 +318,7 @@ class Case(AuditMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('closed')
     def approve_closure(cls, cases):
+        cls.check_referrals_ended(cases)
         cls.write(cases, {
                 'closed_date': Pool().get('ir.date').today(),
                 'reopen_reason': None,

@@ -726,6 +726,10 @@ class Referral(
             mode, referrals, values=values, external=external)
         if mode == 'create':
             for referral in referrals:
+                if referral.case.state == 'closed':
+                    raise ReferralValidationError(gettext(
+                            'momd_referral.msg_referral_case_closed',
+                            case=referral.case.rec_name))
                 if referral.need.case != referral.case:
                     raise ReferralValidationError(gettext(
                             'momd_referral.msg_referral_need_case',

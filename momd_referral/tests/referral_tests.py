@@ -6,7 +6,7 @@ from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
-from ..exceptions import ReferralValidationError
+from ..exceptions import CaseValidationError, ReferralValidationError
 from .provider_tests import create_provider, location
 from .registry_tests import category, office, open_case, register
 from .tools import create_user
@@ -433,6 +433,53 @@ class ReferralTestMixin:
         with world.as_(world.caseworker):
             self.assertEqual(
                 Note.search([('resource', '=', str(referral))]), [note])
+
+    @with_transaction()
+    def test_case_closes_once_referrals_ended(self):
+        """A case is not closed while a referral of it is open (named, or
+        not when the user may not know of it); nothing is changed"""
+        pool = Pool()
+        Case = pool.get('momd.case')
+        Need = pool.get('momd.need')
+        Referral = pool.get('momd.referral')
+        world = ReferralWorld()
+        case = world.case
+        Case.activate([case])
+        case.closure_reason = "Served"
+        case.save()
+        referral = world.referral()
+        Referral.send([referral])
+        with world.as_(world.caseworker):
+            with self.assertRaisesRegex(CaseValidationError,
+                    '"%s".*"%s".*Sent' % (case.rec_name, referral.rec_name)):
+                Case.request_closure([Case(case.id)])
+        self.assertEqual(Case(case.id).state, 'active')
+        Referral.write([referral], {'cancel_reason': "Moved to Erbil"})
+        Referral.cancel([referral])
+        # a GBV referral, which the caseworker may not know of
+        gbv, = Need.create([{'case': case.id,
+                    'category': category('protection.gbv').id}])
+        protection = create_provider("Provider C", services=[{
+                    'category': 'protection', 'locations': ['Sinjar']}])
+        hidden = world.referral(protection, need=gbv.id)
+        self.assertTrue(hidden.restricted)
+        with world.as_(world.caseworker):
+            with self.assertRaises(CaseValidationError) as cm:
+                Case.request_closure([Case(case.id)])
+        message = cm.exception.message
+        self.assertIn(case.rec_name, message)
+        self.assertNotIn(hidden.rec_name, message)
+        self.assertIn('sensitive', message)
+        Referral.write([hidden], {'cancel_reason': "Not needed"})
+        Referral.cancel([hidden])
+        with world.as_(world.caseworker):
+            Case.request_closure([Case(case.id)])
+        Case.approve_closure([case])
+        self.assertEqual(Case(case.id).state, 'closed')
+        # nor is a need of a closed case referred
+        with self.assertRaisesRegex(ReferralValidationError,
+                '"%s" is closed' % case.rec_name):
+            world.referral(world.provider_b)
 
     @with_transaction()
     def test_referral_restricted_needs_approval(self):
