@@ -17,7 +17,8 @@ from ..exceptions import (
 from ..tools import normalize_phone, normalize_text
 from .audit import AuditMixin
 from .mixins import (
-    OfficeScopedMixin, OfficeThroughMixin, RevisionsInScopeMixin)
+    OfficeScopedMixin, OfficeThroughMixin, RevisionsInScopeMixin,
+    RoleButtonsMixin)
 
 SEX = [
     ('female', "Female"),
@@ -99,8 +100,8 @@ def years_between(start, end):
 
 
 class Beneficiary(
-        AuditMixin, OfficeScopedMixin, DeactivableMixin, ModelSQL,
-        ModelView):
+        AuditMixin, OfficeScopedMixin, RoleButtonsMixin, DeactivableMixin,
+        ModelSQL, ModelView):
     __name__ = 'momd.beneficiary'
     __string__ = "Beneficiary"
     _history = True

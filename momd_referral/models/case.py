@@ -11,8 +11,8 @@ from trytond.transaction import Transaction, without_check_access
 from ..exceptions import CaseValidationError
 from .audit import AuditMixin
 from .mixins import (
-    OfficeScopedMixin, OfficeThroughMixin, RestrictedCategoryMixin, notify,
-    require, restricted_groups)
+    OfficeScopedMixin, OfficeThroughMixin, RestrictedCategoryMixin,
+    RoleButtonsMixin, notify, require, restricted_groups)
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -63,7 +63,9 @@ def add_months(date, months):
     return date.replace(year=year, month=month, day=min(date.day, 28))
 
 
-class Case(AuditMixin, OfficeScopedMixin, Workflow, ModelSQL, ModelView):
+class Case(
+        AuditMixin, OfficeScopedMixin, RoleButtonsMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'momd.case'
     __string__ = "Case"
     _history = True

@@ -171,6 +171,25 @@ def notify(records, users, message, icon='tryton-notification',
             user=user.id)
 
 
+class RoleButtonsMixin:
+    """The buttons of other roles are left out of the user's views (a
+    caseworker has no Accept, a focal point no Send), not shown greyed"""
+    __slots__ = ()
+
+    @classmethod
+    def parse_view(cls, tree, type, *args, **kwargs):
+        pool = Pool()
+        Button = pool.get('ir.model.button')
+        User = pool.get('res.user')
+        if Transaction().user:
+            groups = set(User.get_groups())
+            for element in tree.xpath('//button[@name]'):
+                allowed = Button.get_groups(cls.__name__, element.get('name'))
+                if allowed and not groups & allowed:
+                    element.getparent().remove(element)
+        return super().parse_view(tree, type, *args, **kwargs)
+
+
 class OverdueListMixin:
     "Records whose Overdue field is true stand out in red in the lists"
     __slots__ = ()

@@ -15,7 +15,8 @@ from trytond.wizard import Button, StateAction, StateView, Wizard
 from ..exceptions import ProviderValidationError
 from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
 from .mixins import (
-    BilingualNameMixin, RestrictedCategoryMixin, UserScopeSearchMixin, require)
+    BilingualNameMixin, RestrictedCategoryMixin, RoleButtonsMixin,
+    UserScopeSearchMixin, require)
 from .rule import UserScopeMixin
 
 PROVIDER_TYPES = [
@@ -50,8 +51,8 @@ SEX_ELIGIBILITY = [
 
 
 class Provider(
-        UserScopeSearchMixin, BilingualNameMixin, Workflow, ModelSQL,
-        ModelView):
+        UserScopeSearchMixin, BilingualNameMixin, RoleButtonsMixin, Workflow,
+        ModelSQL, ModelView):
     __name__ = 'momd.provider'
     __string__ = "Provider"
 

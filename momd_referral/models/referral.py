@@ -22,7 +22,8 @@ from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
 from .audit import AuditMixin
 from .mixins import (
-    OverdueListMixin, hide_restricted, notify, require, restricted_groups)
+    OverdueListMixin, RoleButtonsMixin, hide_restricted, notify, require,
+    restricted_groups)
 from .rule import provider_only
 from .sla import ESCALATION_ROLES
 
@@ -146,7 +147,8 @@ def expects(*states):
 
 
 class Referral(
-        AuditMixin, OverdueListMixin, Workflow, ModelSQL, ModelView):
+        AuditMixin, OverdueListMixin, RoleButtonsMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'momd.referral'
     __string__ = "Referral"
     _history = True

@@ -435,6 +435,30 @@ class ReferralTestMixin:
                 Note.search([('resource', '=', str(referral))]), [note])
 
     @with_transaction()
+    def test_buttons_of_other_roles_left_out(self):
+        "Each role's form shows the buttons it may press, not the others'"
+        from lxml import etree
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld()
+        admin = create_user('adm', groups=['group_admin'])
+
+        def buttons(user):
+            with world.as_(user):
+                arch = Referral.fields_view_get(view_type='form')['arch']
+            return set(etree.fromstring(arch).xpath('//button/@name'))
+        caseworker, focal, every = (
+            buttons(u) for u in [world.caseworker, world.alice, admin])
+        self.assertLessEqual({'send', 'cancel', 'close', 'redirect'},
+            caseworker)
+        self.assertFalse({'accept', 'decline', 'start', 'complete',
+                'approve'} & caseworker)
+        self.assertLessEqual({'accept', 'decline', 'start', 'complete'},
+            focal)
+        self.assertFalse({'send', 'cancel', 'close', 'redirect',
+                'approve'} & focal)
+        self.assertLessEqual(caseworker | focal | {'approve'}, every)
+
+    @with_transaction()
     def test_case_closes_once_referrals_ended(self):
         """A case is not closed while a referral of it is open (named, or
         not when the user may not know of it); nothing is changed"""
