@@ -58,11 +58,12 @@ sao:
 system-packages:
 	sh scripts/system_packages.sh
 
-## translations: refresh locale/ar.po from the module's strings and
-## sao/locale/ar.json from sao/locale/ar.po
+## translations: refresh locale/ar.po and kmr.po from the module's strings
+## and sao/locale/*.json from sao/locale/*.po
 translations: install
-	$(PY) scripts/update_translations.py ar
+	$(PY) scripts/update_translations.py ar kmr
 	$(PY) scripts/sao_po2json.py sao/locale/ar.po sao/locale/ar.json
+	$(PY) scripts/sao_po2json.py sao/locale/kmr.po sao/locale/kmr.json
 
 clean:
 	rm -rf var test-artifacts

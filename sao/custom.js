@@ -10,11 +10,21 @@
         'configurable': true,
     });
 
+    // moment knows Kurmanji as ku-kmr: sao takes the first two letters of
+    // the language's code, which for kmr are Khmer's (km)
+    const MOMENT_LOCALES = {'kmr': 'ku-kmr'};
+
     // ... shown again once the translations of the language are loaded
     // (the login screen is drawn before, and a user may change language)
     const setlang = Sao.i18n.setlang;
-    Sao.i18n.setlang = function(...args) {
-        return setlang.apply(this, args).always(() => {
+    Sao.i18n.setlang = function(lang, ...args) {
+        const result = setlang.call(this, lang, ...args);
+        const code = (lang || '').split(/[_-]/)[0];
+        if (MOMENT_LOCALES[code] && moment.locales().includes(
+                MOMENT_LOCALES[code])) {
+            moment.locale(MOMENT_LOCALES[code]);
+        }
+        return result.always(() => {
             jQuery('#title').text(Sao.config.title);
         });
     };

@@ -110,12 +110,12 @@ def update_database(conf, db):
     print('Updating the database "%s" to the module...' % db, flush=True)
     subprocess.run([
             str(BIN / 'trytond-admin'), '-c', str(conf), '-d', db,
-            '-u', 'momd_referral', '-l', 'ar'],
+            '-u', 'momd_referral', '-l', 'ar', 'kmr'],
         env=dict(os.environ, TRYTOND_CONFIG=str(conf)), check=True)
 
 
 def create_database(conf, db):
-    "Create the database with momd_referral and Arabic"
+    "Create the database with momd_referral, Arabic and Kurmanji"
     database(conf, 'create', db)
     # The "admin" password set here is random: the demo password is stored
     # afterwards by seed(), which the password policy would refuse.
@@ -125,7 +125,7 @@ def create_database(conf, db):
         subprocess.run([
                 str(BIN / 'trytond-admin'), '-c', str(conf), '-d', db,
                 '-u', 'momd_referral', '--activate-dependencies',
-                '-l', 'ar', '--email', 'admin@example.org'],
+                '-l', 'ar', 'kmr', '--email', 'admin@example.org'],
             env=dict(os.environ, TRYTOND_CONFIG=str(conf),
                 TRYTONPASSFILE=passfile.name),
             check=True)

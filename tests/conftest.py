@@ -69,8 +69,9 @@ def login(server):
 
 @pytest.fixture
 def web(request, server, artifacts):
-    """web(login, language) -> a user logged in to sao in headless Chromium
-    (tests/webclient.py); a failure leaves screenshots of each"""
+    """web(login, language[, password=]) -> a user logged in to sao in
+    headless Chromium (tests/webclient.py); a failure leaves screenshots of
+    each"""
     from playwright.sync_api import sync_playwright
     from webclient import CHROMIUM, CHROMIUM_ARGS, WebClient
     with sync_playwright() as playwright:
@@ -78,8 +79,9 @@ def web(request, server, artifacts):
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         clients = []
 
-        def web(login, language):
-            client = WebClient(browser, server, login, language, artifacts)
+        def web(login, language, **kwargs):
+            client = WebClient(
+                browser, server, login, language, artifacts, **kwargs)
             clients.append((login, client))
             return client
         try:

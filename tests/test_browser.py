@@ -117,3 +117,46 @@ def test_manager_arabic_dashboard(web, artifacts):
     failed = [e for e in client.errors if e.startswith('HTTP')]
     assert not failed, failed
     page.screenshot(path=str(artifacts / 'dashboard-ar.png'), full_page=True)
+
+
+KURMANJI_PASSWORD = 'Sinjar-Kurmanci-2026!'
+
+
+def test_kurmanji_caseworker(web, login, artifacts):
+    """A caseworker working in Kurmanji reads the web client's own labels
+    in Kurmanji too, and its dates in Kurmanji (not in Khmer, whose code
+    begins as Kurmanji's)"""
+    import polib
+    from conftest import ROOT
+    admin = login('admin')
+    found = admin.model('res.user', 'search', [
+            ('login', '=', 'sinjar.kurmanji')], 0, None, None)
+    if not found:
+        group, = admin.model('res.group', 'search', [
+                ('name', '=', 'Caseworker')], 0, None, None)
+        office, = admin.model('momd.office', 'search', [
+                ('code', '=', 'SNJ')], 0, None, None)
+        language, = admin.model('ir.lang', 'search', [
+                ('code', '=', 'kmr')], 0, None, None)
+        admin.model('res.user', 'create', [{
+                    'login': 'sinjar.kurmanji', 'name': 'Nadia Xelef',
+                    'password': KURMANJI_PASSWORD, 'language': language,
+                    'groups': [('add', [group])],
+                    'offices': [('add', [office])]}])
+    client = web('sinjar.kurmanji', 'kmr', password=KURMANJI_PASSWORD)
+    page = client.page
+    sao_kmr = {e.msgid: e.msgstr
+        for e in polib.pofile(str(ROOT / 'sao' / 'locale' / 'kmr.po'))
+        if not e.msgctxt}
+    client.open_tab('menu_momd', 'menu_activity', 'menu_activity_mine')
+    # the search box of the list, one of sao's own labels
+    search = client.tab.get_by_placeholder(sao_kmr['Search'])
+    playwright_api.expect(search).to_be_visible()
+    assert sao_kmr['Search'] != 'Search'
+    assert client.sao_text('Preferences...') == sao_kmr['Preferences...']
+    locale, months = page.evaluate(
+        '() => [moment.locale(), moment.months()]')
+    assert locale == 'ku-kmr', locale
+    assert all(re.fullmatch(r'[A-Za-zÇÊÎŞÛçêîşû ]+', m) for m in months), \
+        months
+    page.screenshot(path=str(artifacts / 'activities-kmr.png'))

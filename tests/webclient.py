@@ -24,14 +24,16 @@ PASSWORD = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
 TIMEOUT = 30000  # ms; the machine running the tests may be busy
 ARABIC_DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩', '0123456789')
 
-_PO = {e.msgctxt: e for e in polib.pofile(
-        str(ROOT / 'momd_referral' / 'locale' / 'ar.po'))}
+_PO = {language: {e.msgctxt: e for e in polib.pofile(
+            str(ROOT / 'momd_referral' / 'locale' / ('%s.po' % language)))}
+    for language in ['ar', 'kmr']}
 
 
 def label(context, language='ar'):
     "The module's string of context (msgctxt in ar.po) in language"
-    entry = _PO[context]
-    return entry.msgstr if language == 'ar' else entry.msgid
+    if language in _PO:
+        return _PO[language][context].msgstr
+    return _PO['ar'][context].msgid
 
 
 def menu(xml_id, language='ar'):
@@ -103,7 +105,8 @@ FIELD_PAGES = '''([root, name]) => {
 class WebClient:
     "One user in sao, in a browser context of their own"
 
-    def __init__(self, browser, server, login, language, artifacts):
+    def __init__(self, browser, server, login, language, artifacts,
+            password=PASSWORD):
         self.language = language
         self.artifacts = artifacts
         self.context = browser.new_context(
@@ -118,9 +121,9 @@ class WebClient:
         self.page.on('response', lambda response: self.errors.append(
                 'HTTP %s %s' % (response.status, response.url))
             if response.status >= 500 else None)
-        self.login(server, login)
+        self.login(server, login, password)
 
-    def login(self, server, login):
+    def login(self, server, login, password=PASSWORD):
         "Log in through sao's two steps: user name, then password"
         page = self.page
         page.goto('%s/#%s' % (server, DB))
@@ -129,9 +132,9 @@ class WebClient:
             DB, timeout=TIMEOUT)
         dialog.locator('#login').fill(login)
         dialog.locator('button[type="submit"]').click()
-        password = page.locator('input[type="password"]:visible')
-        password.fill(PASSWORD)
-        password.press('Enter')
+        password_input = page.locator('input[type="password"]:visible')
+        password_input.fill(password)
+        password_input.press('Enter')
         # logged in once the menu lists the user's entries
         expect(page.locator('#menu').get_by_text(
                 menu('menu_momd', self.language), exact=True)).to_be_visible(
