@@ -55,6 +55,31 @@ def test_office_without_name_writes_nothing(login):
         'momd.office', 'search', [('code', '=', 'DHK')], 0, None, None) == []
 
 
+def test_office_without_name_in_kurmanji(login):
+    "A user working in Kurmanji is told in Kurmanji, the field named"
+    import polib
+    from conftest import ROOT
+    core = {e.msgctxt: e.msgstr for e in polib.pofile(str(
+                ROOT / 'momd_referral' / 'locale' / 'core' / 'kmr' / 'ir.po'))}
+    module = {e.msgctxt: e.msgstr for e in polib.pofile(str(
+                ROOT / 'momd_referral' / 'locale' / 'kmr.po'))}
+    session = login('administrator', language='kmr')
+    nineveh, = session.model('momd.location', 'search', [
+            ('pcode', '=', 'IQG15')], 0, None, None)
+    before = _office_count(session)
+    with pytest.raises(RPCError) as error:
+        session.model('momd.office', 'create', [{
+                    'name_ar': 'مكتب دهوك', 'code': 'DHK',
+                    'governorate': nineveh}])
+    message = error.value.message
+    assert module['field:momd.office,name_en:'] in message, message
+    # the sentence around it is Tryton's, in Kurmanji too
+    required = core['model:ir.message,text:msg_required_validation_record']
+    assert required.split('"')[0] in message, message
+    assert 'A value is required' not in message
+    assert _office_count(session) == before
+
+
 def test_duplicate_office_code_writes_nothing(login):
     session = login('administrator', language='en')
     nineveh, = session.model('momd.location', 'search', [

@@ -1,4 +1,4 @@
-"Arabic (and later Kurdish) for the Tryton core strings our users meet."
+"Arabic and Kurdish (Kurmanji) for the Tryton core strings our users meet."
 import glob
 import os
 
@@ -14,9 +14,10 @@ class Translation(metaclass=PoolMeta):
 
     @classmethod
     def translation_import(cls, lang, module, po_path):
-        # Tryton ships no Arabic: the translations of the core modules live
-        # in locale/core/<lang>/<module>.po and are imported for those
-        # modules, as if they shipped them, whenever ours loads the language.
+        # Tryton ships no Arabic nor Kurmanji: the translations of the core
+        # modules live in locale/core/<lang>/<module>.po and are imported
+        # for those modules, as if they shipped them, whenever ours loads
+        # the language.
         if module == MODULE:
             for path in sorted(glob.glob(
                         os.path.join(CORE_LOCALE, lang, '*.po'))):
