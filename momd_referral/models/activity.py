@@ -5,7 +5,6 @@ import datetime as dt
 from collections import defaultdict
 
 from sql import Cast
-from sql.conditionals import Coalesce
 from sql.operators import Concat
 
 from trytond.cache import Cache
@@ -21,7 +20,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ActivityValidationError
 from .mixins import (
-    HiddenIfRestrictedMixin, OverdueListMixin, notify, require,
+    OverdueListMixin, RestrictedFlagMixin, notify, require,
     restricted_groups)
 from .rule import ROLE_GROUPS, user_offices, user_providers, user_roles
 from .sla import ROLES
@@ -43,7 +42,7 @@ def now():
 
 
 class Activity(
-        HiddenIfRestrictedMixin, OverdueListMixin, Workflow, ModelSQL,
+        RestrictedFlagMixin, OverdueListMixin, Workflow, ModelSQL,
         ModelView):
     "Something to do, by someone, by a date, about a record"
     __name__ = 'momd.activity'
@@ -194,21 +193,11 @@ class Activity(
                 cls.write(activities, {'restricted': restricted})
 
     @classmethod
-    def __register__(cls, module):
-        pool = Pool()
-        Referral = pool.get('momd.referral')
-        table = cls.__table__()
-        referral = Referral.__table__()
-        cursor = Transaction().connection.cursor()
-        filled = cls.__table_handler__(module).column_exist('restricted')
-        super().__register__(module)
-        if not filled:
-            cursor.execute(*table.update([table.restricted], [Coalesce(
-                            referral.select(referral.restricted,
-                                where=Concat('momd.referral,',
-                                    Cast(referral.id, 'VARCHAR'))
-                                == table.resource),
-                            False)]))
+    def _restricted_source(cls, table):
+        referral = Pool().get('momd.referral').__table__()
+        return referral.select(referral.restricted,
+            where=Concat('momd.referral,', Cast(referral.id, 'VARCHAR'))
+            == table.resource)
 
     @fields.depends('resource')
     def on_change_resource(self):

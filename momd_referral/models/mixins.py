@@ -319,7 +319,28 @@ class HiddenIfRestrictedMixin:
             active_test=active_test, tables=tables)
 
 
-class RestrictedCategoryMixin(HiddenIfRestrictedMixin,
+class RestrictedFlagMixin(HiddenIfRestrictedMixin):
+    """A stored restricted flag: filled from the existing rows when the
+    column is added (an upgrade), kept in step by the model"""
+    __slots__ = ()
+
+    @classmethod
+    def _restricted_source(cls, table):
+        "The SQL query of the flag of the row of table"
+        raise NotImplementedError
+
+    @classmethod
+    def __register__(cls, module):
+        table = cls.__table__()
+        filled = cls.__table_handler__(module).column_exist('restricted')
+        super().__register__(module)
+        if not filled:
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.update([table.restricted], [Coalesce(
+                            cls._restricted_source(table), False)]))
+
+
+class RestrictedCategoryMixin(RestrictedFlagMixin,
         UserScopeSearchMixin, ReferencesInScopeMixin, RevisionsInScopeMixin):
     """A record of a service category, restricted when its category is: the
     flag is kept in a column the record rules read (in SQL and in Python)"""
@@ -330,19 +351,11 @@ class RestrictedCategoryMixin(HiddenIfRestrictedMixin,
         "access know of it.")
 
     @classmethod
-    def __register__(cls, module):
-        pool = Pool()
-        Category = pool.get('momd.service.category')
-        table = cls.__table__()
+    def _restricted_source(cls, table):
+        Category = Pool().get('momd.service.category')
         category = Category.__table__()
-        filled = cls.__table_handler__(module).column_exist('restricted')
-        super().__register__(module)
-        if not filled:
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update([table.restricted], [Coalesce(
-                            category.select(category.restricted,
-                                where=category.id == table.category),
-                            False)]))
+        return category.select(category.restricted,
+            where=category.id == table.category)
 
     @classmethod
     def preprocess_values(cls, mode, values):

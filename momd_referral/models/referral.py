@@ -5,7 +5,7 @@ from collections import defaultdict
 from itertools import chain
 
 from sql import Null
-from sql.conditionals import Case as SQLCase, Coalesce
+from sql.conditionals import Case as SQLCase
 from sql.functions import CurrentTimestamp
 from trytond import backend
 from trytond.i18n import gettext
@@ -22,8 +22,8 @@ from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
 from .audit import AuditMixin
 from .mixins import (
-    OverdueListMixin, RoleButtonsMixin, hide_restricted, notify, require,
-    restricted_groups)
+    OverdueListMixin, RestrictedFlagMixin, RoleButtonsMixin, notify,
+    require, restricted_groups)
 from .rule import provider_only
 from .sla import ESCALATION_ROLES
 
@@ -147,8 +147,8 @@ def expects(*states):
 
 
 class Referral(
-        AuditMixin, OverdueListMixin, RoleButtonsMixin, Workflow, ModelSQL,
-        ModelView):
+        AuditMixin, OverdueListMixin, RoleButtonsMixin, RestrictedFlagMixin,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'momd.referral'
     __string__ = "Referral"
     _history = True
@@ -623,23 +623,12 @@ class Referral(
                 Activity.follow_restriction(changed, restricted)
 
     @classmethod
-    def __register__(cls, module):
+    def _restricted_source(cls, table):
         pool = Pool()
-        Need = pool.get('momd.need')
-        Category = pool.get('momd.service.category')
-        table = cls.__table__()
-        need = Need.__table__()
-        category = Category.__table__()
-        cursor = Transaction().connection.cursor()
-        filled = cls.__table_handler__(module).column_exist('restricted')
-        super().__register__(module)
-        if not filled:
-            cursor.execute(*table.update([table.restricted], [Coalesce(
-                            need.join(category,
-                                condition=need.category == category.id
-                                ).select(category.restricted,
-                                where=need.id == table.need),
-                            False)]))
+        need = pool.get('momd.need').__table__()
+        category = pool.get('momd.service.category').__table__()
+        return need.join(category, condition=need.category == category.id
+            ).select(category.restricted, where=need.id == table.need)
 
     @classmethod
     def _district(cls, case_id):
@@ -758,7 +747,7 @@ class Referral(
 
     @classmethod
     def search_domain(cls, domain, active_test=None, tables=None):
-        domain = hide_restricted(domain)
+        # (and not restricted for who may not know of it: the mixin)
         if Transaction().check_access and provider_only():
             # nor confirm by a search who a referral is about
             for name in sorted(PERSONAL_FIELDS):
