@@ -100,18 +100,31 @@
     const has_arabic_indic = text => /[\u0660-\u0669]/.test(text);
     let digits = 'latn';
     const arabic = lang => /^ar(\b|_|-)/.test(lang || '');
-    // the months by the names used in Iraq (كانون الثاني... as the server
-    // writes them), not those of moment's Arabic (يناير...)
+    // the months by the names used in Iraq, as the server writes them
+    // (كانون الثاني, Kanûna Paşîn...), not those of moment's Arabic (يناير)
+    // or Kurmanji (Rêbendan); the week from Saturday, as in Iraq
+    const update_locale = (locale, config) => {
+        if (moment.locales().includes(locale)) {
+            // updateLocale also makes it the current locale: not for now
+            const current = moment.locale();
+            moment.updateLocale(locale, config);
+            moment.locale(current);
+        }
+    };
     const IRAQI_MONTHS = [
         'كانون الثاني', 'شباط', 'آذار', 'نيسان', 'أيار', 'حزيران', 'تموز',
         'آب', 'أيلول', 'تشرين الأول', 'تشرين الثاني', 'كانون الأول'];
-    if (moment.locales().includes('ar')) {
-        // updateLocale also makes it the current locale: not for now
-        const current = moment.locale();
-        moment.updateLocale('ar', {
-            'months': IRAQI_MONTHS, 'monthsShort': IRAQI_MONTHS});
-        moment.locale(current);
-    }
+    update_locale('ar', {'months': IRAQI_MONTHS, 'monthsShort': IRAQI_MONTHS});
+    update_locale('ku-kmr', {
+        'months': [
+            'Kanûna Paşîn', 'Sibat', 'Adar', 'Nîsan', 'Gulan', 'Hezîran',
+            'Tîrmeh', 'Tebax', 'Îlon', 'Çiriya Pêşîn', 'Çiriya Paşîn',
+            'Kanûna Pêşîn'],
+        'monthsShort': [
+            'K.Paşîn', 'Sibat', 'Adar', 'Nîsan', 'Gulan', 'Hezîran',
+            'Tîrmeh', 'Tebax', 'Îlon', 'Ç.Pêşîn', 'Ç.Paşîn', 'K.Pêşîn'],
+        'week': {'dow': 6, 'doy': 12},
+    });
     const moment_ar = moment.localeData('ar');
     const postformat = moment_ar && moment_ar.postformat;
     const set_digits = value => {
@@ -137,8 +150,24 @@
             if (options && typeof options == 'object' &&
                     typeof options.locale == 'string') {
                 const view_render = options.viewRender;
+                const locale = options.locale.split('-u-')[0];
+                const FC_LOCALES = (jQuery.fullCalendar || {}).locales || {};
+                if (!FC_LOCALES[locale] && !FC_LOCALES[locale.split('-')[0]]
+                        && locale != 'en') {
+                    // a language it does not know (Kurmanji): its texts
+                    // from the client's own translations
+                    options = Object.assign({}, options, {
+                        'buttonText': {
+                            'today': Sao.i18n.gettext('Today'),
+                            'month': Sao.i18n.gettext('Month'),
+                            'week': Sao.i18n.gettext('Week'),
+                            'day': Sao.i18n.gettext('Day'),
+                        },
+                        'allDayText': Sao.i18n.gettext('All day'),
+                    });
+                }
                 options = Object.assign({}, options, {
-                    'locale': options.locale.split('-u-')[0],
+                    'locale': locale,
                     // its arrows are named by their English code names
                     'viewRender': function(view, element) {
                         const toolbar = view.calendar.el.find('.fc-toolbar');

@@ -138,11 +138,14 @@ def test_kurmanji_caseworker(web, login, artifacts):
                 ('code', '=', 'SNJ')], 0, None, None)
         language, = admin.model('ir.lang', 'search', [
                 ('code', '=', 'kmr')], 0, None, None)
-        admin.model('res.user', 'create', [{
+        user, = admin.model('res.user', 'create', [{
                     'login': 'sinjar.kurmanji', 'name': 'Nadia Xelef',
                     'password': KURMANJI_PASSWORD, 'language': language,
                     'groups': [('add', [group])],
                     'offices': [('add', [office])]}])
+        admin.model('momd.activity', 'create', [{
+                    'name': 'Serdana malbatê', 'role': 'caseworker',
+                    'user': user, 'office': office}])
     client = web('sinjar.kurmanji', 'kmr', password=KURMANJI_PASSWORD)
     page = client.page
     sao_kmr = {e.msgid: e.msgstr
@@ -157,6 +160,26 @@ def test_kurmanji_caseworker(web, login, artifacts):
     locale, months = page.evaluate(
         '() => [moment.locale(), moment.months()]')
     assert locale == 'ku-kmr', locale
-    assert all(re.fullmatch(r'[A-Za-zÇÊÎŞÛçêîşû ]+', m) for m in months), \
-        months
+    # the months by the names the server writes (Kanûna Paşîn...)
+    core = {e.msgctxt: e.msgstr for e in polib.pofile(str(
+                ROOT / 'momd_referral' / 'locale' / 'core' / 'kmr' / 'ir.po'))}
+    assert months == [core['model:ir.calendar.month,name:%s' % m]
+        for m in ['January', 'February', 'March', 'April', 'May', 'June',
+            'July', 'August', 'September', 'October', 'November',
+            'December']], months
     page.screenshot(path=str(artifacts / 'activities-kmr.png'))
+
+    # the calendar, which knows no Kurmanji, speaks it too
+    client.tab.locator('.treeview tbody tr').first.dblclick()
+    client.settle()
+    client.toolbar('switch_')
+    toolbar = client.tab.locator('.fc-toolbar')
+    playwright_api.expect(toolbar).to_be_visible(timeout=20000)
+    playwright_api.expect(toolbar.locator('.fc-today-button')).to_have_text(
+        sao_kmr['Today'])
+    playwright_api.expect(client.tab.locator('.fc-axis').filter(
+            has_text=sao_kmr['All day'])).to_have_count(1)
+    text = toolbar.inner_text().lower()
+    assert not [w for w in ['today', 'month', 'week', 'day'] if w in text], \
+        text
+    page.screenshot(path=str(artifacts / 'activities-calendar-kmr.png'))
