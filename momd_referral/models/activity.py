@@ -20,8 +20,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ActivityValidationError
 from .mixins import (
-    OverdueListMixin, RestrictedFlagMixin, notify, require,
-    restricted_groups)
+    OverdueListMixin, RestrictedFlagMixin, may_know, notify, require)
 from .rule import ROLE_GROUPS, user_offices, user_providers, user_roles
 from .sla import ROLES
 
@@ -185,10 +184,10 @@ class Activity(
     def follow_restriction(cls, referrals, restricted):
         "Mark the activities about referrals restricted or not"
         with without_check_access():
-            activities = cls.search([('resource', 'in', [
-                            str(r) for r in referrals])])
-            activities = [a for a in activities
-                if a.restricted != restricted]
+            activities = cls.search([
+                    ('resource', 'in', [str(r) for r in referrals]),
+                    ('restricted', '!=', restricted),
+                    ])
             if activities:
                 cls.write(activities, {'restricted': restricted})
 
@@ -268,12 +267,8 @@ class Activity(
                     if group in {g.id for g in u.groups}]
             else:
                 users = User.search([('groups', '=', group)])
-            users = [u for u in users if u.active]
-            if activity.restricted:
-                allowed = restricted_groups()
-                users = [u for u in users
-                    if allowed & {g.id for g in u.groups}]
-            result[activity] = users
+            result[activity] = may_know(
+                [u for u in users if u.active], activity.restricted)
         return result
 
     @classmethod

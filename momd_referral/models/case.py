@@ -12,7 +12,7 @@ from ..exceptions import CaseValidationError
 from .audit import AuditMixin
 from .mixins import (
     OfficeScopedMixin, OfficeThroughMixin, RestrictedCategoryMixin,
-    RoleButtonsMixin, notify, require, restricted_groups)
+    RoleButtonsMixin, notify, require, sees_restricted)
 
 RISK_LEVELS = [
     ('low', "Low"),
@@ -286,9 +286,7 @@ class Case(
         cancelled first. A referral the user may not know of (restricted
         category) is not named."""
         from .referral import OPEN_STATES
-        pool = Pool()
-        Referral = pool.get('momd.referral')
-        User = pool.get('res.user')
+        Referral = Pool().get('momd.referral')
         with without_check_access():
             referrals = [(r.restricted, r.case.rec_name, r.rec_name,
                     r.state_string)
@@ -299,10 +297,9 @@ class Case(
         if not referrals:
             return
         # the button runs as the system: who pressed it is asked here
-        sees_restricted = (not Transaction().user
-            or bool(set(User.get_groups()) & restricted_groups()))
+        known = sees_restricted(as_user=True)
         for restricted, case, referral, state in referrals:
-            if sees_restricted or not restricted:
+            if known or not restricted:
                 raise CaseValidationError(gettext(
                         'momd_referral.msg_case_referral_open',
                         case=case, referral=referral, state=state))

@@ -250,14 +250,26 @@ def restricted_groups():
         for g in ['group_sensitive', 'group_admin']}
 
 
-def sees_restricted():
+def sees_restricted(as_user=False):
     """Whether the user may know of restricted categories (GBV, child
-    protection): sensitive-data access or administrator, or the system"""
+    protection): sensitive-data access or administrator, or the system;
+    as_user: the user of the request also where the code runs as the system
+    (a button's body)"""
     User = Pool().get('res.user')
     transaction = Transaction()
-    if not transaction.user or not transaction.check_access:
+    if not transaction.user or (
+            not as_user and not transaction.check_access):
         return True
     return bool(set(User.get_groups()) & restricted_groups())
+
+
+def may_know(users, restricted):
+    """Those of users who may know of a record: all, or of a restricted one
+    only those with sensitive-data access (or administrators)"""
+    if not restricted:
+        return list(users)
+    allowed = restricted_groups()
+    return [u for u in users if allowed & {g.id for g in u.groups}]
 
 
 def hide_restricted(domain):

@@ -22,8 +22,8 @@ from .case import PRIORITIES
 from .consent import INFORMATION_GROUPS
 from .audit import AuditMixin
 from .mixins import (
-    OverdueListMixin, RestrictedFlagMixin, RoleButtonsMixin, notify,
-    require, restricted_groups)
+    OverdueListMixin, RestrictedFlagMixin, RoleButtonsMixin, may_know,
+    notify, require)
 from .rule import provider_only
 from .sla import ESCALATION_ROLES
 
@@ -513,10 +513,7 @@ class Referral(
         """Those of users who may know of the referral: of a restricted
         one, only the users with sensitive-data access (or administrators)
         hear of it"""
-        if not self.restricted:
-            return list(users)
-        allowed = restricted_groups()
-        return [u for u in users if allowed & {g.id for g in u.groups}]
+        return may_know(users, self.restricted)
 
     def recipients(self, who):
         "The users of a role for this referral"
