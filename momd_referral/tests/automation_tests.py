@@ -15,13 +15,13 @@ from .registry_tests import category, office, open_case, register
 from .tools import create_user
 
 
-def told(users=None):
-    """{user id: [labels]} of the notifications of the transaction, for
-    users if given"""
+def told(users=None, what='label'):
+    """{user id: [labels]} of the notifications of the transaction (or
+    their descriptions, what='description'), for users if given"""
     result = {}
     for notification in Transaction().user_notifications:
         result.setdefault(int(notification.user), []).append(
-            notification.label)
+            getattr(notification, what))
     if users is not None:
         return {u.id: result.get(u.id, []) for u in users}
     return result
@@ -378,10 +378,7 @@ class AutomationTestMixin:
                     'user': None, 'office': office('SNJ').id}])
         self.assertEqual((activity.restricted, plain.restricted),
             (True, False))
-        told_of = {u.id: [n.description
-                for n in Transaction().user_notifications
-                if int(n.user) == u.id] for u in [world.supervisor, other]}
-        self.assertEqual(told_of, {
+        self.assertEqual(told([world.supervisor, other], 'description'), {
                 world.supervisor.id: [
                     "Safety plan review", "Call the office"],
                 other.id: ["Call the office"]})
