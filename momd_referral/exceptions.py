@@ -1,5 +1,5 @@
 from trytond.exceptions import UserError, UserWarning
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 
 
 class LocationValidationError(ValidationError):
@@ -59,4 +59,9 @@ class ReferralFormError(UserError):
 
 
 class ErasureError(UserError):
+    pass
+
+
+class OwnedFieldError(AccessError):
+    "A client gave a field that the workflow or the system sets"
     pass

@@ -18,6 +18,7 @@ from .automation_tests import (
     supervised_world, told)
 from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
+from .owned_fields_tests import OwnedFieldsTestMixin
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .report_tests import (
@@ -31,7 +32,7 @@ class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
         ReferralFormTestMixin, AutomationTestMixin, StatisticsTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
-        ScopeTestMixin, ModuleTestCase):
+        ScopeTestMixin, OwnedFieldsTestMixin, ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 
