@@ -168,12 +168,14 @@ class Consent(
     def check_modification(cls, mode, consents, values=None, external=False):
         super().check_modification(
             mode, consents, values=values, external=external)
-        if mode == 'write' and set(values) - EDITABLE_WHEN_ACTIVE:
+        changed = sorted(set(values or ()) - EDITABLE_WHEN_ACTIVE)
+        if mode == 'write' and changed:
             for consent in consents:
                 if consent.state != 'draft':
                     raise ConsentValidationError(gettext(
                             'momd_referral.msg_consent_not_editable',
-                            consent=consent.rec_name))
+                            consent=consent.rec_name,
+                            field=cls.__names__(field=changed[0])['field']))
         if mode == 'delete':
             for consent in consents:
                 if consent.state != 'draft':

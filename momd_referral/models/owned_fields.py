@@ -17,7 +17,7 @@ later is covered as soon as it is declared read-only.
 import weakref
 
 from trytond.i18n import gettext
-from trytond.model import fields
+from trytond.model import ModelSingleton, fields
 from trytond.model.fields.field import get_eval_fields
 from trytond.model.modelstorage import EvalEnvironment
 from trytond.pyson import PYSONDecoder, PYSONEncoder
@@ -132,6 +132,16 @@ class OwnedFieldsMixin:
             for name, condition in conditions.items():
                 if cls._owned_holds(record, condition):
                     cls._refuse_owned(name)
+
+    @classmethod
+    def write(cls, *args):
+        if (from_client() and cls._owns_fields()
+                and issubclass(cls, ModelSingleton)
+                and not cls.get_singleton()):
+            # the first write of a singleton creates it as the system
+            for values in args[1::2]:
+                cls._check_owned_create(values)
+        super().write(*args)
 
     @classmethod
     def check_modification(cls, mode, records, values=None, external=False):

@@ -126,7 +126,7 @@ class OwnedFieldsTestMixin:
         world = ReferralWorld()
         event, = Event.create([{
                     'office': office('SNJ').id, 'kind': 'open_day',
-                    'date': dt.date(2026, 1, 10)}])
+                    'date': dt.date(2026, 1, 10), 'place': "Sinune school"}])
         Case.activate([world.case])
         admin = self.administrator()
         for Model, record, values, label in [
