@@ -18,6 +18,7 @@ import weakref
 
 from trytond.i18n import gettext
 from trytond.model import ModelSingleton, fields
+from trytond.model.exceptions import AccessError
 from trytond.model.fields.field import get_eval_fields
 from trytond.model.modelstorage import EvalEnvironment
 from trytond.pyson import PYSONDecoder, PYSONEncoder
@@ -107,7 +108,22 @@ class OwnedFieldsMixin:
         return cls(**known)
 
     @classmethod
+    def _refuse_computed_model(cls):
+        """Statistics are computed from the records: a client changing them
+        is refused as any access is, not answered with a server error"""
+        is_query = getattr(cls, '_is_table_query', None)
+        if from_client() and cls._owns_fields() and is_query and is_query():
+            raise AccessError(
+                gettext('ir.msg_access_rule_error', **cls.__names__()))
+
+    @classmethod
+    def delete(cls, records):
+        cls._refuse_computed_model()
+        super().delete(records)
+
+    @classmethod
     def create(cls, vlist):
+        cls._refuse_computed_model()
         copying = _copying.get(Transaction(), ())
         if (from_client() and cls._owns_fields()
                 and cls.__name__ not in copying[-1:]):
@@ -135,6 +151,7 @@ class OwnedFieldsMixin:
 
     @classmethod
     def write(cls, *args):
+        cls._refuse_computed_model()
         if (from_client() and cls._owns_fields()
                 and issubclass(cls, ModelSingleton)
                 and not cls.get_singleton()):
