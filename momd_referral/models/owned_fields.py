@@ -99,12 +99,15 @@ class OwnedFieldsMixin:
 
     @classmethod
     def _new_record(cls, values, names):
-        "An unsaved record of values, the defaults of names filled in"
+        """An unsaved record of the values of names (the fields the
+        conditions read), their defaults filled in"""
         defaults = cls.default_get(
             [n for n in names if n in cls._fields and n not in values],
             with_rec_name=False)
+        # only those: the values of a list (categories, needs...) come as
+        # actions ([('add', ids)], [('create', ...)]) a record does not take
         known = {k: v for k, v in {**defaults, **values}.items()
-            if k in cls._fields}
+            if k in names and k in cls._fields}
         return cls(**known)
 
     @classmethod

@@ -150,6 +150,26 @@ class OwnedFieldsTestMixin:
             self.assertEqual(stored(record, *values), before)
 
     @with_transaction()
+    def test_owned_fields_create_with_lists(self):
+        """A new record comes with its lists as the web client sends them
+        (actions on them) and fields read-only only in other states"""
+        pool = Pool()
+        Consent = pool.get('momd.consent')
+        world = ReferralWorld(consent=False)
+        category = world.need.category
+        with world.as_(world.caseworker):
+            consent, = Consent.create([{
+                        'beneficiary': world.beneficiary.id,
+                        'given_by': 'guardian', 'guardian_name': "Hassan",
+                        'purpose': "Referral",
+                        'information_groups': ['identity'],
+                        'categories': [('add', [category.id])],
+                        }])
+        consent = Consent(consent.id)
+        self.assertEqual(consent.categories, (category,))
+        self.assertEqual(consent.guardian_name, "Hassan")
+
+    @with_transaction()
     def test_owned_fields_on_create_copy_import(self):
         "Create, copy defaults and import refuse them as write does"
         pool = Pool()
