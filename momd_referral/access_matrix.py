@@ -114,14 +114,19 @@ def field_limits():
         rows.append((access.model, access.field,
                 access.group.name if access.group else 'all', perms))
     focal_point = "Provider Focal Point"
+    # when the disclosure is in force (models/disclosure.py)
+    in_force = (' (consent and agreement in force; after a decline or '
+        'closing, for the days set), as today also in a history read; never '
+        'searched nor exported')
     for field, group in sorted(DISCLOSED_GROUPS.items()):
         rows.append(('momd.referral', field, focal_point,
-                'read only if the referral discloses "%s" and the consent '
-                'stands; never searched nor exported' % group))
+                'read only if the referral discloses "%s" and the '
+                'disclosure is in force%s' % (group, in_force)))
     for field in sorted(PROVIDER_WITHHELD):
         rows.append(('momd.referral', field, focal_point,
-                'read only while the consent stands; never searched nor '
-                'exported'))
+                'read only while the disclosure is in force%s' % in_force))
+    rows.append(('ir.attachment, ir.note', 'all', focal_point,
+            'those on a referral only while its disclosure is in force'))
     for field in sorted(PERSONAL_FIELDS - set(DISCLOSED_GROUPS)
             - PROVIDER_WITHHELD):
         rows.append(('momd.referral', field, focal_point,
@@ -135,6 +140,11 @@ def field_limits():
             'all', 'without Sensitive Data Access',
             'records of restricted categories are not found, not even by '
             'searching through a related record'))
+    rows.append((', '.join(sorted(name for name, Model in pool.iterobject()
+                    if name.startswith('momd.')
+                    and getattr(Model, '_history', False))),
+            'all', 'everyone', 'earlier versions (history) read only of the '
+            'records the user may read today'))
     rows.append(('momd.access.log', 'all', 'everyone',
             'never written, changed or deleted through the application'))
     return rows

@@ -37,17 +37,21 @@ def server(tmp_path_factory):
 _SERVERS = {}
 
 
-@pytest.fixture
-def database(server):
-    """A direct connection to the server's database, for what no user can
-    do through the application (ageing a session...)"""
+def connect(server):
+    """A direct connection to the database of the server, for what no user
+    can do through the application (ageing a session, moving a date...)"""
     uri, var = _SERVERS[server]
     if uri:
         import psycopg
-        connection = psycopg.connect(uri.rstrip('/') + '/' + DB)
-    else:
-        import sqlite3
-        connection = sqlite3.connect(var / (DB + '.sqlite'))
+        return psycopg.connect(uri.rstrip('/') + '/' + DB)
+    import sqlite3
+    return sqlite3.connect(var / (DB + '.sqlite'))
+
+
+@pytest.fixture
+def database(server):
+    "A direct connection to the server's database (see connect)"
+    connection = connect(server)
     try:
         yield connection
     finally:

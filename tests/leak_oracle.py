@@ -9,17 +9,21 @@ which records a user may see:
   or supervisors of; managers and administrators: every office;
 - provider focal points: nothing of the registry; the referrals addressed to
   their provider once sent (not draft, not waiting for approval); of the
-  person only the information groups disclosed, while the consent (or the
-  approved SOP exception) stands; their own provider and its services;
+  person only the information groups disclosed, while the disclosure is in
+  force: not cancelled, the consent (or the approved SOP exception) and the
+  provider's data-sharing agreement in force, and once declined or closed
+  only for the configured days (provider_access_days) after the answer or
+  the closing; their own provider and its services;
 - needs and referrals of restricted categories (GBV, child protection), and
   the restricted categories and their services: only for users with
   sensitive data access and administrators;
 - activities: of the user's offices or provider, or assigned to them;
 - attachments and notes: those of the records the user may read; a focal
-  point reads those of a referral only while its disclosure stands;
-- history (_datetime): the records as they were then, in the scope they
-  were in then (a beneficiary transferred since is read, as it was, by
-  the office it was in).
+  point reads those of a referral only while its disclosure is in force;
+- history (_datetime): the records as they were then, of those in the
+  user's scope then and now (a beneficiary transferred since is read by
+  neither office as it was); of the person a focal point reads what the
+  disclosure allows now, not what it allowed then.
 
 Also here: an evaluator of search domains over those records (a related
 path only reaches the related records the user may read, as a search does)
@@ -36,7 +40,9 @@ from decimal import Decimal
 FIELDS = {
     'momd.office': ['code'],
     'momd.service.category': ['code', 'restricted'],
-    'momd.provider': ['name_en', 'state', 'focal_points'],
+    'momd.provider': [
+        'name_en', 'state', 'focal_points', 'agreement_date',
+        'agreement_expiry'],
     'momd.provider.service': ['provider', 'category', 'active'],
     'momd.beneficiary': [
         'code', 'office', 'first_name', 'father_name', 'first_name_latin',
@@ -62,7 +68,7 @@ FIELDS = {
         'code', 'case', 'need', 'provider', 'provider_service', 'state',
         'sent_date', 'restricted', 'disclosed_groups', 'consent',
         'legal_basis', 'approved_by', 'redirected_from', 'outcome', 'reason',
-        'create_date', 'write_date'],
+        'answered_date', 'closed_date', 'create_date', 'write_date'],
     'momd.outreach.event': ['office', 'state', 'date', 'kind', 'notes'],
     'momd.activity': [
         'office', 'provider', 'user', 'resource', 'name', 'restricted'],
@@ -159,6 +165,9 @@ TEXT_TOKENS = [
     ('momd.activity', 'name')]
 # The states in which nothing of the person is shared with the provider
 UNSHARED_STATES = {'draft', 'to_approve', 'cancelled'}
+# The steps after which the provider keeps the person for a number of days,
+# counted from the date of the step
+ENDING_STEPS = {'declined': 'answered_date', 'closed': 'closed_date'}
 MIN_TOKEN = 6
 
 
@@ -228,11 +237,14 @@ class User:
 
 class Snapshot:
     """The records as the administrator read them at one moment; what a
-    user may see of them"""
+    user may see of them. A snapshot of the past is given the current one:
+    today's scope and disclosure apply to it too"""
 
-    def __init__(self, records, today):
+    def __init__(self, records, today, access_days=30, current=None):
         self.records = records
         self.today = today
+        self.access_days = access_days
+        self.current = current
         self._visible = {}
 
     def get(self, model, id_):
@@ -298,7 +310,11 @@ class Snapshot:
         "The ids of model the user may read"
         key = (user.login, model)
         if key not in self._visible:
-            self._visible[key] = self._compute_visible(user, model)
+            visible = self._compute_visible(user, model)
+            if self.current is not None and model in HISTORY_MODELS:
+                # the past only of what the user may read today
+                visible &= self.current.visible(user, model)
+            self._visible[key] = visible
         return self._visible[key]
 
     def _compute_visible(self, user, model):
@@ -384,17 +400,33 @@ class Snapshot:
     # What a provider sees of the person
 
     def disclosure_stands(self, referral):
+        "Whether the provider sees the person of the referral (today)"
+        if self.current is not None:
+            now = self.current.get('momd.referral', referral['id'])
+            return bool(now) and self.current.disclosure_stands(now)
         if referral['state'] in UNSHARED_STATES:
             return False
         if referral['legal_basis'] == 'sop_exception':
-            return bool(referral['approved_by'])
-        consent = self.get('momd.consent', referral['consent'])
-        if not consent:
+            if not referral['approved_by']:
+                return False
+        else:
+            consent = self.get('momd.consent', referral['consent'])
+            if not (consent and consent['state'] == 'active'
+                    and consent['date'] <= self.today
+                    and (not consent['expiry_date']
+                        or consent['expiry_date'] > self.today)):
+                return False
+        provider = self.get('momd.provider', referral['provider'])
+        if not (provider and provider['agreement_date']
+                and provider['agreement_date'] <= self.today
+                and (not provider['agreement_expiry']
+                    or provider['agreement_expiry'] > self.today)):
             return False
-        return (consent['state'] == 'active'
-            and consent['date'] <= self.today
-            and (not consent['expiry_date']
-                or consent['expiry_date'] > self.today))
+        if referral['state'] in ENDING_STEPS:
+            ended = referral[ENDING_STEPS[referral['state']]]
+            return bool(ended) and ended > dt.datetime.now() - dt.timedelta(
+                days=self.access_days)
+        return True
 
     def disclosed(self, referral):
         "The information groups a provider sees of the referral's person"

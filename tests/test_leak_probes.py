@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import DB
+from conftest import DB, connect
 from leak_oracle import (
     HISTORY_MODELS, RELATIONS, STATISTICS, Evaluator, Snapshot, Unknown,
     User, decode, encode_date, encode_datetime, FIELDS)
@@ -201,10 +201,11 @@ def _plain(value):
 class DataSet:
     "What the probes need beyond the demo, created as an administrator"
 
-    def __init__(self, admin, tag, rng):
+    def __init__(self, admin, tag, rng, database=None):
         self.admin = admin
         self.tag = tag
         self.rng = rng
+        self.database = database
         self.today = dt.date.today()
         self.counter = 0
         self.offices = {o['code']: o['id'] for o in admin.model(
@@ -332,12 +333,25 @@ class DataSet:
                     'caseworker': self.caseworkers[office],
                     'reason': self.marker('REASON'),
                     'disclosed_groups': list(groups), **values}])
+        answers = {'cancel': {'cancel_reason': 'The family moved'},
+            'decline': {'decline_reason': 'no_capacity'},
+            'complete': {'outcome': 'provided'}}
         for step in steps:
-            if step == 'cancel':
+            if step in answers:
                 self.admin.model('momd.referral', 'write', [referral],
-                    {'cancel_reason': 'The family moved'})
+                    answers[step])
             self.admin.model('momd.referral', step, [referral])
         return referral
+
+    def move_back(self, referral, field, days):
+        "Set the date of a referral's step days back, as if it was then"
+        placeholder = ('%s' if 'psycopg' in type(self.database).__module__
+            else '?')
+        self.database.cursor().execute(
+            'UPDATE momd_referral SET %s = %s WHERE id = %s' % (
+                field, placeholder, placeholder),
+            (dt.datetime.now() - dt.timedelta(days=days), referral))
+        self.database.commit()
 
     def attach(self, model, id_):
         "An attachment and a note on the record"
@@ -417,6 +431,18 @@ class DataSet:
         _, _, case, (need,) = people['Sentcancel']
         referrals['sent_cancel'] = self.referral('TLF', case, need, SHELTER,
             'hlp.rent', shared, ['send'])
+        # referrals the focal point declined, or saw closed: within the
+        # days the provider keeps the person, and (moved back later) past
+        for key, label, steps in [
+                ('declined_new', 'Declinednew', ['send', 'decline']),
+                ('declined_old', 'Declinedold', ['send', 'decline']),
+                ('closed_old', 'Closedold',
+                    ['send', 'accept', 'complete', 'close'])]:
+            people[label] = self.person('SNJ', label,
+                needs=[('legal.aid', False)])
+            _, _, case, (need,) = people[label]
+            referrals[key] = self.referral('SNJ', case, need, WOMEN,
+                'legal.aid', shared, steps)
         people['Moved'] = self.person('MSL', 'Moved')
         moved = people['Moved'][0]
 
@@ -449,17 +475,27 @@ class DataSet:
                 [referrals['sent_cancel']], {'cancel_reason': 'Moved away'})
             self.admin.model('momd.referral', 'cancel',
                 [referrals['sent_cancel']])
+            # a month after the answer or the closing
+            self.move_back(referrals['declined_old'], 'answered_date', 31)
+            self.move_back(referrals['closed_old'], 'closed_date', 31)
+            # the data-sharing agreement of the shelter's provider expires
+            self.admin.model('momd.provider', 'write',
+                [self.providers[SHELTER]],
+                {'agreement_expiry': encode_date(self.today)})
         return later
 
     def tidy(self):
         """Cancel the restricted referral sent to a demo focal point's
         provider: the tests of the other modules read every referral their
         focal point is sent"""
-        referral = self.referrals.get('snj_gbv')
+        referral = getattr(self, 'referrals', {}).get('snj_gbv')
         if referral:
             self.admin.model('momd.referral', 'write', [referral],
                 {'cancel_reason': 'End of the leak probes'})
             self.admin.model('momd.referral', 'cancel', [referral])
+        # the agreement in force again
+        self.admin.model('momd.provider', 'write', [self.providers[SHELTER]],
+            {'agreement_expiry': None})
 
 
 def latest_change(admin):
@@ -475,8 +511,9 @@ def latest_change(admin):
     return latest
 
 
-def load_snapshot(admin, when=None):
-    "Every record of the probed models as the administrator reads it"
+def load_snapshot(admin, when=None, current=None):
+    """Every record of the probed models as the administrator reads it (at
+    when, with the current snapshot)"""
     records = {}
     known = [m for m in FIELDS if m not in {'ir.attachment', 'ir.note'}]
     for model, fields in FIELDS.items():
@@ -500,7 +537,10 @@ def load_snapshot(admin, when=None):
     if when and when.year <= 2001:
         records = {m: ({} if m in HISTORY_MODELS else r)
             for m, r in records.items()}
-    return Snapshot(records, dt.date.today())
+    access_days, = admin.model('momd.configuration', 'read', [1],
+        ['provider_access_days'])
+    return Snapshot(records, dt.date.today(),
+        access_days=access_days['provider_access_days'], current=current)
 
 
 def load_users(admin, logins):
@@ -587,25 +627,32 @@ def world(server):
     # a new tag each run: names, phones and documents are new too
     tag = ''.join(random.Random().choice(string.ascii_lowercase)
         for _ in range(5))
-    data = DataSet(admin, tag, random.Random(tag))
-    later = data.build()
-    before = latest_change(admin)
-    time.sleep(0.01)
-    later()
-    users = load_users(admin, ROLES)
-    snapshots = {
-        'past': load_snapshot(admin, dt.datetime(2001, 1, 1)),
-        'before': load_snapshot(admin, before),
-        'now': load_snapshot(admin),
-        }
-    times = {'past': dt.datetime(2001, 1, 1), 'before': before,
-        'now': latest_change(admin)}
-    world = World(server, admin, users, snapshots, times, tag)
+    database = connect(server)
+    data = DataSet(admin, tag, random.Random(tag), database)
+    world = None
     try:
+        later = data.build()
+        before = latest_change(admin)
+        time.sleep(0.01)
+        later()
+        users = load_users(admin, ROLES)
+        now = load_snapshot(admin)
+        snapshots = {
+            'past': load_snapshot(
+                admin, dt.datetime(2001, 1, 1), current=now),
+            'before': load_snapshot(admin, before, current=now),
+            'now': now,
+            }
+        times = {'past': dt.datetime(2001, 1, 1), 'before': before,
+            'now': latest_change(admin)}
+        world = World(server, admin, users, snapshots, times, tag)
+        world.data = data
         yield world
     finally:
-        world.close()
+        if world:
+            world.close()
         data.tidy()
+        database.close()
 
 
 # The prober
@@ -1650,3 +1697,123 @@ def test_broken_rule_is_caught(world):
         'momd.beneficiary', 'search_count', [
             ('active', 'in', [True, False])]) == len(
         world.now.visible(user, 'momd.beneficiary'))
+
+
+# What a provider keeps of the person: the referrals of the data set whose
+# disclosure ended (a month after the answer or the closing, the agreement
+# expired), read by every way a provider has
+
+PROVIDER_READ = [
+    'code', 'state', 'sent_date', 'answered_date', 'closed_date', 'outcome',
+    'beneficiary_name', 'beneficiary_sex', 'beneficiary_age',
+    'beneficiary_phones', 'beneficiary_location', 'need_description',
+    'beneficiary_documents', 'beneficiary_vulnerabilities', 'reason',
+    'exception_reason']
+
+
+def referral_tokens(world, referral, groups=None):
+    """The strings that tell of the person of the referral (of the groups
+    disclosed, if given): names, phones, documents, need, reason, the notes
+    and files on it"""
+    now = world.now
+    record = now.get('momd.referral', referral)
+    case = now.get('momd.case', record['case'])
+    beneficiary = now.get('momd.beneficiary', case['beneficiary'])
+    tokens = now.person_tokens(beneficiary, groups)
+    need = now.get('momd.need', record['need'])
+    if groups is None or 'needs' in groups:
+        tokens.add(need['description'])
+    tokens.add(record['reason'])
+    resource = 'momd.referral,%s' % referral
+    for model, fields in [('ir.attachment', ['name', 'description']),
+            ('ir.note', ['message'])]:
+        for row in now.records[model].values():
+            if row['resource'] == resource:
+                tokens.update(row[f] for f in fields)
+    return {t for t in tokens if t}
+
+
+def provider_reads(world, login, referral):
+    """Everything the focal point gets of the referral, as text: read,
+    search_read, export, notes and files, the printed form, the history,
+    REST and the CSV route (of a refusal, its message)"""
+    session = world.session(login)
+    key = world.rest_key(login)
+    resource = 'momd.referral,%s' % referral
+    past = {'_datetime': encode_datetime(world.times['before'])}
+    texts = []
+
+    def ask(model, method, *args, context=None):
+        try:
+            texts.append(_text(decode(session.model(model, method, *args,
+                            context=context))))
+        except RPCError as error:
+            texts.append(error.message)
+    ask('momd.referral', 'read', [referral], PROVIDER_READ)
+    ask('momd.referral', 'search_read', [('id', '=', referral)], 0, None,
+        None, PROVIDER_READ)
+    ask('momd.referral', 'read', [referral], PROVIDER_READ, context=past)
+    ask('momd.referral', 'search_read', [], 0, None, None, PROVIDER_READ,
+        context=past)
+    ask('momd.referral', 'export_data', [referral], ['code', 'state'])
+    ask('momd.referral', 'export_data', [referral], ['beneficiary_name'])
+    for model, fields in [('ir.note', ['message']),
+            ('ir.attachment', ['name', 'description', 'data'])]:
+        ask(model, 'search_read', [('resource', '=', resource)], 0, None,
+            None, fields)
+        ids = world.admin.model(model, 'search', [
+                ('resource', '=', resource)], 0, None, None)
+        ask(model, 'read', ids, fields)
+        ask(model, 'export_data', ids, fields)
+    try:
+        ext, content, _, _ = decode(session.call(
+                'report.momd.referral.form.execute', [referral], {
+                    'model': 'momd.referral', 'id': referral,
+                    'ids': [referral]}, {'language': 'en'}))
+        texts.append(pdf_text(content) if ext == 'pdf' else _text(content))
+    except RPCError as error:
+        texts.append(error.message)
+    for path, auth in [
+            ('rest/model/momd.referral/%s?%s' % (referral,
+                    urllib.parse.urlencode(
+                        [('f', f) for f in PROVIDER_READ])),
+                'bearer %s' % key),
+            ('data/momd.referral?%s' % urllib.parse.urlencode(
+                    [('d', json.dumps([referral])), ('f', 'code'),
+                        ('f', 'reason')]),
+                session.auth)]:
+        status, body = world.http('GET', path,
+            headers={'Authorization': auth})
+        texts.append(_text(body))
+    return '\n'.join(texts)
+
+
+def test_provider_access_ends(world):
+    """A month after the focal point declined a referral or saw it closed,
+    and once the provider's data-sharing agreement has expired, nothing of
+    the person reaches the focal point by any way; a referral declined
+    within the month still shows what was disclosed"""
+    referrals = world.data.referrals
+    for login, key in [
+            ('provider.sinjar.women', 'declined_old'),
+            ('provider.sinjar.women', 'closed_old'),
+            ('provider.shelter', 'hmd'),
+            ]:
+        text = provider_reads(world, login, referrals[key])
+        found = sorted(t for t in referral_tokens(world, referrals[key])
+            if t in text)
+        assert not found, (login, key, found)
+        # what it keeps: the referral itself
+        code = world.now.get('momd.referral', referrals[key])['code']
+        assert code in text, (login, key)
+    # within the month: the name, phone, need, reason, notes and files
+    text = provider_reads(
+        world, 'provider.sinjar.women', referrals['declined_new'])
+    now = world.now
+    referral = now.get('momd.referral', referrals['declined_new'])
+    beneficiary = now.get('momd.beneficiary',
+        now.get('momd.case', referral['case'])['beneficiary'])
+    expected = referral_tokens(world, referrals['declined_new'],
+        ['contact', 'needs']) | {beneficiary['full_name']}
+    missing = sorted(t for t in expected if t not in text)
+    assert not missing, missing

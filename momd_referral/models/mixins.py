@@ -7,7 +7,8 @@ from trytond.i18n import gettext
 from trytond.model import ModelStorage, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, inactive_records, without_check_access)
 
 from ..tools import normalize_text
 
@@ -203,8 +204,16 @@ class OverdueListMixin:
 
 
 class RevisionsInScopeMixin:
-    "The list of a record's past versions only for who may read the record"
+    """The past of a record (the list of its versions; a read, search or
+    export with _datetime) only for who may read the record today: the
+    record rules of today apply as well as those of then"""
     __slots__ = ()
+
+    @classmethod
+    def _reads_the_past(cls):
+        transaction = Transaction()
+        return bool(cls._history and transaction.check_access
+            and transaction.context.get('_datetime'))
 
     @classmethod
     def history_revisions(cls, ids):
@@ -212,6 +221,35 @@ class RevisionsInScopeMixin:
             # refused, as a read is, outside the user's offices or provider
             cls.read(list(ids), ['id'])
         return super().history_revisions(ids)
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        if ids and cls._reads_the_past():
+            # refused, as a read of today is, outside today's scope
+            with Transaction().set_context(_datetime=None):
+                Pool().get('ir.rule').check(cls.__name__, list(ids))
+        return super().read(ids, fields_names)
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        if records and cls._reads_the_past():
+            # export reads the records without the rules of today
+            with Transaction().set_context(_datetime=None):
+                Pool().get('ir.rule').check(
+                    cls.__name__, [int(r) for r in records])
+        return super().export_data(records, fields_names, header=header)
+
+    @classmethod
+    def search(cls, domain, offset=0, limit=None, order=None, count=False,
+            query=False):
+        if cls._reads_the_past():
+            # only among the records the user may read today
+            with Transaction().set_context(_datetime=None), \
+                    inactive_records():
+                today = cls.search([], order=[], query=True)
+            domain = [domain, ('id', 'in', today)]
+        return super().search(domain, offset=offset, limit=limit,
+            order=order, count=count, query=query)
 
 
 class ReferencesInScopeMixin:

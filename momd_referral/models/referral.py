@@ -75,7 +75,7 @@ PERSONAL_FIELDS = {
     'case', 'need', 'beneficiary', 'consent', 'beneficiary_name',
     'beneficiary_sex', 'beneficiary_age', 'beneficiary_phones',
     'beneficiary_location', 'need_description', 'beneficiary_documents',
-    'beneficiary_vulnerabilities', 'reason'}
+    'beneficiary_vulnerabilities', 'reason', 'exception_reason'}
 # The fields of the person a referral shows, each with the information
 # group (of the consent) that must be disclosed for a provider to read it
 DISCLOSED_GROUPS = {
@@ -88,8 +88,8 @@ DISCLOSED_GROUPS = {
     'beneficiary_vulnerabilities': 'vulnerabilities',
     }
 # Free text about the person: a provider reads it only while the
-# disclosure stands (and, as every personal field, never searches it)
-PROVIDER_WITHHELD = {'reason'}
+# disclosure is in force (and, as every personal field, never searches it)
+PROVIDER_WITHHELD = {'reason', 'exception_reason'}
 # What the provider writes; everything else is the ministry's
 PROVIDER_FIELDS = [
     'decline_reason', 'decline_note', 'outcome', 'outcome_feedback',
@@ -265,7 +265,7 @@ class Referral(
     redirections = fields.One2Many(
         'momd.referral', 'redirected_from', "Redirected To", readonly=True)
     # What the provider sees of the person: only the disclosed groups, only
-    # while the consent (or the approved exception) stands
+    # while the disclosure is in force (models/disclosure.py)
     beneficiary_name = fields.Function(
         fields.Char("Name"), 'get_disclosed')
     beneficiary_sex = fields.Function(
@@ -536,45 +536,6 @@ class Referral(
     def activity_categories(self):
         return [self.need.category]
 
-    def disclosure_stands(self):
-        "Whether the provider may still see what was disclosed"
-        if self.state in {'draft', 'to_approve', 'cancelled'}:
-            return False
-        if self.legal_basis == 'sop_exception':
-            return bool(self.approved_by)
-        return bool(self.consent and self.consent.is_active())
-
-    @classmethod
-    def get_disclosed(cls, referrals, names):
-        groups = DISCLOSED_GROUPS
-        result = {n: {r.id: None for r in referrals} for n in names}
-        for referral in referrals:
-            if not referral.disclosure_stands():
-                continue
-            disclosed = set(referral.disclosed_groups or ())
-            beneficiary = referral.case.beneficiary
-            values = {
-                'beneficiary_name': lambda: beneficiary.full_name,
-                'beneficiary_sex': lambda: beneficiary.sex_string,
-                'beneficiary_age': lambda: beneficiary.age,
-                'beneficiary_phones': lambda: ', '.join(
-                    p.number for p in beneficiary.phones),
-                'beneficiary_location': lambda: (
-                    beneficiary.current_location.full_name
-                    if beneficiary.current_location else None),
-                'need_description': lambda: referral.need.description,
-                'beneficiary_documents': lambda: ', '.join(
-                    i.rec_name for i in beneficiary.identifiers),
-                'beneficiary_vulnerabilities': lambda: ', '.join(
-                    dict(beneficiary.fields_get(['vulnerabilities'])[
-                            'vulnerabilities']['selection'])[v]
-                    for v in beneficiary.vulnerabilities or ()),
-                }
-            for name in names:
-                if groups[name] in disclosed:
-                    result[name][referral.id] = values[name]()
-        return result
-
     @classmethod
     def preprocess_values(cls, mode, values):
         pool = Pool()
@@ -728,19 +689,6 @@ class Referral(
                     raise ReferralValidationError(gettext(
                             'momd_referral.msg_referral_delete',
                             referral=referral.rec_name))
-
-    @classmethod
-    def read(cls, ids, fields_names):
-        result = super().read(ids, fields_names)
-        withheld = PROVIDER_WITHHELD & set(fields_names or ())
-        if withheld and Transaction().check_access and provider_only():
-            with without_check_access():
-                stands = {r.id: r.disclosure_stands()
-                    for r in cls.browse([row['id'] for row in result])}
-            for row in result:
-                if not stands[row['id']]:
-                    row.update(dict.fromkeys(withheld))
-        return result
 
     @classmethod
     def search_domain(cls, domain, active_test=None, tables=None):

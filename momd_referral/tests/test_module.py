@@ -16,6 +16,7 @@ from trytond.transaction import Transaction
 from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
     supervised_world, told)
+from .disclosure_tests import DisclosureTestMixin
 from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
 from .owned_fields_tests import OwnedFieldsTestMixin
@@ -30,7 +31,8 @@ from .tools import create_location, create_user, load_language
 
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
-        ReferralFormTestMixin, AutomationTestMixin, StatisticsTestMixin,
+        DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
+        StatisticsTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
         ScopeTestMixin, OwnedFieldsTestMixin, ModuleTestCase):
     "Test the momd_referral module"
