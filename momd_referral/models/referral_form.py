@@ -11,6 +11,12 @@ from ..exceptions import ReferralFormError
 UNSHARED_STATES = {'draft', 'to_approve', 'cancelled'}
 
 
+def isolate(text):
+    """text kept in its own direction inside a sentence (an Arabic name in
+    English, a Latin one in Arabic), the punctuation around it in place"""
+    return '\u2068%s\u2069' % text
+
+
 class ReferralForm(Report):
     "The referral form printed for the provider, in the user's language"
     __name__ = 'momd.referral.form'
@@ -51,15 +57,16 @@ class ReferralForm(Report):
                     value, lang, format=lang.date + ' %H:%M',
                     timezone=Transaction().context.get('timezone'))
         context['format_timestamp'] = format_timestamp
+        context['isolate'] = isolate
         return context
 
     @classmethod
     def sides(cls, records):
         """What the form tells of each referral beyond its own fields: the
-        names of the office, users and service, the consent's date, which
-        groups were disclosed and whether the disclosure still stands.
-        Read as the system: the provider has no access to these records,
-        only to the referral, checked before printing."""
+        names of the office, users and service, the consent's date and who
+        gave it, which groups were disclosed and whether the disclosure
+        still stands. Read as the system: the provider has no access to
+        these records, only to the referral, checked before printing."""
         pool = Pool()
         Referral = pool.get('momd.referral')
         result = {}
@@ -71,6 +78,11 @@ class ReferralForm(Report):
                 approved_by = referral.approved_by
                 stands = referral.disclosure_stands()
                 disclosed = set(referral.disclosed_groups or ())
+                given_by = consent.given_by if consent else None
+                # the guardian is named as the person is: only while the
+                # identity is disclosed
+                guardian = given_by == 'guardian' and stands and (
+                    'identity' in disclosed)
                 result[referral.id] = {
                     'office': referral.office.rec_name,
                     'caseworker': referral.caseworker.rec_name,
@@ -82,6 +94,11 @@ class ReferralForm(Report):
                         if group in disclosed],
                     'disclosed': disclosed if stands else set(),
                     'consent_date': consent.date if consent else None,
+                    'consent_given_by': given_by,
+                    'guardian_name': (
+                        consent.guardian_name if guardian else None),
+                    'guardian_relationship': (
+                        consent.guardian_relationship if guardian else None),
                     'approved_by': (
                         approved_by.rec_name if approved_by else None),
                     'stands': stands,

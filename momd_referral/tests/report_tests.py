@@ -9,7 +9,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import ReferralFormError
-from .referral_tests import ReferralWorld
+from .referral_tests import ReferralWorld, give_consent
 from .tools import create_user
 
 # the marks pdftotext puts around right-to-left runs
@@ -56,6 +56,14 @@ def form_html(referral):
         action, ReferralForm.get_context(records, {}, {}))
 
 
+def statements(referral):
+    """The text of the form's statements (legal basis), as written: marks
+    of direction left out"""
+    html = form_html(referral)
+    return ' '.join(BIDI_MARKS.sub('', re.sub(r'\s+', ' ', p))
+        for p in re.findall(r'<p class="statement">(.*?)</p>', html, re.S))
+
+
 def sent_world():
     """A referral sent with identity, contact and needs disclosed, of a
     beneficiary with a document and a vulnerability not disclosed"""
@@ -75,6 +83,18 @@ def sent_world():
             })
     Need.write([world.need], {
             'description': "Lost the house deed when the village burned"})
+    world.sent = world.referral()
+    Referral.send([world.sent])
+    return world
+
+
+def guardian_world(groups=('identity', 'contact', 'needs'), **values):
+    """A referral sent under the consent a parent or guardian gave for the
+    beneficiary, sharing groups"""
+    Referral = Pool().get('momd.referral')
+    world = ReferralWorld(consent=False)
+    world.consent = give_consent(world.beneficiary, groups=groups,
+        given_by='guardian', guardian_name='حسن علي الجبوري', **values)
     world.sent = world.referral()
     Referral.send([world.sent])
     return world
@@ -113,6 +133,61 @@ class ReferralFormTestMixin:
         self.assertIn(
             'Confidential — do not copy or share beyond the service '
             'provider', text)
+
+    @with_transaction()
+    def test_referral_form_guardian_consent(self):
+        """A consent given by a parent or guardian: the form names them and
+        their relationship, not the beneficiary"""
+        world = guardian_world(guardian_relationship='Father')
+        self.assertEqual(world.sent.consent, world.consent)
+        date = world.consent.date.strftime('%m/%d/%Y')
+        self.assertIn(
+            "The beneficiary's parent or guardian, حسن علي الجبوري (Father), "
+            "gave informed consent on %s on the beneficiary's behalf to "
+            "share the information above with this provider for this "
+            "referral only." % date, statements(world.sent))
+        # printed so (pdftotext gives the Arabic name out of its place)
+        text = re.sub(r'\s+', ' ', pdf_text(print_form(world.sent)))
+        for value in ["The beneficiary's parent or guardian,",
+                'حسن علي الجبوري', 'Father)', "gave informed consent on %s on "
+                "the beneficiary's behalf" % date]:
+            with self.subTest(value=value):
+                self.assertIn(value, text)
+        self.assertNotIn('The beneficiary gave informed consent', text)
+
+    @with_transaction()
+    def test_referral_form_guardian_consent_unnamed(self):
+        """Without the relationship recorded the guardian is named alone;
+        without the identity disclosed, not named at all"""
+        pool = Pool()
+        Consent = pool.get('momd.consent')
+        Referral = pool.get('momd.referral')
+        world = guardian_world()
+        self.assertIn(
+            "The beneficiary's parent or guardian, حسن علي الجبوري, gave "
+            "informed consent on %s on the beneficiary's behalf"
+            % world.consent.date.strftime('%m/%d/%Y'), statements(world.sent))
+
+        # the father's consent now covers the needs only
+        world.consent.revocation_reason = "Replaced"
+        world.consent.save()
+        Consent.revoke([world.consent])
+        Referral.write([world.sent], {'cancel_reason': "Replaced"})
+        Referral.cancel([world.sent])
+        consent = give_consent(world.beneficiary, groups=['needs'],
+            given_by='guardian', guardian_name='حسن علي الجبوري',
+            guardian_relationship='Father')
+        referral = world.referral(disclosed_groups=['needs'])
+        Referral.send([referral])
+        self.assertEqual(referral.consent, consent)
+        text = re.sub(r'\s+', ' ', pdf_text(print_form(referral)))
+        self.assertIn(
+            "A parent or guardian of the beneficiary gave informed consent "
+            "on %s on the beneficiary's behalf" % consent.date.strftime(
+                '%m/%d/%Y'), text)
+        for value in ['حسن', 'Father', 'The beneficiary gave']:
+            with self.subTest(value=value):
+                self.assertNotIn(value, text)
 
     @with_transaction()
     def test_referral_form_consent_revoked(self):
@@ -218,3 +293,15 @@ class ReferralFormArabicTestMixin:
         self.assertIn('عادية', text)
         self.assertIn('بيانات الهوية', text)
         self.assertNotIn('199087654321', text)
+
+    @with_transaction(context={'language': 'ar'})
+    def test_referral_form_guardian_consent_arabic(self):
+        "In Arabic too the form names the guardian who gave the consent"
+        world = guardian_world(guardian_relationship='الأب')
+        self.assertIn(
+            'أعطى أحد والدَي المستفيد أو الوصي عليه، حسن علي الجبوري '
+            '(الأب)، موافقته المستنيرة بتاريخ', statements(world.sent))
+        text = pdf_text(print_form(world.sent))
+        self.assertIn('حسن علي الجبوري', text)
+        self.assertIn('الأب', text)
+        self.assertNotIn('أعطى المستفيد موافقته', text)
