@@ -1,2 +1,6 @@
 # momd_referral: case management and referral system of Iraq's Ministry of
 # Migration and Displaced. Classes are registered in tryton.cfg.
+from . import bad_input
+
+# bad input from clients gets a clear, translated refusal (bad_input/)
+bad_input.install()

@@ -65,3 +65,13 @@ class ErasureError(UserError):
 class OwnedFieldError(AccessError):
     "A client gave a field that the workflow or the system sets"
     pass
+
+
+class RequestError(UserError):
+    "A request a client sent malformed: refused before anything is written"
+    pass
+
+
+class ContentValidationError(ValidationError):
+    "A record saved without anything that makes it one"
+    pass

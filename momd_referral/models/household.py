@@ -5,13 +5,18 @@ from trytond.pyson import Eval
 
 from ..exceptions import BeneficiaryValidationError
 from .audit import AuditMixin
+from .content import ContentMixin
 from .mixins import OfficeScopedMixin
 
 
-class Household(AuditMixin, OfficeScopedMixin, ModelSQL, ModelView):
+class Household(
+        ContentMixin, AuditMixin, OfficeScopedMixin, ModelSQL, ModelView):
     __name__ = 'momd.household'
     __string__ = "Household"
     _history = True
+    # the office alone is no household: its people, or where it lives
+    _content_fields = (
+        'members', 'head', 'declared_size', 'location', 'address')
 
     office = fields.Many2One(
         'momd.office', "Office", required=True, ondelete='RESTRICT')

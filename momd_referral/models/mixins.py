@@ -41,9 +41,10 @@ class BilingualNameMixin:
     _search_key_extra = ()
 
     def get_rec_name(self, name):
+        # a record without its names (refused, being validated) has none
         if user_language() == 'ar':
-            return self.name_ar or self.name_en
-        return self.name_en or self.name_ar
+            return self.name_ar or self.name_en or ''
+        return self.name_en or self.name_ar or ''
 
     @classmethod
     def search_rec_name(cls, name, clause):

@@ -5,6 +5,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
 from ..exceptions import OutreachValidationError
+from .content import ContentMixin
 from .mixins import OfficeScopedMixin, UserScopeSearchMixin
 
 AGE_GROUPS = [('0_5', "0-5"), ('6_17', "6-17"), ('18_59', "18-59"),
@@ -14,8 +15,8 @@ COUNTS = ['%s_%s' % (sex, group)
 
 
 class OutreachEvent(
-        UserScopeSearchMixin, OfficeScopedMixin, Workflow, ModelSQL,
-        ModelView):
+        ContentMixin, UserScopeSearchMixin, OfficeScopedMixin, Workflow,
+        ModelSQL, ModelView):
     __name__ = 'momd.outreach.event'
     __string__ = "Outreach Event"
 
@@ -61,6 +62,9 @@ class OutreachEvent(
             ], "State", readonly=True, required=True, sort=False)
 
     del _states, _done
+    # the office, kind and date have defaults: an event says where it is,
+    # who goes, whom it reached or something about it
+    _content_fields = ('location', 'place', 'team', *COUNTS, 'notes')
 
     @classmethod
     def __setup__(cls):

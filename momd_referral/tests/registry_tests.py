@@ -440,6 +440,7 @@ class RegistryTestMixin:
             Event.create([{'office': office('HMD').id, 'date': today,
                         'male_0_5': -1}])
         later, = Event.create([{'office': office('SNJ').id,
-                    'date': today + dt.timedelta(days=7)}])
+                    'date': today + dt.timedelta(days=7),
+                    'place': "Sinune school"}])
         with self.assertRaisesRegex(OutreachValidationError, '"Date"'):
             Event.do([later])

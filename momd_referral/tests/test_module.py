@@ -13,6 +13,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .content_tests import ContentTestMixin
 from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
     supervised_world, told)
@@ -34,7 +35,8 @@ class MomdReferralTestCase(
         DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
         StatisticsTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
-        ScopeTestMixin, OwnedFieldsTestMixin, ModuleTestCase):
+        ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
+        ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
 
