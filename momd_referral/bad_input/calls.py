@@ -20,7 +20,7 @@ from .problem import (
     BIGINT_MAX, CHAR_SIZE, DOMAIN_DEPTH, INTEGER_MAX, KINDS, NUMBER_MAX,
     SEARCH_SIZE, TEXT_SIZE, BadInput, field_label, is_integer, is_number,
     kind_label, model_label)
-from .search import SearchChecks, _iso
+from .search import MOMENTS, SearchChecks, is_moment
 
 ACTIONS = {'create', 'write', 'delete', 'add', 'remove', 'copy'}
 
@@ -319,21 +319,8 @@ class _Checker(SearchChecks):
         elif type_ == 'boolean':
             if not isinstance(value, bool):
                 raise wrong()
-        elif type_ == 'date':
-            if isinstance(value, str):
-                value = _iso(dt.date.fromisoformat, value)
-            if not isinstance(value, dt.date) or isinstance(
-                    value, dt.datetime):
-                raise wrong()
-        elif type_ in {'datetime', 'timestamp'}:
-            if isinstance(value, str):
-                value = _iso(dt.datetime.fromisoformat, value)
-            if not isinstance(value, dt.datetime):
-                raise wrong()
-        elif type_ == 'time':
-            if isinstance(value, str):
-                value = _iso(dt.time.fromisoformat, value)
-            if not isinstance(value, dt.time):
+        elif type_ in MOMENTS:
+            if not is_moment(type_, value):
                 raise wrong()
         elif type_ == 'timedelta':
             if not isinstance(value, dt.timedelta) and not is_number(value):

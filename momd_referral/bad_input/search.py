@@ -230,20 +230,8 @@ class SearchChecks:
         if type_ in {'integer', 'biginteger', 'float', 'numeric'}:
             if not is_number(value):
                 raise wrong()
-        elif type_ == 'date':
-            if isinstance(value, str):
-                value = _iso(dt.date.fromisoformat, value)
-            if not isinstance(value, dt.date):
-                raise wrong()
-        elif type_ in {'datetime', 'timestamp'}:
-            if isinstance(value, str):
-                value = _iso(dt.datetime.fromisoformat, value)
-            if not isinstance(value, dt.date):
-                raise wrong()
-        elif type_ == 'time':
-            if isinstance(value, str):
-                value = _iso(dt.time.fromisoformat, value)
-            if not isinstance(value, dt.time):
+        elif type_ in MOMENTS:
+            if not is_moment(type_, value, exact=False):
                 raise wrong()
         elif type_ in {'many2one', 'one2one', 'one2many', 'many2many'}:
             # a record number, or a name searched for
@@ -286,6 +274,29 @@ def _is_leaf(item):
         and len(item) > 2
         and isinstance(item[1], str)
         and item[1] in OPERATORS)
+
+
+# the types of field that hold a date or a time, and how their ISO text
+# reads
+MOMENTS = {
+    'date': dt.date.fromisoformat,
+    'datetime': dt.datetime.fromisoformat,
+    'timestamp': dt.datetime.fromisoformat,
+    'time': dt.time.fromisoformat,
+    }
+
+
+def is_moment(type_, value, exact=True):
+    """Whether value (or the ISO text it is) is what a field of type_
+    holds; not exact: a date is searched for among dates and times too"""
+    if isinstance(value, str):
+        value = _iso(MOMENTS[type_], value)
+    if type_ == 'time':
+        return isinstance(value, dt.time)
+    if type_ == 'date':
+        return isinstance(value, dt.date) and not (
+            exact and isinstance(value, dt.datetime))
+    return isinstance(value, dt.datetime if exact else dt.date)
 
 
 def _iso(parse, value):
