@@ -42,6 +42,11 @@ class ReferralValidationError(ValidationError):
     pass
 
 
+class ReferralEligibilityError(ReferralValidationError):
+    "The service cannot take the beneficiary (coverage, eligibility, state)"
+    pass
+
+
 class SLAValidationError(ValidationError):
     pass
 

@@ -228,6 +228,13 @@ class DataSet:
                 ('SNJ', 'sinjar'), ('TLF', 'talafar')]:
             self.caseworkers[code], = _ids(admin, 'res.user', [
                     ('login', '=', prefix + '.caseworker')])
+        # where the people of each office live: the services they are
+        # referred to cover it
+        self.districts = {}
+        for code, district in [('MSL', 'Mosul'), ('HMD', 'Hamdaniya'),
+                ('SNJ', 'Sinjar'), ('TLF', 'Tal Afar')]:
+            self.districts[code], = _ids(admin, 'momd.location', [
+                    ('name_en', '=', district), ('level', '=', 'district')])
         self.events = {}
 
     def marker(self, kind):
@@ -286,6 +293,7 @@ class DataSet:
             'first_name_latin': 'Latinprobe', 'father_name_latin': name,
             'family_name_latin': 'Latin-' + name,
             'sex': 'female', 'estimated_age': 34,
+            'current_location': self.districts[office],
             'phones': [('create', [{'number': '0770%07d' % self.rng.randint(
                                 0, 9999999)}])],
             'identifiers': [('create', [{'type': 'national_id',

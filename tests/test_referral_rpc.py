@@ -196,3 +196,73 @@ def test_focal_point_sees_only_what_was_disclosed(login):
             if ('identity' in referral['disclosed_groups']
                     and consent.get('state') == 'active'):
                 assert seen['beneficiary_name'], name
+
+
+def test_out_of_coverage_needs_the_supervisor(login):
+    """A Hamdaniya resident referred to a service of Hatra, Mosul and Tel
+    Kaif: Send is refused, naming both, and nothing leaves; with an
+    override reason the referral waits, the caseworker cannot approve it,
+    the office supervisor does and is recorded"""
+    admin = login('administrator')
+    caseworker = login('hamdaniya.caseworker')
+    supervisor = login('hamdaniya.supervisor')
+    hamdaniya, = _ids(admin, 'momd.location', [
+            ('name_en', '=', 'Hamdaniya'), ('level', '=', 'district')])
+    need = caseworker.model('momd.need', 'search_read', [
+            ('status', '=', 'identified'),
+            ('case.beneficiary.consents.state', '=', 'active'),
+            ('case.beneficiary.current_location', 'child_of', [hamdaniya],
+                'parent')],
+        0, 1, None, ['case', 'category'])[0]
+    places = _ids(admin, 'momd.location', [
+            ('name_en', 'in', ['Hatra', 'Mosul', 'Tel Kaif']),
+            ('level', '=', 'district')])
+    party, = admin.model('party.party', 'create', [{'name': 'Plains CSO'}])
+    provider, = admin.model('momd.provider', 'create', [{
+                'name_ar': 'منظمة السهول', 'name_en': 'Plains CSO',
+                'party': party, 'type': 'local_cso',
+                'agreement_date': '2026-01-01',
+                'services': [('create', [{
+                                'category': need['category'],
+                                'locations': [('add', places)]}])]}])
+    admin.model('momd.provider', 'verify', [provider])
+    admin.model('momd.provider', 'activate', [provider])
+    service, = _ids(admin, 'momd.provider.service', [
+            ('provider', '=', provider)])
+    referral, = caseworker.model('momd.referral', 'create', [{
+                'case': need['case'], 'need': need['id'],
+                'provider_service': service, 'reason': 'Out of area',
+                'disclosed_groups': ['identity']}])
+
+    def state():
+        return caseworker.model('momd.referral', 'read', [referral], [
+                'state', 'sent_date', 'consent', 'overridden_by',
+                'overridden_date', 'approved_by'])[0]
+    with pytest.raises(RPCError) as error:
+        caseworker.model('momd.referral', 'send', [referral])
+    assert error.value.kind == 'UserError'
+    assert ('the service covers Hatra, Mosul, Tel Kaif; the beneficiary '
+        'lives in Nineveh / Hamdaniya') in error.value.message
+    assert '"Override Reason"' in error.value.message
+    assert state() == {'id': referral, 'state': 'draft', 'sent_date': None,
+        'consent': None, 'overridden_by': None, 'overridden_date': None,
+        'approved_by': None}
+    assert admin.model('momd.referral', 'search_count', [
+            ('provider', '=', provider), ('state', '!=', 'draft')]) == 0
+
+    caseworker.model('momd.referral', 'write', [referral], {
+            'override_reason': 'The family moves to Mosul next week'})
+    caseworker.model('momd.referral', 'send', [referral])
+    assert state()['state'] == 'to_approve'
+    with pytest.raises(RPCError) as error:
+        caseworker.model('momd.referral', 'approve', [referral])
+    assert error.value.kind == 'UserError'
+    assert state()['state'] == 'to_approve'
+    assert state()['overridden_by'] is None
+
+    supervisor.model('momd.referral', 'approve', [referral])
+    after = state()
+    assert after['state'] == 'sent'
+    assert after['overridden_by'] == supervisor.uid
+    assert after['approved_by'] == supervisor.uid
+    assert after['overridden_date'] and after['sent_date']

@@ -43,8 +43,9 @@ SCRUB = [
             'summary', 'closure_reason', 'reopen_reason']),
     ('momd.need', 'case', ['description']),
     ('momd.referral', 'case', [
-            'reason', 'exception_reason', 'decline_note', 'outcome_feedback',
-            'provider_note', 'follow_up', 'cancel_reason']),
+            'reason', 'exception_reason', 'override_reason', 'decline_note',
+            'outcome_feedback', 'provider_note', 'follow_up',
+            'cancel_reason']),
     ]
 # Lines that are nothing but personal data: removed with their history
 REMOVE = [

@@ -50,6 +50,19 @@ SEX_ELIGIBILITY = [
     ]
 
 
+def person_profile(beneficiary):
+    """Where the beneficiary lives (the current location, else the
+    household's) and who they are, as the services are matched to them"""
+    location = beneficiary.current_location or (
+        beneficiary.household.location if beneficiary.household else None)
+    return {
+        'location': location,
+        'sex': beneficiary.sex,
+        'age': beneficiary.age,
+        'displacement_status': beneficiary.displacement_status,
+        }
+
+
 class Provider(
         UserScopeSearchMixin, BilingualNameMixin, RoleButtonsMixin, Workflow,
         ModelSQL, ModelView):
@@ -141,6 +154,7 @@ class Provider(
         return ['ar']
 
     type_string = type.translated('type')
+    state_string = state.translated('state')
 
     def agreement_valid(self, date=None):
         date = date or Pool().get('ir.date').today()
@@ -299,6 +313,8 @@ class ProviderService(
     def default_completion_days():
         return 14
 
+    sex_string = sex.translated('sex')
+
     def get_rec_name(self, name):
         return '%s — %s' % (self.provider.rec_name, self.category.rec_name)
 
@@ -345,6 +361,37 @@ class ProviderService(
         return self.acknowledgement_hours
 
     @classmethod
+    def _match_criteria(cls, service, provider, coverage, places, sex=None,
+            age=None, date=None):
+        """What a service must meet to take a person, by criterion, as SQL
+        conditions on the service, its provider and one of its coverage
+        rows (places: the person's location and those above it): Find
+        Providers keeps the services that meet them all, sending names
+        those a referral's service fails"""
+        criteria = {
+            'provider': provider.state == 'active',
+            'service': ((service.active == Literal(True))
+                & ((service.active_from == Null)
+                    | (service.active_from <= date))
+                & ((service.active_to == Null)
+                    | (service.active_to >= date))),
+            }
+        if places:
+            criteria['coverage'] = coverage.location.in_(list(places))
+        if sex:
+            criteria['sex'] = service.sex.in_(['any', sex])
+        if age is not None:
+            criteria['age'] = (
+                ((service.age_min == Null) | (service.age_min <= age))
+                & ((service.age_max == Null) | (service.age_max >= age)))
+        return criteria
+
+    def open_to_status(self, displacement_status):
+        "Whether the service takes people of the displacement status"
+        return (not displacement_status or not self.displacement_statuses
+            or displacement_status in self.displacement_statuses)
+
+    @classmethod
     def match(cls, category, location, sex=None, age=None,
             displacement_status=None, date=None):
         """Return the services that can take a referral for category at
@@ -373,17 +420,10 @@ class ProviderService(
         service = cls.__table__()
         provider = Provider.__table__()
         coverage = Coverage.__table__()
-        where = ((provider.state == 'active')
-            & (service.active == Literal(True))
-            & service.category.in_(categories)
-            & coverage.location.in_(list(depth))
-            & ((service.active_from == Null) | (service.active_from <= date))
-            & ((service.active_to == Null) | (service.active_to >= date)))
-        if sex:
-            where &= service.sex.in_(['any', sex])
-        if age is not None:
-            where &= ((service.age_min == Null) | (service.age_min <= age))
-            where &= ((service.age_max == Null) | (service.age_max >= age))
+        where = service.category.in_(categories)
+        for criterion in cls._match_criteria(service, provider, coverage,
+                depth, sex=sex, age=age, date=date).values():
+            where &= criterion
         specificity = Max(Case(
                 *((coverage.location == p, d) for p, d in depth.items()),
                 else_=0))
@@ -397,10 +437,8 @@ class ProviderService(
 
         # the user's record rules (restricted categories...) still apply
         services = cls.search([('id', 'in', list(specificities))], order=[])
-        if displacement_status:
-            services = [s for s in services
-                if not s.displacement_statuses
-                or displacement_status in s.displacement_statuses]
+        services = [s for s in services
+            if s.open_to_status(displacement_status)]
 
         def key(service):
             if service.capacity is None:
@@ -503,27 +541,30 @@ class Match(Wizard):
         values = {}
         if self.model and self.model.__name__ == 'momd.need' and self.record:
             need = self.record
-            beneficiary = need.case.beneficiary
+            person = person_profile(need.case.beneficiary)
             values['category'] = need.category.id
-            location = beneficiary.current_location or (
-                beneficiary.household.location
-                if beneficiary.household else None)
-            if location:
-                values['location'] = location.id
-            values['sex'] = beneficiary.sex
-            values['age'] = beneficiary.age
-            values['displacement_status'] = beneficiary.displacement_status
+            if person['location']:
+                values['location'] = person['location'].id
+            values['sex'] = person['sex']
+            values['age'] = person['age']
+            values['displacement_status'] = person['displacement_status']
         return values
 
     def default_result(self, fields):
-        Service = Pool().get('momd.provider.service')
+        pool = Pool()
+        Service = pool.get('momd.provider.service')
+        Referral = pool.get('momd.referral')
         services = Service.match(
             self.start.category, self.start.location, sex=self.start.sex,
             age=self.start.age,
             displacement_status=self.start.displacement_status)
-        values = {'services': [s.id for s in services]}
+        values = {}
         if self.need:
             values['need'] = self.need.id
+            # not again to a provider that declined the need
+            declined = Referral.decliners(self.need)
+            services = [s for s in services if s.provider not in declined]
+        values['services'] = [s.id for s in services]
         return values
 
     @property

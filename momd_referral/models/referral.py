@@ -75,7 +75,8 @@ PERSONAL_FIELDS = {
     'case', 'need', 'beneficiary', 'consent', 'beneficiary_name',
     'beneficiary_sex', 'beneficiary_age', 'beneficiary_phones',
     'beneficiary_location', 'need_description', 'beneficiary_documents',
-    'beneficiary_vulnerabilities', 'reason', 'exception_reason'}
+    'beneficiary_vulnerabilities', 'reason', 'exception_reason',
+    'override_reason'}
 # The fields of the person a referral shows, each with the information
 # group (of the consent) that must be disclosed for a provider to read it
 DISCLOSED_GROUPS = {
@@ -89,7 +90,7 @@ DISCLOSED_GROUPS = {
     }
 # Free text about the person: a provider reads it only while the
 # disclosure is in force (and, as every personal field, never searches it)
-PROVIDER_WITHHELD = {'reason', 'exception_reason'}
+PROVIDER_WITHHELD = {'reason', 'exception_reason', 'override_reason'}
 # What the provider writes; everything else is the ministry's
 PROVIDER_FIELDS = [
     'decline_reason', 'decline_note', 'outcome', 'outcome_feedback',
@@ -643,13 +644,6 @@ class Referral(
         for referral in referrals:
             values[referral] = {}
             provider = referral.provider
-            declined = referral.redirected_from
-            if declined and declined.provider_service == (
-                    referral.provider_service):
-                raise ReferralValidationError(gettext(
-                        'momd_referral.msg_referral_redirect_same',
-                        referral=referral.rec_name,
-                        provider=provider.rec_name))
             if not provider.agreement_valid():
                 raise ReferralValidationError(gettext(
                         'momd_referral.msg_referral_agreement',

@@ -50,8 +50,10 @@ class ReferralWorld:
         self.provider_b = create_provider("Provider B", services=[{
                     'category': need_code.split('.')[0],
                     'locations': ['Nineveh']}], focal_points=[self.bob])
-        self.beneficiary = register(phones=[('create', [
-                        {'number': '07501112233'}])])
+        # living in Sinjar, where the services of both providers reach
+        self.beneficiary = register(
+            current_location=location('Sinjar Centre').id,
+            phones=[('create', [{'number': '07501112233'}])])
         self.case = open_case(self.beneficiary, [need_code])
         self.need = self.case.needs[0]
         self.consent = give_consent(self.beneficiary) if consent else None

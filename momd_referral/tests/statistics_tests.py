@@ -128,6 +128,7 @@ class StatisticsWorld(ReferralWorld):
         pool = Pool()
         Referral = pool.get('momd.referral')
         Event = pool.get('momd.outreach.event')
+        Household = pool.get('momd.household')
         super().__init__()
         today = pool.get('ir.date').today()
         self.now = dt.datetime.now().replace(microsecond=0)
@@ -145,10 +146,17 @@ class StatisticsWorld(ReferralWorld):
             values = {'sex': sex, 'birth_date': born,
                 'estimated_age': estimated, 'displacement_status': status,
                 'first_name': 'فاطمة' if sex == 'female' else 'أحمد'}
+            code = 'MSL' if i >= 5 else 'SNJ'
             if i % 2:
                 values['current_location'] = location('Sinjar Centre').id
-            self.people.append(register(
-                    'MSL' if i >= 5 else 'SNJ', **values))
+            else:
+                # where the household lives, not the person: the services
+                # are matched on it, the statistics have no district
+                values['household'] = Household.create([{
+                            'office': office(code).id,
+                            'location': location('Sinjar Centre').id,
+                            }])[0].id
+            self.people.append(register(code, **values))
         for person in self.people:
             minor = person.age < 18
             give_consent(person, **({'given_by': 'guardian',

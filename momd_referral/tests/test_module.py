@@ -21,6 +21,7 @@ from .disclosure_tests import DisclosureTestMixin
 from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
 from .owned_fields_tests import OwnedFieldsTestMixin
+from .eligibility_tests import EligibilityTestMixin
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .report_tests import (
@@ -32,6 +33,7 @@ from .tools import create_location, create_user, load_language
 
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
+        EligibilityTestMixin,
         DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
         StatisticsTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
