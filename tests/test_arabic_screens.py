@@ -170,7 +170,7 @@ def test_caseworker_screens_have_no_latin_labels(web, login, server,
         expect(tabs).to_have_count(count + 1, timeout=TIMEOUT)
         client.settle()
         check(screen + ' (list)', client.tab, picture + '-list')
-        rows = client.tab.locator('.treeview tbody tr:visible')
+        rows = client.list_rows()
         new = not rows.count()
         if not new:
             cell = rows.first.locator(

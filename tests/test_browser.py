@@ -7,6 +7,8 @@ import pytest
 
 playwright_api = pytest.importorskip('playwright.sync_api')
 
+from webclient import TIMEOUT  # noqa: E402
+
 
 def test_caseworker_arabic_offices(web, artifacts):
     page = web('sinjar.caseworker', 'ar').page
@@ -54,27 +56,26 @@ def test_caseworker_arabic_activities(web, artifacts):
     playwright_api.expect(table).to_contain_text('موعد الاستحقاق')
     # the demo's follow-up calls and reviews, titled in Arabic
     playwright_api.expect(table).to_contain_text(re.compile(
-            'الاتصال بالمستفيد|مراجعة الحالة'), timeout=20000)
+            'الاتصال بالمستفيد|مراجعة الحالة'))
     # the tabs of the list, with the number of open activities
     tabs = content.locator('.tab-domain')
     playwright_api.expect(tabs).to_contain_text('المفتوحة')
-    playwright_api.expect(tabs).to_contain_text(
-        re.compile(r'\d'), timeout=20000)
+    playwright_api.expect(tabs).to_contain_text(re.compile(r'\d'))
     page.screenshot(path=str(artifacts / 'activities-ar.png'), full_page=True)
 
     # opening one shows it, loaded, in the form
-    table.locator('tbody tr').first.dblclick()
+    client.open_row(client.list_rows().first)
     page.wait_for_function(
         '() => [...document.querySelectorAll("#tabcontent input")]'
         '.some(e => /الاتصال بالمستفيد|مراجعة الحالة/.test(e.value))',
-        timeout=20000)
+        timeout=TIMEOUT)
 
     # the calendar of the week names the month as Iraq does
     # (the views: list, form, calendar)
     client.toolbar('switch_')
     title = client.tab.locator('.fc-toolbar h2')
     playwright_api.expect(title).to_contain_text(
-        re.compile('|'.join(IRAQI_MONTHS)), timeout=20000)
+        re.compile('|'.join(IRAQI_MONTHS)))
     text = title.inner_text()
     assert not [m for m in OTHER_MONTHS if m in text], text
     # the week's first day first, in the reading order
@@ -101,17 +102,16 @@ def test_manager_arabic_dashboard(web, artifacts):
         playwright_api.expect(titles.filter(has_text=title)).to_have_count(1)
     # the graphs are drawn from the demo's referrals
     playwright_api.expect(
-        page.locator('.board-action svg').first).to_be_visible(
-        timeout=30000)
+        page.locator('.board-action svg').first).to_be_visible()
     page.wait_for_function(
         '() => document.querySelectorAll(".board-action svg").length >= 5',
-        timeout=30000)
+        timeout=TIMEOUT)
     # the indicators list has rows, labelled in Arabic
     indicators = panels.filter(has_text='المؤشرات حسب الشهر')
     playwright_api.expect(indicators.locator('table').first).to_contain_text(
         'نسبة القبول')
     playwright_api.expect(
-        indicators.locator('tbody tr').first).to_be_visible(timeout=30000)
+        indicators.locator('tbody tr').first).to_be_visible()
     playwright_api.expect(page.locator('.modal-dialog:visible')).to_have_count(
         0)
     failed = [e for e in client.errors if e.startswith('HTTP')]
@@ -170,11 +170,10 @@ def test_kurmanji_caseworker(web, login, artifacts):
     page.screenshot(path=str(artifacts / 'activities-kmr.png'))
 
     # the calendar, which knows no Kurmanji, speaks it too
-    client.tab.locator('.treeview tbody tr').first.dblclick()
-    client.settle()
+    client.open_row(client.list_rows().first)
     client.toolbar('switch_')
     toolbar = client.tab.locator('.fc-toolbar')
-    playwright_api.expect(toolbar).to_be_visible(timeout=20000)
+    playwright_api.expect(toolbar).to_be_visible()
     playwright_api.expect(toolbar.locator('.fc-today-button')).to_have_text(
         sao_kmr['Today'])
     playwright_api.expect(client.tab.locator('.fc-axis').filter(
@@ -183,3 +182,4 @@ def test_kurmanji_caseworker(web, login, artifacts):
     assert not [w for w in ['today', 'month', 'week', 'day'] if w in text], \
         text
     page.screenshot(path=str(artifacts / 'activities-calendar-kmr.png'))
+

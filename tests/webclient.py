@@ -8,8 +8,10 @@ own labels from sao's translations.
 """
 import json
 import os
+import re
 
 import polib
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from conftest import DB, ROOT
@@ -21,7 +23,12 @@ CHROMIUM_ARGS = [
     '--disable-sync', '--disable-dev-shm-usage',
     ]
 PASSWORD = os.environ.get('MOMD_DEMO_PASSWORD', 'demo')
-TIMEOUT = 30000  # ms; the machine running the tests may be busy
+# ms: how long a step may wait for what the screen must show. Generous, as
+# the machine running the tests may be busy with other processes; a passing
+# step waits only as long as the screen takes.
+TIMEOUT = int(os.environ.get('MOMD_BROWSER_TIMEOUT', 60000))
+# Every expect() waits as long, not Playwright's 5 seconds
+expect.set_options(timeout=TIMEOUT)
 ARABIC_DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩', '0123456789')
 
 _PO = {language: {e.msgctxt: e for e in polib.pofile(
@@ -56,10 +63,25 @@ def digits(text):
     return text.translate(ARABIC_DIGITS).strip()
 
 
-# Counts the requests sao has in flight (but the bus' long polling), so that
-# a step waits for the client to be done before the next one; marks the
-# dialogs once shown (sao redraws a dialog's form then, which would wipe what
-# was typed before).
+def as_typed(value):
+    """A pattern of value as a field shows it: its digits in either
+    script"""
+    pattern = ''
+    for char in digits(value):
+        if char.isdigit():
+            pattern += '[%s%s]' % (char, chr(ord('٠') + int(char)))
+        else:
+            pattern += re.escape(char)
+    return re.compile(r'^\s*%s\s*$' % pattern)
+
+
+# Counts the requests sao has in flight (but the bus' long polling) and the
+# work it has queued for the next moments (the steps of its promises, which
+# jQuery runs from timers, and its short delays), so that a step waits for
+# the client to be done before the next one: a busy machine may leave more
+# than a moment between an answer and the request or redraw that follows it;
+# marks the dialogs once shown (sao redraws a dialog's form then, which would
+# wipe what was typed before).
 IDLE_SCRIPT = '''(() => {
     document.addEventListener('DOMContentLoaded', () => {
         if (!window.jQuery) return;
@@ -68,7 +90,27 @@ IDLE_SCRIPT = '''(() => {
         });
     });
     let pending = 0, last = Date.now();
-    window.__saoIdle = () => pending === 0 && Date.now() - last > 250;
+    const timers = new Set();
+    window.__saoIdle = () => (
+        pending === 0 && timers.size === 0 && Date.now() - last > 250);
+    const setTimeout = window.setTimeout;
+    const clearTimeout = window.clearTimeout;
+    window.setTimeout = function(callback, delay, ...args) {
+        if (typeof callback != 'function' || delay > 300) {
+            return setTimeout.call(window, callback, delay, ...args);
+        }
+        const id = setTimeout.call(window, (...values) => {
+            timers.delete(id);
+            last = Date.now();
+            return callback(...values);
+        }, delay, ...args);
+        timers.add(id);
+        return id;
+    };
+    window.clearTimeout = function(id) {
+        timers.delete(id);
+        return clearTimeout.call(window, id);
+    };
     const open = XMLHttpRequest.prototype.open;
     const send = XMLHttpRequest.prototype.send;
     XMLHttpRequest.prototype.open = function(method, url, ...args) {
@@ -99,6 +141,29 @@ FIELD_PAGES = '''([root, name]) => {
         pages.unshift([page.id, page.classList.contains('active')]);
     }
     return pages;
+}'''
+
+
+# The completion of a many2one's input shows choice for the text typed;
+# 'retype' when the input no longer holds the text
+CHOICE_SHOWN = '''([input, search, choice]) => {
+    if (input.value !== search) return 'retype';
+    const entries = input.closest('.dropdown').querySelectorAll(
+        'li.completion');
+    return [...entries].some(
+        entry => entry.offsetParent && entry.textContent.includes(choice))
+        && 'shown';
+}'''
+
+# The list of the tab shown has drawn the records it holds (none, or rows);
+# true at once for a tab that shows no list
+LIST_SHOWN = '''() => {
+    const tab = Sao.Tab.tabs.get_current();
+    const view = tab && tab.screen && tab.screen.current_view;
+    if (!view || view.view_type != 'tree') return true;
+    const pane = document.querySelector('#tabcontent > .tab-pane.active');
+    return !tab.screen.group.length
+        || pane.querySelectorAll('.treeview tbody tr').length > 0;
 }'''
 
 
@@ -148,8 +213,9 @@ class WebClient:
 
     def settle(self):
         "Wait for sao to have its answers and to have shown them"
+        # polled at each frame: a timer polling would keep it from being idle
         self.page.wait_for_function(
-            '() => window.__saoIdle()', polling=100, timeout=TIMEOUT)
+            '() => window.__saoIdle()', polling='raf', timeout=TIMEOUT)
 
     def sao_text(self, text):
         "One of the client's own labels, in the user's language"
@@ -202,6 +268,13 @@ class WebClient:
         expect(tabs).to_have_count(count + 1, timeout=TIMEOUT)
         self.settle()
 
+    def list_rows(self):
+        """The rows of the tab's list, once it has drawn what it found (it
+        may find none)"""
+        self.settle()
+        self.page.wait_for_function(LIST_SHOWN, timeout=TIMEOUT)
+        return self.tab.locator('.treeview tbody tr:visible')
+
     def toolbar(self, name):
         "Press a button of the tab's toolbar (new_, save, action...)"
         self.settle()
@@ -250,17 +323,34 @@ class WebClient:
         widget.fill(value)
         widget.press('Tab')
         self.settle()
-        assert digits(widget.input_value()) == digits(value), name
+        # shown once the client has taken it (a number in the input showing
+        # it again)
+        expect(widget, 'field %s' % name).to_have_value(as_typed(value))
 
     def choose(self, name, search, choice=None, scope=None):
         """Type search in a many2one (or many2many) field and pick choice
         (search by default) from the completion"""
         self.settle()
         widget = self.field(name, scope)
-        widget.fill(search)
-        completion = widget.locator(COMPLETION).locator(
-            'li.completion', has_text=choice or search)
-        completion.first.click()
+        choice = choice or search
+        # The client searches once the text has stayed 300 ms in the input;
+        # typed again if a redraw of the form took it away or the
+        # completion closed before showing the choice
+        for attempt in range(4):
+            widget.fill(search)
+            arg = [widget.element_handle(), search, choice]
+            try:
+                shown = self.page.wait_for_function(
+                    CHOICE_SHOWN, arg=arg, timeout=TIMEOUT / 4).json_value()
+            except PlaywrightTimeoutError:
+                shown = None
+            if shown == 'shown':
+                break
+        else:
+            raise AssertionError('%s: no choice %r for %r' % (
+                    name, choice, search))
+        widget.locator(COMPLETION).locator(
+            'li.completion:visible', has_text=choice).first.click()
         self.settle()
         return widget
 
