@@ -1,13 +1,14 @@
 """The web client in real headless Chromium: a caseworker working in Arabic
 logs in, gets a right-to-left page and opens the offices, their activities;
-a manager opens the governorate dashboard."""
+records a child's consent given by a parent; a manager opens the
+governorate dashboard."""
 import re
 
 import pytest
 
 playwright_api = pytest.importorskip('playwright.sync_api')
 
-from webclient import TIMEOUT  # noqa: E402
+from webclient import TIMEOUT, label  # noqa: E402
 
 
 def test_caseworker_arabic_offices(web, artifacts):
@@ -183,3 +184,66 @@ def test_kurmanji_caseworker(web, login, artifacts):
         text
     page.screenshot(path=str(artifacts / 'activities-calendar-kmr.png'))
 
+
+def test_child_consent_given_by_guardian(web, login, artifacts):
+    """A child's consent recorded as given by the child is not activated;
+    once Given By says a parent or guardian, the guardian's name and
+    relationship are asked for at once, and the consent is activated"""
+    expect = playwright_api.expect
+    rpc = login('mosul.caseworker', language='ar')
+    child = next(b for b in rpc.model('momd.beneficiary', 'search_read', [
+                ('office.code', '=', 'MSL'), ('relationship', '=', 'child'),
+                ], 0, None, [('id', 'ASC')], ['code', 'age', 'rec_name'])
+        if b['age'] is not None and 1 <= b['age'] < 18)
+    guardian_name = 'مصطفى محمود الجبوري'
+    client = web('mosul.caseworker', 'ar')
+    client.open_tab('menu_momd', 'menu_beneficiary_form', 'menu_consent_form')
+    client.toolbar('new_')
+    client.choose('beneficiary', child['code'])
+    client.write('purpose', 'الإحالة إلى خدمات التسجيل في المدرسة')
+    client.select('information_groups', 'identity', 'needs')
+    client.expect_value('given_by', 'beneficiary')
+    labels = {name: client.tab.locator('label', has_text=label(
+                'field:momd.consent,%s:' % name))
+        for name in ['guardian_name', 'guardian_relationship']}
+    for name, text in labels.items():
+        expect(client.tab.locator('[name="%s"]:visible' % name)
+            ).to_have_count(0)
+        expect(text).to_be_hidden()
+
+    # Activate: refused, a child's consent is a parent's or guardian's
+    client.settle()
+    client.tab.locator('button[name="activate"]:visible').click()
+    message = client.popup()
+    refusal = label('model:ir.message,text:msg_consent_child_guardian') % {
+        'beneficiary': child['rec_name'], 'age': child['age']}
+    expect(message).to_contain_text(refusal)
+    message.locator('.modal-footer button').last.click()
+    client.settle()
+    client.expect_no_dialog()
+    client.expect_value('state', 'draft')
+    client.screenshot('consent-child-refused')
+
+    # Given By a parent or guardian: the guardian's fields show at once
+    client.select('given_by', 'guardian')
+    for name, text in labels.items():
+        expect(client.field(name)).to_be_visible()
+        expect(text).to_be_visible()
+    client.write('guardian_name', guardian_name)
+    client.write('guardian_relationship', 'الأب')
+    client.screenshot('consent-child-guardian')
+    client.press('activate')
+    client.expect_value('state', 'active')
+    client.expect_no_dialog()
+    # and still shown, read-only, once active
+    expect(client.field('guardian_name')).to_have_value(guardian_name)
+    expect(client.field('guardian_name')).not_to_be_editable()
+    expect(client.field('guardian_relationship')).to_have_value('الأب')
+    client.screenshot('consent-child-active')
+
+    consent, = rpc.model('momd.consent', 'search_read', [
+            ('beneficiary', '=', child['id']), ('state', '=', 'active'),
+            ('guardian_name', '=', guardian_name)], 0, None, None,
+        ['given_by', 'guardian_relationship'])
+    assert (consent['given_by'], consent['guardian_relationship']) == (
+        'guardian', 'الأب'), consent
