@@ -17,8 +17,7 @@ later is covered as soon as it is declared read-only.
 import weakref
 
 from trytond.i18n import gettext
-from trytond.model import ModelSingleton, fields
-from trytond.model.exceptions import AccessError
+from trytond.model import fields
 from trytond.model.fields.field import get_eval_fields
 from trytond.model.modelstorage import EvalEnvironment
 from trytond.pyson import PYSONDecoder, PYSONEncoder
@@ -111,22 +110,7 @@ class OwnedFieldsMixin:
         return cls(**known)
 
     @classmethod
-    def _refuse_computed_model(cls):
-        """Statistics are computed from the records: a client changing them
-        is refused as any access is, not answered with a server error"""
-        is_query = getattr(cls, '_is_table_query', None)
-        if from_client() and cls._owns_fields() and is_query and is_query():
-            raise AccessError(
-                gettext('ir.msg_access_rule_error', **cls.__names__()))
-
-    @classmethod
-    def delete(cls, records):
-        cls._refuse_computed_model()
-        super().delete(records)
-
-    @classmethod
     def create(cls, vlist):
-        cls._refuse_computed_model()
         copying = _copying.get(Transaction(), ())
         if (from_client() and cls._owns_fields()
                 and cls.__name__ not in copying[-1:]):
@@ -151,17 +135,6 @@ class OwnedFieldsMixin:
             for name, condition in conditions.items():
                 if cls._owned_holds(record, condition):
                     cls._refuse_owned(name)
-
-    @classmethod
-    def write(cls, *args):
-        cls._refuse_computed_model()
-        if (from_client() and cls._owns_fields()
-                and issubclass(cls, ModelSingleton)
-                and not cls.get_singleton()):
-            # the first write of a singleton creates it as the system
-            for values in args[1::2]:
-                cls._check_owned_create(values)
-        super().write(*args)
 
     @classmethod
     def check_modification(cls, mode, records, values=None, external=False):
@@ -210,3 +183,21 @@ class OwnedFieldsMixin:
             return super().copy(records, default=default)
         finally:
             copying.pop()
+
+
+class OwnedFieldsSingletonMixin:
+    """The first write of a singleton (a configuration) creates it, as the
+    system: what the client gives is checked as on a new record.
+
+    Only singletons get it: the general mixin leaves `write` alone, since
+    Tryton tells a statistic (table query) without a write of its own by
+    that method."""
+    __slots__ = ()
+
+    @classmethod
+    def write(cls, *args):
+        if (from_client() and cls._owns_fields()
+                and not cls.get_singleton()):
+            for values in args[1::2]:
+                cls._check_owned_create(values)
+        super().write(*args)

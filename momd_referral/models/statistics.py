@@ -153,6 +153,9 @@ class StatisticMixin:
     def __setup__(cls):
         super().__setup__()
         cls._order = [('month', 'DESC'), ('id', 'ASC')]
+        # computed from the records: no client changes them
+        for method in ['create', 'write', 'delete', 'copy', 'import_data']:
+            cls.__rpc__.pop(method, None)
 
     def get_rec_name(self, name):
         # a row is named by its month, as the dialogs opened on it show

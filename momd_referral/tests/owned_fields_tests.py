@@ -224,3 +224,19 @@ class OwnedFieldsTestMixin:
                     [[str(copy.id), world.supervisor.rec_name]]),
                 "Approved By")
         self.assertEqual(Referral(copy.id).state, 'draft')
+
+    @with_transaction()
+    def test_owned_fields_of_first_configuration(self):
+        "The configuration's first write creates it, checked as a creation"
+        Configuration = Pool().get('momd.configuration')
+        Configuration.delete(Configuration.search([]))
+        admin = self.administrator()
+        with Transaction().set_user(admin.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertRefused(lambda: Configuration.write(
+                    [Configuration(1)],
+                    {'create_date': dt.datetime(2020, 1, 1)}), "Created at")
+            self.assertIsNone(Configuration.get_singleton())
+            Configuration.write(
+                [Configuration(1)], {'small_cell_threshold': 7})
+        self.assertEqual(Configuration(1).small_cell_threshold, 7)
