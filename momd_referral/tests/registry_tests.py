@@ -10,6 +10,7 @@ from ..exceptions import (
     BeneficiaryValidationError, CaseValidationError, CategoryValidationError,
     ConsentValidationError, DuplicateBeneficiaryWarning,
     OutreachValidationError)
+from ..models.beneficiary import _shift_years
 from .tools import create_user
 
 
@@ -109,7 +110,8 @@ class RegistryTestMixin:
     def test_age(self):
         "Age comes from the birth date or from the estimate, never both"
         today = Pool().get('ir.date').today()
-        born = register(birth_date=today.replace(year=today.year - 30))
+        # 30 years ago to the day (28 February when today is a 29th)
+        born = register(birth_date=_shift_years(today, -30))
         self.assertEqual(born.age, 30)
         estimated = register(birth_date=None, estimated_age=40)
         self.assertEqual(estimated.age, 40)
@@ -221,7 +223,7 @@ class RegistryTestMixin:
         Consent = pool.get('momd.consent')
         today = pool.get('ir.date').today()
         child = register(first_name='سارة', sex='female',
-            birth_date=today.replace(year=today.year - 10))
+            birth_date=_shift_years(today, -10))
         consent, = Consent.create([{
                     'beneficiary': child.id, 'purpose': "Referral",
                     'information_groups': ['identity', 'needs']}])
