@@ -235,7 +235,8 @@ class RegistryTestMixin:
         consent.save()
         Consent.activate([consent])
         self.assertEqual(consent.state, 'active')
-        with self.assertRaisesRegex(ConsentValidationError, 'revoke it'):
+        with self.assertRaisesRegex(
+                ConsentValidationError, '"Purpose" cannot be changed'):
             consent.purpose = "Other"
             consent.save()
         with self.assertRaisesRegex(
