@@ -54,7 +54,7 @@ sao:
 	sh scripts/install_sao.sh $(SAO_DIR)
 
 ## system-packages: fonts and Pango for the PDF reports; PostgreSQL,
-## Chromium and poppler-utils for the tests
+## Chromium, poppler-utils and faketime for the tests
 system-packages:
 	sh scripts/system_packages.sh
 

@@ -4,8 +4,10 @@
 #       fonts that render Arabic and the Pango libraries WeasyPrint draws
 #       the PDF reports with
 #   sh scripts/system_packages.sh       and what the tests need besides:
-#       PostgreSQL (server and contrib extensions), Chromium and
-#       poppler-utils (pdftotext, pdftoppm) that reads the PDFs back
+#       PostgreSQL (server and contrib extensions), Chromium,
+#       poppler-utils (pdftotext, pdftoppm) that reads the PDFs back and
+#       faketime (libfaketime) that runs the date-sensitive tests on other
+#       days than today
 set -eu
 missing=""
 for package in fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0; do
@@ -14,6 +16,7 @@ done
 if [ "${1:-test}" != run ]; then
     [ -x /usr/bin/chromium ] || missing="$missing chromium"
     dpkg -s poppler-utils >/dev/null 2>&1 || missing="$missing poppler-utils"
+    dpkg -s faketime >/dev/null 2>&1 || missing="$missing faketime"
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         missing="$missing postgresql postgresql-contrib"
     fi
