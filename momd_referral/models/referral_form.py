@@ -6,9 +6,7 @@ from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ReferralFormError
-
-# Nothing of these referrals is shared with the provider
-UNSHARED_STATES = {'draft', 'to_approve', 'cancelled'}
+from .disclosure import UNSHARED_STATES
 
 
 def isolate(text):
