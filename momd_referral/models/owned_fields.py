@@ -19,8 +19,7 @@ import weakref
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.model.fields.field import get_eval_fields
-from trytond.model.modelstorage import EvalEnvironment
-from trytond.pyson import PYSONDecoder, PYSONEncoder
+from trytond.model.modelstorage import _record_eval_pyson
 from trytond.transaction import Transaction
 
 from ..exceptions import OwnedFieldError
@@ -67,12 +66,8 @@ class OwnedFieldsMixin:
     def _owned_holds(cls, record, condition):
         if condition is ALWAYS:
             return True
-        env = EvalEnvironment(record, cls)
-        env['context'] = Transaction().context
-        env['active_model'] = cls.__name__
-        env['active_id'] = record.id
-        return bool(PYSONDecoder(env).decode(
-                PYSONEncoder().encode(condition)))
+        # as Tryton evaluates a button's states on a record
+        return bool(_record_eval_pyson(record, condition))
 
     @classmethod
     def _refuse_owned(cls, name, record=None):
