@@ -76,3 +76,16 @@ def normalize_phone(value):
     if _IRAQI_MOBILE.match(digits):
         return '+964' + digits
     return None
+
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def valid_email(value):
+    """Whether value is an e-mail address a message can be sent to: one
+    local part, one domain with a dot, no spaces (no DNS lookup: the
+    offices may have no connection when they record it)"""
+    return bool(value) and len(value) <= 254 and bool(_EMAIL.match(value))

@@ -1,19 +1,16 @@
-"The provider network: organisations, their services, and matching."
+"The provider network: organisations and their services."
 from sql import Literal, Null
-from sql.aggregate import Max
-from sql.conditionals import Case
 from sql.operators import Equal
 
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool
-from trytond.pyson import Bool, Eval, If
-from trytond.transaction import Transaction
-from trytond.wizard import Button, StateAction, StateView, Wizard
+from trytond.pyson import Eval, If
 
 from ..exceptions import ProviderValidationError
-from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES, SEX
+from ..tools import normalize_phone, valid_email
+from .beneficiary import DISPLACEMENT_STATUS, LANGUAGES
 from .mixins import (
     BilingualNameMixin, RestrictedCategoryMixin, RoleButtonsMixin,
     UserScopeSearchMixin, require)
@@ -42,6 +39,12 @@ REFERRAL_METHODS = [
     ('phone', "Phone"),
     ('email', "E-mail"),
     ('in_person', "In Person"),
+    ]
+# The languages the system writes to providers in
+MESSAGE_LANGUAGES = [
+    ('ar', "Arabic"),
+    ('en', "English"),
+    ('kmr', "Kurdish (Kurmanji)"),
     ]
 SEX_ELIGIBILITY = [
     ('any', "Anyone"),
@@ -93,6 +96,17 @@ class Provider(
         help="The provider's staff who answer the referrals sent to it.")
     languages = fields.MultiSelection(LANGUAGES, "Languages Spoken",
         sort=False)
+    language = fields.Selection(
+        MESSAGE_LANGUAGES, "Language of Messages", required=True,
+        help="The language of the e-mails and messages sent to the "
+        "provider: answer links, reminders, escalations.")
+    intake_email = fields.Char(
+        "Intake E-mail", strip=True,
+        help="Where referrals are sent to the provider: each sent referral "
+        "gets a link to answer it there, without an account.")
+    intake_phone = fields.Char(
+        "Intake Phone", strip=True,
+        help="The provider's number for SMS and WhatsApp.")
     accessibility = fields.Text(
         "Accessibility", help="Physical access, sign language, transport...")
     complaints_mechanism = fields.Text(
@@ -153,6 +167,10 @@ class Provider(
     def default_languages():
         return ['ar']
 
+    @staticmethod
+    def default_language():
+        return 'ar'
+
     type_string = type.translated('type')
     state_string = state.translated('state')
 
@@ -160,6 +178,35 @@ class Provider(
         date = date or Pool().get('ir.date').today()
         return bool(self.agreement_date and self.agreement_date <= date
             and (not self.agreement_expiry or self.agreement_expiry > date))
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('intake_phone'):
+            values['intake_phone'] = normalize_phone(
+                values['intake_phone']) or values['intake_phone']
+        return values
+
+    @classmethod
+    def validate_fields(cls, providers, field_names):
+        super().validate_fields(providers, field_names)
+        for provider in providers:
+            if (provider.intake_email
+                    and not valid_email(provider.intake_email)):
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_email_format',
+                        field=cls.fields_get(
+                            ['intake_email'])['intake_email']['string'],
+                        email=provider.intake_email,
+                        provider=provider.rec_name))
+            if (provider.intake_phone and normalize_phone(
+                        provider.intake_phone) != provider.intake_phone):
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_phone_format',
+                        field=cls.fields_get(
+                            ['intake_phone'])['intake_phone']['string'],
+                        number=provider.intake_phone,
+                        provider=provider.rec_name))
 
     @classmethod
     def check_agreement(cls, providers):
@@ -345,20 +392,7 @@ class ProviderService(
                         'momd_referral.msg_service_coverage_required',
                         service=service.rec_name))
 
-    # Matching
-
-    def load(self, date):
-        """Referrals this service took in the month of date.
-        The referral workflow adds them; without referrals none."""
-        return 0
-
-    def acceptance_rate(self):
-        "Share of referrals accepted; None until there are referrals"
-        return None
-
-    def response_hours(self):
-        "Median time to accept or decline; the commitment until measured"
-        return self.acknowledgement_hours
+    # What Find Providers and sending check
 
     @classmethod
     def _match_criteria(cls, service, provider, coverage, places, sex=None,
@@ -391,70 +425,6 @@ class ProviderService(
         return (not displacement_status or not self.displacement_statuses
             or displacement_status in self.displacement_statuses)
 
-    @classmethod
-    def match(cls, category, location, sex=None, age=None,
-            displacement_status=None, date=None):
-        """Return the services that can take a referral for category at
-        location for a person of this profile, best first.
-
-        Eligible: an active service of an active provider, of the category
-        or one of its ancestors or descendants, covering location (or a
-        place above it), open to the person's sex, age and displacement
-        status. Ranked by how specifically it covers the location, then
-        capacity left this month, acceptance rate and response time.
-        One SQL query finds and ranks the candidates; the record rules of
-        the user then apply to them."""
-        pool = Pool()
-        Category = pool.get('momd.service.category')
-        Provider = pool.get('momd.provider')
-        Coverage = pool.get('momd.provider.service-momd.location')
-        date = date or pool.get('ir.date').today()
-
-        places = [location] + list(location.ancestors())
-        depth = {p.id: len(places) - i for i, p in enumerate(places)}
-        categories = [category.id] + [c.id for c in category.ancestors()] + [
-            c.id for c in Category.search([
-                    ('parent', 'child_of', [category.id]),
-                    ('id', '!=', category.id)], order=[])]
-
-        service = cls.__table__()
-        provider = Provider.__table__()
-        coverage = Coverage.__table__()
-        where = service.category.in_(categories)
-        for criterion in cls._match_criteria(service, provider, coverage,
-                depth, sex=sex, age=age, date=date).values():
-            where &= criterion
-        specificity = Max(Case(
-                *((coverage.location == p, d) for p, d in depth.items()),
-                else_=0))
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*service
-            .join(provider, condition=provider.id == service.provider)
-            .join(coverage, condition=coverage.service == service.id)
-            .select(service.id, specificity, where=where,
-                group_by=[service.id]))
-        specificities = dict(cursor)
-
-        # the user's record rules (restricted categories...) still apply
-        services = cls.search([('id', 'in', list(specificities))], order=[])
-        services = [s for s in services
-            if s.open_to_status(displacement_status)]
-
-        def key(service):
-            if service.capacity is None:
-                left = float('inf')
-            else:
-                left = service.capacity - service.load(date)
-            rate = service.acceptance_rate()
-            return (
-                -specificities[service.id],
-                0 if left > 0 else 1,
-                -(rate if rate is not None else 0.5),
-                service.response_hours(),
-                -min(left, 10 ** 6),
-                service.id)
-        return sorted(services, key=key)
-
 
 class ProviderServiceLocation(ModelSQL):
     __name__ = 'momd.provider.service-momd.location'
@@ -471,121 +441,3 @@ class ProviderServiceLocation(ModelSQL):
         t = cls.__table__()
         cls._sql_indexes.add(Index(
                 t, (t.location, Index.Range()), (t.service, Index.Range())))
-
-
-class MatchStart(ModelView):
-    "What the person needs, where, and who they are"
-    __name__ = 'momd.provider.match.start'
-    __string__ = "Find Providers"
-
-    category = fields.Many2One(
-        'momd.service.category', "Service Category", required=True)
-    location = fields.Many2One(
-        'momd.location', "Location", required=True,
-        help="Where the person lives now.")
-    sex = fields.Selection([(None, "")] + SEX[:], "Sex")
-    age = fields.Integer(
-        "Age", domain=['OR', ('age', '=', None), ('age', '>=', 0)])
-    displacement_status = fields.Selection(
-        [(None, "")] + DISPLACEMENT_STATUS, "Displacement Status",
-        sort=False)
-
-
-class MatchResult(ModelView):
-    "The services that can help, best first"
-    __name__ = 'momd.provider.match.result'
-    __string__ = "Matching Services"
-
-    services = fields.Many2Many(
-        'momd.provider.service', None, None, "Services", readonly=True)
-    need = fields.Many2One('momd.need', "Need", readonly=True)
-    service = fields.Many2One(
-        'momd.provider.service', "Refer To",
-        domain=[('id', 'in', Eval('services', []))],
-        states={
-            'invisible': ~Eval('need'),
-            'required': Bool(Eval('need')),
-            },
-        help="One of the services found, for a draft referral of the need.")
-    reason = fields.Text(
-        "Reason for Referral",
-        states={
-            'invisible': ~Eval('need'),
-            'required': Bool(Eval('need')),
-            },
-        help="What the provider needs to know, within what is disclosed.")
-
-
-class Match(Wizard):
-    "Find the providers that can help with a need"
-    __name__ = 'momd.provider.match'
-
-    start = StateView(
-        'momd.provider.match.start',
-        'momd_referral.provider_match_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Find", 'result', 'tryton-search', default=True),
-            ])
-    result = StateView(
-        'momd.provider.match.result',
-        'momd_referral.provider_match_result_view_form', [
-            Button("Back", 'start', 'tryton-back'),
-            Button("Close", 'end', 'tryton-close'),
-            Button("Create Referral", 'refer', 'tryton-forward',
-                default=True, states={'invisible': ~Eval('need')}),
-            ])
-    refer = StateAction('momd_referral.act_referral_form')
-
-    def default_start(self, fields):
-        "From a need: its category and the person's profile"
-        values = {}
-        if self.model and self.model.__name__ == 'momd.need' and self.record:
-            need = self.record
-            person = person_profile(need.case.beneficiary)
-            values['category'] = need.category.id
-            if person['location']:
-                values['location'] = person['location'].id
-            values['sex'] = person['sex']
-            values['age'] = person['age']
-            values['displacement_status'] = person['displacement_status']
-        return values
-
-    def default_result(self, fields):
-        pool = Pool()
-        Service = pool.get('momd.provider.service')
-        Referral = pool.get('momd.referral')
-        services = Service.match(
-            self.start.category, self.start.location, sex=self.start.sex,
-            age=self.start.age,
-            displacement_status=self.start.displacement_status)
-        values = {}
-        if self.need:
-            values['need'] = self.need.id
-            # not again to a provider that declined the need
-            declined = Referral.decliners(self.need)
-            services = [s for s in services if s.provider not in declined]
-        values['services'] = [s.id for s in services]
-        return values
-
-    @property
-    def need(self):
-        "The need the wizard was started from, if it still asks for one"
-        if (self.model and self.model.__name__ == 'momd.need'
-                and self.record
-                and self.record.category == self.start.category):
-            return self.record
-
-    def do_refer(self, action):
-        "A draft referral of the need to the service, opened in its form"
-        Referral = Pool().get('momd.referral')
-        need = self.need
-        referral, = Referral.create([{
-                    'case': need.case.id,
-                    'need': need.id,
-                    'provider_service': self.result.service.id,
-                    'priority': need.priority,
-                    'reason': self.result.reason,
-                    }])
-        action['res_id'] = [referral.id]
-        action['views'].sort(key=lambda v: v[1] != 'form')
-        return action, {}
