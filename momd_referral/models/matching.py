@@ -8,6 +8,7 @@ from sql import Literal
 from sql.aggregate import Count, Max
 from sql.conditionals import Case
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -26,6 +27,11 @@ WEIGHTS = {
     'acceptance': 0.35, 'completion': 0.25, 'rating': 0.2, 'speed': 0.2}
 # What an unmeasured factor counts for: neither a reward nor a penalty
 NEUTRAL = 0.5
+
+
+def in_max():
+    "How many ids one IN of the database takes, beside the other params"
+    return backend.MAX_QUERY_PARAMS - 10
 
 
 def month_bounds(date):
@@ -149,7 +155,7 @@ class ProviderService(metaclass=PoolMeta):
         referral = Referral.__table__()
         cursor = Transaction().connection.cursor()
         loads = {s.id: 0 for s in services}
-        for sub_ids in grouped_slice(list(loads)):
+        for sub_ids in grouped_slice(list(loads), in_max()):
             cursor.execute(*referral.select(
                     referral.provider_service, Count(Literal(1)),
                     where=referral.provider_service.in_(list(sub_ids))
@@ -187,7 +193,7 @@ class ProviderService(metaclass=PoolMeta):
         referral = Referral.__table__()
         result = {s.id: Performance(minimum) for s in services}
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice(list(result)):
+        for sub_ids in grouped_slice(list(result), in_max()):
             cursor.execute(*cls._performance_rows(
                     referral, referral.provider_service.in_(list(sub_ids)),
                     since))
@@ -214,9 +220,9 @@ class ProviderService(metaclass=PoolMeta):
         Eligible: an active service of an active provider, of the category
         or one of its ancestors or descendants, covering location (or a
         place above it), open to the person's sex, age and displacement
-        status. Ranked by how specifically it covers the location, then
-        whether it is full this month, its performance score, and how full
-        it is. One SQL query finds the candidates with the referrals of
+        status. Ranked first the services with places left this month,
+        then by how specifically they cover the location, their
+        performance score, and how full they are. One SQL query finds the candidates with the referrals of
         the performance window; the user's record rules then apply."""
         pool = Pool()
         Category = pool.get('momd.service.category')
@@ -278,8 +284,8 @@ class ProviderService(metaclass=PoolMeta):
             full = (service.capacity is not None
                 and performance.load >= service.capacity)
             return (
-                -specificities[service.id],
                 full,
+                -specificities[service.id],
                 -round(performance.score(service.acknowledgement_hours), 6),
                 (performance.load / service.capacity
                     if service.capacity else 0),

@@ -22,6 +22,7 @@ from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
 from .owned_fields_tests import OwnedFieldsTestMixin
 from .eligibility_tests import EligibilityTestMixin
+from .matching_tests import MatchingTestMixin
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .report_tests import (
@@ -33,7 +34,7 @@ from .tools import create_location, create_user, load_language
 
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
-        EligibilityTestMixin,
+        EligibilityTestMixin, MatchingTestMixin,
         DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
         StatisticsTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
