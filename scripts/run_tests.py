@@ -47,8 +47,8 @@ DATES = [
 DATED_TESTS = [
     'statistics_tests', 'automation_tests', 'registry_tests',
     'protection_tests', 'disclosure_tests', 'eligibility_tests',
-    'provider_tests', 'matching_tests', 'scenario_automation.rst',
-    'scenario_registry.rst',
+    'provider_tests', 'matching_tests', 'scorecard_tests',
+    'scenario_automation.rst', 'scenario_registry.rst',
     ]
 
 

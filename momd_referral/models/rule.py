@@ -16,7 +16,7 @@ OFFICE_SCOPED = {
 # Python, as export_data does)
 PROVIDER_SCOPED = {
     'momd.provider', 'momd.provider.service', 'momd.referral',
-    'momd.activity'}
+    'momd.activity', 'momd.provider.scorecard'}
 
 # Models whose record rules name the user
 USER_SCOPED = {'momd.activity'}

@@ -148,6 +148,9 @@ class StatisticMixin:
     # the count of a row below which the derived fields are not exported
     _sample_field = None
     _sample_derived = ()
+    # the counts each rate would give away, were it exported beside them:
+    # {field: function of a record giving the counts}
+    _rate_counts = {}
 
     @classmethod
     def __setup__(cls):
@@ -262,6 +265,14 @@ class StatisticMixin:
                     row[i] = '<%s' % threshold
             for i in derived if small else ():
                 row[i] = ''
+        rates = [(i, cls._rate_counts[name])
+            for i, name in enumerate(fields_names)
+            if name in cls._rate_counts]
+        # a rate is left out when it would tell a count hidden as "<N"
+        for record, row in zip(records, data[1 if header else 0:]):
+            for i, counts in rates:
+                if any(0 < (c or 0) < threshold for c in counts(record)):
+                    row[i] = ''
         return data
 
 
@@ -664,20 +675,6 @@ class ReferralKPI(StatisticMixin, ModelSQL, ModelView):
             k.completed_in_time,
             (k.completed or 0) - (k.completed_in_time or 0)],
         }
-
-    @classmethod
-    def export_data(cls, records, fields_names, header=False):
-        data = super().export_data(records, fields_names, header=header)
-        threshold = cls.small_cell_threshold()
-        rates = [(i, cls._rate_counts[name])
-            for i, name in enumerate(fields_names)
-            if name in cls._rate_counts]
-        # a rate is left out when it would tell a count hidden as "<N"
-        for record, row in zip(records, data[1 if header else 0:]):
-            for i, counts in rates:
-                if any(0 < (c or 0) < threshold for c in counts(record)):
-                    row[i] = ''
-        return data
 
     def get_rates(self, name):
         part, whole = {

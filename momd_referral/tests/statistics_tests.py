@@ -548,7 +548,7 @@ class ExportTestMixin:
         self.assertEqual(list(sheets), [
                 "Indicators by office", "Indicators by category",
                 "Indicators by provider", "Decline reasons",
-                "Beneficiaries", "Outreach"])
+                "Beneficiaries", "Outreach", "Provider scorecards"])
         by_office = sheets["Indicators by office"]
         self.assertIn(month.strftime('%Y-%m'), by_office[1][0])
         header = by_office.index(

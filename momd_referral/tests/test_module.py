@@ -25,6 +25,7 @@ from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
+from .scorecard_tests import ScorecardTestMixin
 from .report_tests import (
     ReferralFormArabicTestMixin, ReferralFormTestMixin)
 from .statistics_tests import ExportTestMixin, StatisticsTestMixin
@@ -36,7 +37,7 @@ class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin,
         DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
-        StatisticsTestMixin,
+        StatisticsTestMixin, ScorecardTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
         ModuleTestCase):
