@@ -139,7 +139,7 @@ def test_monthly_report(login):
         {'language': 'ar'})
     assert ext == 'xlsx' and month.strftime('%Y-%m') in name
     book = openpyxl.load_workbook(io.BytesIO(_content(content)))
-    assert len(book.worksheets) == 6
+    assert len(book.worksheets) == 7
     assert all(s.sheet_view.rightToLeft for s in book.worksheets)
     assert 'المؤشرات حسب المكتب' in book.sheetnames
 
