@@ -9,6 +9,7 @@ OFFICE_SCOPED = {
     'momd.beneficiary.phone', 'momd.household', 'momd.consent',
     'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
     'momd.activity', 'momd.access.log',
+    'momd.referral.answer',
     }
 
 # Models whose record rules scope by the providers the user is a focal
@@ -16,7 +17,9 @@ OFFICE_SCOPED = {
 # Python, as export_data does)
 PROVIDER_SCOPED = {
     'momd.provider', 'momd.provider.service', 'momd.referral',
-    'momd.activity', 'momd.provider.scorecard'}
+    'momd.activity', 'momd.provider.scorecard',
+    'momd.referral.answer',
+    }
 
 # Models whose record rules name the user
 USER_SCOPED = {'momd.activity'}

@@ -23,6 +23,7 @@ from .protection_tests import (
 from .owned_fields_tests import OwnedFieldsTestMixin
 from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
+from .provider_answer_tests import ProviderAnswerTestMixin
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .scorecard_tests import ScorecardTestMixin
@@ -40,6 +41,7 @@ class MomdReferralTestCase(
         StatisticsTestMixin, ScorecardTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
+        ProviderAnswerTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
