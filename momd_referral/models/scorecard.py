@@ -52,9 +52,9 @@ class ProviderScorecard(StatisticMixin, ModelSQL, ModelView):
     database does on the referrals of the period chosen; the times to
     answer, whose percentiles SQLite cannot compute and PostgreSQL computes
     with its own functions, are read in one query for the rows being shown
-    only (their services and months, by the indexed sent date): the work in
-    Python grows with the page read, not with the millions of referrals of
-    the history."""
+    only (their services and months, through the index of referrals by
+    service and sent date): the work in Python grows with the page read,
+    not with the millions of referrals of the history."""
     __name__ = 'momd.provider.scorecard'
     __string__ = "Provider Scorecard"
     _people_fields = (

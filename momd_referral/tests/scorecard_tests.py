@@ -266,8 +266,8 @@ class ScorecardTestMixin:
                     'reason': "Lawyer", 'caseworker': world.caseworker.id,
                     }])[0]
         Referral.send([referral])
+        this_month = Referral(referral.id).sent_date.strftime('%Y-%m')
         rows = Scorecard.search([('provider', '=', world.provider_a.id)])
-        this_month = dt.datetime.now().strftime('%Y-%m')
         self.assertEqual(
             {r.month: r.received for r in rows},
             {world.month: 6, this_month: 1})
