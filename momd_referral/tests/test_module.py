@@ -24,6 +24,8 @@ from .owned_fields_tests import OwnedFieldsTestMixin
 from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
 from .provider_answer_tests import ProviderAnswerTestMixin
+from .provider_escalation_tests import (
+    ProviderEscalationArabicTestMixin, ProviderEscalationTestMixin)
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .scorecard_tests import ScorecardTestMixin
@@ -41,7 +43,7 @@ class MomdReferralTestCase(
         StatisticsTestMixin, ScorecardTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
-        ProviderAnswerTestMixin,
+        ProviderAnswerTestMixin, ProviderEscalationTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
@@ -357,7 +359,9 @@ class MomdReferralTestCase(
                 User.get_groups())
 
 
-class MomdReferralArabicTestCase(ReferralFormArabicTestMixin, ModuleTestCase):
+class MomdReferralArabicTestCase(
+        ReferralFormArabicTestMixin, ProviderEscalationArabicTestMixin,
+        ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
 

@@ -1,0 +1,189 @@
+"""Escalation to the provider: a referral left unanswered past its deadline
+is also written about to the provider's own escalation contact, once per
+level of the escalation chain it reaches, in the provider's language and
+with no personal data (the number, the service category unless restricted,
+how late it is and a link to it)."""
+import logging
+from email.message import EmailMessage
+from email.utils import formataddr
+
+import trytond.config as config
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.sendmail import send_message_transactional
+from trytond.transaction import Transaction, without_check_access
+
+from ..exceptions import ProviderValidationError
+from ..tools import normalize_phone, valid_email
+from .referral import now
+
+logger = logging.getLogger(__name__)
+
+
+class Provider(metaclass=PoolMeta):
+    __name__ = 'momd.provider'
+
+    escalation_name = fields.Char(
+        "Escalation Contact", strip=True,
+        help="The manager at the provider who is told when a referral "
+        "sent to it is left unanswered past its deadline.")
+    escalation_email = fields.Char(
+        "Escalation E-mail", strip=True,
+        help="Receives, in the provider's language, the number of each "
+        "overdue referral, how late it is and a link to it; never any "
+        "personal data.")
+    escalation_phone = fields.Char(
+        "Escalation Phone", strip=True,
+        help="An Iraqi mobile (07XX XXX XXXX) or an international number "
+        "starting with + or 00.")
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('escalation_phone'):
+            values['escalation_phone'] = normalize_phone(
+                values['escalation_phone']) or values['escalation_phone']
+        return values
+
+    @classmethod
+    def validate_fields(cls, providers, field_names):
+        super().validate_fields(providers, field_names)
+        cls.check_escalation_contact(providers, field_names)
+
+    @classmethod
+    def check_escalation_contact(cls, providers, field_names=None):
+        "Refuse an address or a number no message could reach"
+        if field_names and not (
+                {'escalation_email', 'escalation_phone'} & set(field_names)):
+            return
+        labels = cls.fields_get(['escalation_email', 'escalation_phone'])
+        for provider in providers:
+            if (provider.escalation_email
+                    and not valid_email(provider.escalation_email)):
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_email_format',
+                        field=labels['escalation_email']['string'],
+                        email=provider.escalation_email,
+                        provider=provider.rec_name))
+            if (provider.escalation_phone
+                    and normalize_phone(provider.escalation_phone)
+                    != provider.escalation_phone):
+                raise ProviderValidationError(gettext(
+                        'momd_referral.msg_provider_phone_format',
+                        field=labels['escalation_phone']['string'],
+                        number=provider.escalation_phone,
+                        provider=provider.rec_name))
+
+
+def lateness(delta, language):
+    "How late, in words of language: hours under two days, else days"
+    hours = int(delta.total_seconds() // 3600)
+    if hours < 2:
+        return gettext('momd_referral.msg_late_under_two_hours', language)
+    if hours < 48:
+        return gettext('momd_referral.msg_late_hours', language, hours=hours)
+    return gettext(
+        'momd_referral.msg_late_days', language, days=hours // 24)
+
+
+class Referral(metaclass=PoolMeta):
+    __name__ = 'momd.referral'
+
+    @classmethod
+    def escalate(cls, date=None):
+        """Also tell the provider's escalation contact of each unanswered
+        referral that reached a new level of the chain in this run"""
+        date = date or now()
+        changed = super().escalate(date=date)
+        # the system's work, whoever started the run: every referral and
+        # provider is read; read again, as the chain's levels were written
+        # after these were read
+        with without_check_access():
+            reached = [r for r in cls.browse([r.id for r in changed])
+                if r.state == 'sent' and r.escalation_level]
+            if reached:
+                cls.escalate_to_provider(reached, date)
+        return changed
+
+    @classmethod
+    def escalate_to_provider(cls, referrals, date):
+        """Write to the escalation contact of each referral's provider, in
+        the provider's language; a referral whose provider has no contact
+        address is left to the ministry's chain."""
+        for referral in referrals:
+            provider = referral.provider
+            if provider and provider.escalation_email:
+                cls.send_provider_escalation(
+                    referral, referral.provider_escalation_message(date))
+
+    def provider_escalation_message(self, date):
+        """The message to the provider's escalation contact, in the
+        provider's language: {'language', 'subject', 'text', 'link'}. The
+        subject and the link say it all for a short channel (SMS)."""
+        pool = Pool()
+        Category = pool.get('momd.service.category')
+        Provider = pool.get('momd.provider')
+        language = self.provider.language
+        with Transaction().set_context(language=language):
+            provider = Provider(self.provider.id)
+            category = (Category(self.category.id).rec_name
+                if self.category and not self.restricted else None)
+        late = lateness(date - (self.overdue_since or date), language)
+        link = self.__href__
+        values = {
+            'referral': self.code, 'late': late, 'link': link,
+            'level': self.escalation_level,
+            'provider': provider.rec_name,
+            'name': provider.escalation_name or provider.rec_name,
+            }
+        lines = [
+            gettext('momd_referral.msg_provider_escalation_greeting',
+                language, **values),
+            '',
+            gettext('momd_referral.msg_provider_escalation_late',
+                language, **values),
+            ]
+        if category:
+            lines.append(gettext(
+                    'momd_referral.msg_provider_escalation_category',
+                    language, category=category))
+        lines += [
+            '',
+            gettext('momd_referral.msg_provider_escalation_act',
+                language, **values),
+            link,
+            '',
+            gettext('momd_referral.msg_provider_escalation_footer',
+                language),
+            ]
+        return {
+            'language': language,
+            'subject': gettext(
+                'momd_referral.msg_provider_escalation_subject',
+                language, **values),
+            'text': '\n'.join(lines) + '\n',
+            'link': link,
+            }
+
+    @classmethod
+    def send_provider_escalation(cls, referral, message):
+        """E-mail message to the provider's escalation contact when the
+        transaction commits (nothing is sent if it rolls back), and keep a
+        trace of it on the referral. An unreachable mail server is logged
+        at the commit and does not stop the escalation. Other channels
+        (SMS to escalation_phone) are added by extending this method."""
+        Email = Pool().get('ir.email')
+        provider = referral.provider
+        msg = EmailMessage()
+        msg['From'] = config.get('email', 'from')
+        msg['To'] = formataddr(
+            (provider.escalation_name or '', provider.escalation_email))
+        msg['Subject'] = message['subject']
+        msg['Auto-Submitted'] = 'auto-generated'
+        msg.set_content(message['text'])
+        msg['Content-Language'] = message['language']
+        send_message_transactional(msg)
+        Email.from_message(msg, resource=referral).save()
+        logger.info('referral %s escalated to the provider %s',
+            referral.id, provider.id)
