@@ -263,5 +263,6 @@ class ProviderEscalationArabicTestMixin:
 
         with Transaction().set_context(language='ar'), \
                 self.assertRaisesRegex(ProviderValidationError,
-                    '"البريد الإلكتروني للتصعيد" "head@" .*غير صالح'):
+                    '"البريد الإلكتروني للتصعيد" "head@" لـ "منظمة ألف" '
+                    'ليس عنوان بريد إلكتروني صالحاً'):
             Provider.write([world.provider_a], {'escalation_email': 'head@'})
