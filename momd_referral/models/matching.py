@@ -1,6 +1,7 @@
 """Find Providers: the services that can take a person, ranked by how near
 they are, how full this month, and how they answered their referrals."""
 import datetime as dt
+import json
 import statistics
 from collections import defaultdict
 
@@ -9,12 +10,13 @@ from sql.aggregate import Count, Max
 from sql.conditionals import Case
 
 from trytond import backend
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import Index, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .beneficiary import DISPLACEMENT_STATUS, SEX
@@ -141,6 +143,34 @@ class Configuration(metaclass=PoolMeta):
         return 5
 
 
+class ServiceCategory(metaclass=PoolMeta):
+    __name__ = 'momd.service.category'
+    _family_cache = Cache('momd_referral.category_family', context=False)
+
+    @classmethod
+    def family(cls, category):
+        """Ids of the category, its ancestors and its active descendants:
+        the categories whose services can help with a need of category
+        (the same for every user: the services' record rules hide what the
+        user may not know of)"""
+        ids = cls._family_cache.get(category.id)
+        if ids is None:
+            with without_check_access():
+                category = cls(category.id)
+                ids = [category.id] + [
+                    c.id for c in category.ancestors()] + [
+                    c.id for c in cls.search([
+                            ('parent', 'child_of', [category.id]),
+                            ('id', '!=', category.id)], order=[])]
+            cls._family_cache.set(category.id, ids)
+        return ids
+
+    @classmethod
+    def on_modification(cls, mode, categories, field_names=None):
+        super().on_modification(mode, categories, field_names=field_names)
+        cls._family_cache.clear()
+
+
 class ProviderService(metaclass=PoolMeta):
     __name__ = 'momd.provider.service'
 
@@ -222,8 +252,9 @@ class ProviderService(metaclass=PoolMeta):
         place above it), open to the person's sex, age and displacement
         status. Ranked first the services with places left this month,
         then by how specifically they cover the location, their
-        performance score, and how full they are. One SQL query finds the candidates with the referrals of
-        the performance window; the user's record rules then apply."""
+        performance score, and how full they are. One SQL query finds the
+        candidates with their referrals of the performance period; the
+        user's record rules then apply to the candidates."""
         pool = Pool()
         Category = pool.get('momd.service.category')
         Provider = pool.get('momd.provider')
@@ -234,10 +265,7 @@ class ProviderService(metaclass=PoolMeta):
 
         places = [location] + list(location.ancestors())
         depth = {p.id: len(places) - i for i, p in enumerate(places)}
-        categories = [category.id] + [c.id for c in category.ancestors()] + [
-            c.id for c in Category.search([
-                    ('parent', 'child_of', [category.id]),
-                    ('id', '!=', category.id)], order=[])]
+        categories = Category.family(category)
 
         service = cls.__table__()
         provider = Provider.__table__()
@@ -254,6 +282,9 @@ class ProviderService(metaclass=PoolMeta):
             .join(provider, condition=provider.id == service.provider)
             .join(coverage, condition=coverage.service == service.id)
             .select(service.id.as_('id'), specificity.as_('specificity'),
+                service.capacity.as_('capacity'),
+                service.acknowledgement_hours.as_('hours'),
+                service.displacement_statuses.as_('statuses'),
                 where=where, group_by=[service.id]))
         rows = referral.select(
             referral.provider_service, referral.state, referral.sent_date,
@@ -261,38 +292,40 @@ class ProviderService(metaclass=PoolMeta):
             referral.rating, where=referral.sent_date >= since)
         query = candidates.join(rows, 'LEFT',
             condition=rows.provider_service == candidates.id).select(
-            candidates.id, candidates.specificity, rows.state,
+            candidates.id, candidates.specificity, candidates.capacity,
+            candidates.hours, candidates.statuses, rows.state,
             rows.sent_date, rows.answered_date, rows.completed_date,
             rows.rating)
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
-        specificities, performances = {}, defaultdict(
-            lambda: Performance(minimum))
-        for service_id, specific, *row in cursor:
-            specificities[service_id] = specific
-            if row[0] is not None:
+        found, performances = {}, defaultdict(lambda: Performance(minimum))
+        for service_id, specific, capacity, hours, statuses, *row in cursor:
+            if service_id not in found:
+                if isinstance(statuses, str):
+                    statuses = json.loads(statuses)
+                found[service_id] = (specific, capacity, hours) if (
+                    not displacement_status or not statuses
+                    or displacement_status in statuses) else None
+            if found[service_id] and row[0] is not None:
                 performances[service_id].add(*row, month=month)
-
         # the user's record rules (restricted categories...) still apply
-        services = cls.search([('id', 'in', list(specificities))], order=[])
-        services = [s for s in services
-            if s.open_to_status(displacement_status)]
+        found = {s.id: found[s.id] for s in cls.search([
+                    ('id', 'in', [i for i, f in found.items() if f])],
+                order=[])}
         by_depth = {d: p for p, d in zip(places, depth.values())}
 
-        def key(entry):
-            service, performance, _ = entry
-            full = (service.capacity is not None
-                and performance.load >= service.capacity)
+        def key(service_id):
+            specific, capacity, hours = found[service_id]
+            performance = performances[service_id]
             return (
-                full,
-                -specificities[service.id],
-                -round(performance.score(service.acknowledgement_hours), 6),
-                (performance.load / service.capacity
-                    if service.capacity else 0),
-                service.id)
-        return sorted(((s, performances[s.id],
-                    by_depth.get(specificities[s.id]))
-                for s in services), key=key)
+                capacity is not None and performance.load >= capacity,
+                -specific,
+                -round(performance.score(hours), 6),
+                performance.load / capacity if capacity else 0,
+                service_id)
+        return [(service, performances[service.id],
+                by_depth.get(found[service.id][0]))
+            for service in cls.browse(sorted(found, key=key))]
 
     @classmethod
     def match(cls, category, location, sex=None, age=None,
