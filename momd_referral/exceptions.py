@@ -47,6 +47,11 @@ class ReferralEligibilityError(ReferralValidationError):
     pass
 
 
+class ReferralCapacityError(ReferralValidationError):
+    "The service is full this month, or the waiting list refuses the step"
+    pass
+
+
 class SLAValidationError(ValidationError):
     pass
 

@@ -43,13 +43,14 @@ DATES = [
 # anonymisation, what a provider may still read after a decline or once its
 # agreement ends, eligibility by age, agreements and services in force, the
 # times a provider's answer was given and the age of the referrals in its
-# intake queue, the scenarios that date their records. About half the
-# suite: 30 to 45 s a date on an idle machine, where the whole suite takes ~80 s.
+# intake queue, a service's load of the month and its waiting list, the
+# scenarios that date their records. About half the suite: 30 to 45 s a
+# date on an idle machine, where the whole suite takes ~80 s.
 DATED_TESTS = [
     'statistics_tests', 'automation_tests', 'registry_tests',
     'protection_tests', 'disclosure_tests', 'eligibility_tests',
     'provider_tests', 'matching_tests', 'scorecard_tests',
-    'provider_answer_tests', 'scenario_automation.rst',
+    'provider_answer_tests', 'waitlist_tests', 'scenario_automation.rst',
     'scenario_registry.rst',
     ]
 

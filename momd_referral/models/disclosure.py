@@ -20,7 +20,7 @@ from .referral import DISCLOSED_GROUPS, PROVIDER_WITHHELD, now
 from .rule import provider_only
 
 # Nothing of these referrals is shared with the provider
-UNSHARED_STATES = ['draft', 'to_approve', 'cancelled']
+UNSHARED_STATES = ['draft', 'to_approve', 'waiting', 'cancelled']
 # The steps after which the provider keeps the person for a time, each with
 # the date the time runs from
 ENDING_STEPS = {'declined': 'answered_date', 'closed': 'closed_date'}

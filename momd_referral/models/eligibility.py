@@ -230,13 +230,15 @@ class Referral(metaclass=PoolMeta):
     @classmethod
     def _send(cls, referrals, values=None):
         cls.check_fit(referrals)
-        overridden = [r for r in referrals if r.override_reason]
+        # (one approved onto a waiting list keeps its approver)
+        overridden = [r for r in referrals
+            if r.override_reason and not r.overridden_by]
         if overridden:
             # the override is of who lets the referral leave with its
             # reason: the supervisor who approves it
             super()._send(overridden, dict(values or {},
                     overridden_by=Transaction().user,
                     overridden_date=now()))
-        others = [r for r in referrals if not r.override_reason]
+        others = [r for r in referrals if r not in overridden]
         if others:
             super()._send(others, values)

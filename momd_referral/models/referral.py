@@ -38,7 +38,9 @@ STATES = [
     ('closed', "Closed"),
     ('cancelled', "Cancelled"),
     ]
-OPEN_STATES = ['draft', 'to_approve', 'sent', 'accepted', 'in_progress']
+# (waiting: on a full service's waiting list, models/waitlist.py)
+OPEN_STATES = [
+    'draft', 'to_approve', 'waiting', 'sent', 'accepted', 'in_progress']
 
 
 class _ServiceMany2One(fields.Many2One):
@@ -438,6 +440,23 @@ class Referral(
         """The SOP path of the referral as a line: the steps done, the
         current one and those ahead"""
         names = dict(self.fields_get(['state'])['state']['selection'])
+        path = self.steps_path()
+        current = path.index(self.state)
+        marks = []
+        for i, state in enumerate(path):
+            if i < current:
+                mark = '\u2714'  # check mark
+            elif i > current:
+                mark = '\u25cb'  # white circle
+            elif state in {'declined', 'cancelled'}:
+                mark = '\u2716'  # heavy multiplication x
+            else:
+                mark = '\u25cf'  # black circle
+            marks.append('%s %s' % (mark, names[state]))
+        return ' \u203a '.join(marks)
+
+    def steps_path(self):
+        "The states of the referral's path, from draft to its end"
         path = ['draft']
         if self.approved_by or self.state == 'to_approve' or (
                 self.state == 'draft' and self.need
@@ -456,19 +475,7 @@ class Referral(
                 self.completed_date]
             done = 1 + bool(self.approved_by) + sum(1 for d in reached if d)
             path = path[:done] + ['cancelled']
-        current = path.index(self.state)
-        marks = []
-        for i, state in enumerate(path):
-            if i < current:
-                mark = '\u2714'  # check mark
-            elif i > current:
-                mark = '\u25cb'  # white circle
-            elif state in {'declined', 'cancelled'}:
-                mark = '\u2716'  # heavy multiplication x
-            else:
-                mark = '\u25cf'  # black circle
-            marks.append('%s %s' % (mark, names[state]))
-        return ' \u203a '.join(marks)
+        return path
 
     def get_overdue(self, name):
         date = now()

@@ -33,12 +33,13 @@ from .report_tests import (
     ReferralFormArabicTestMixin, ReferralFormTestMixin)
 from .statistics_tests import ExportTestMixin, StatisticsTestMixin
 from .registry_tests import RegistryTestMixin, office, register
+from .waitlist_tests import WaitlistTestMixin
 from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
         RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
-        EligibilityTestMixin, MatchingTestMixin,
+        EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,
         DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
         StatisticsTestMixin, ScorecardTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
