@@ -169,16 +169,20 @@ def free_port():
 
 
 @contextlib.contextmanager
-def serve(db, uri=None, var=None):
+def serve(db, uri=None, var=None, email_uri=None):
     """Prepare db in a fresh folder, serve it on a free port and yield the
-    URL; the server stops (and a PostgreSQL database is dropped) after."""
+    URL; the server stops (and a PostgreSQL database is dropped) after.
+    The server sends its e-mails to email_uri (smtp://host:port) if given."""
     var = Path(var or tempfile.mkdtemp(prefix='momd-server-'))
     port = free_port()
     conf = prepare(var, port, db, uri=uri)
+    env = dict(os.environ)
+    if email_uri:
+        env['TRYTOND_EMAIL__URI'] = email_uri
     with open(var / 'server.log', 'wb') as log:
         process = subprocess.Popen(
             [str(BIN / 'trytond'), '-c', str(conf), '-d', db],
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             deadline = time.monotonic() + 60
             while True:

@@ -1,8 +1,11 @@
 """Fixtures of the system tests: a real momd_referral server with the demo
 users, on PostgreSQL when MOMD_TEST_DATABASE_URI names a server (as in
 `make test`), else on SQLite."""
+import email
+import email.policy
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,12 +27,69 @@ def artifacts():
     return path
 
 
+class Mailbox:
+    """The e-mails a real SMTP server on the loopback received, each as
+    (envelope recipients, email.message.EmailMessage)"""
+
+    def __init__(self):
+        self.received = []
+        self.uri = None
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(
+            envelope.original_content or envelope.content,
+            policy=email.policy.default)
+        self.received.append((list(envelope.rcpt_tos), msg))
+        return '250 Message accepted for delivery'
+
+    def to(self, address):
+        "The messages received for address, oldest first"
+        return [m for rcpt, m in list(self.received)
+            if any(address in r for r in rcpt)]
+
+    def wait(self, address, count=1, timeout=60):
+        """Wait until count messages reached address (the server sends
+        after its transaction commits) and return them"""
+        deadline = time.monotonic() + timeout
+        while len(self.to(address)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError('%s e-mails to %s, %s expected: %s' % (
+                        len(self.to(address)), address, count,
+                        [(r, m['Subject']) for r, m in self.received]))
+            time.sleep(0.2)
+        return self.to(address)
+
+
 @pytest.fixture(scope='session')
-def server(tmp_path_factory):
+def smtp_server():
+    "A real SMTP server on the loopback for the session's server to send to"
+    from aiosmtpd.controller import Controller
+    mailbox = Mailbox()
+    port = momd_setup.free_port()
+    controller = Controller(mailbox, hostname='127.0.0.1', port=port)
+    controller.start()
+    mailbox.uri = 'smtp://127.0.0.1:%s' % port
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    """The mailbox of the SMTP server the test server sends to, emptied
+    for the test: smtp.wait(address, count) -> the messages to address"""
+    smtp_server.received.clear()
+    return smtp_server
+
+
+@pytest.fixture(scope='session')
+def server(tmp_path_factory, smtp_server):
     "URL of a server started for the session, stopped at its end"
     var = tmp_path_factory.mktemp('server')
     uri = os.environ.get('MOMD_TEST_DATABASE_URI')
-    with momd_setup.serve(DB, uri=uri, var=var) as url:
+    with momd_setup.serve(DB, uri=uri, var=var,
+            email_uri=smtp_server.uri) as url:
         _SERVERS[url] = (uri, var)
         yield url
 
