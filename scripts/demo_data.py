@@ -373,6 +373,11 @@ def create_referrals(rng, today):
             dates['acknowledge_before'], dates['complete_before'] = (
                 SLARule.due_dates(referral.priority, need.category,
                     referral.provider_service, dates['sent_date']))
+        if 'complete' in path and rng.random() < 0.7:
+            # the people's answer to "How was the service? Reply 1-5"
+            dates['rating'] = rng.choice([2, 3, 4, 4, 5, 5, 5])
+            dates['rating_date'] = min(dt.datetime.now(),
+                dates['completed_date'] + dt.timedelta(hours=6))
         if dates:
             Referral.write([referral], dates)
     # most cases were reviewed on time; the daily and hourly checks then
@@ -386,6 +391,23 @@ def create_referrals(rng, today):
     Referral.escalate()
     Case.flag_reviews()
     return count
+
+
+def intake(name_en, type_):
+    """The intake and escalation addresses of a demo provider without an
+    account (invented, on the reserved .example domain), and the language
+    it is written to in"""
+    slug = '-'.join(''.join(
+            c if c.isalnum() else ' ' for c in name_en.lower()).split())
+    language = ('en' if type_ in {'international_ngo', 'un_agency'}
+        else 'kmr' if 'Sinjar' in name_en else 'ar')
+    return {
+        'language': language,
+        'intake_email': 'referrals@%s.example' % slug,
+        'intake_phone': '0770%07d' % (sum(map(ord, slug)) * 7919 % 10 ** 7),
+        'escalation_name': "Head of Programmes",
+        'escalation_email': 'programmes@%s.example' % slug,
+        }
 
 
 def create_providers(rng, today):
@@ -424,6 +446,8 @@ def create_providers(rng, today):
                 'languages': ['ar', 'kmr'] if 'Sinjar' in name_en else ['ar'],
                 'focal_points': [('add', [focal_points[name_en].id])]
                 if name_en in focal_points else [],
+                # who does not log in answers through the link e-mailed
+                **({} if name_en in focal_points else intake(name_en, type_)),
                 'services': [('create', [{
                                 'category': categories[code].id,
                                 'locations': [('add', [
