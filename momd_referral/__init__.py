@@ -4,3 +4,6 @@ from . import bad_input
 
 # bad input from clients gets a clear, translated refusal (bad_input/)
 bad_input.install()
+
+# the page of the answer links, served without a login (answer_page/)
+from . import answer_page  # noqa: E402,F401

@@ -85,3 +85,7 @@ class RequestError(UserError):
 class ContentValidationError(ValidationError):
     "A record saved without anything that makes it one"
     pass
+
+
+class AnswerLinkError(UserError):
+    pass

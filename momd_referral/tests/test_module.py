@@ -13,6 +13,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .answer_link_tests import AnswerLinkTestMixin
 from .content_tests import ContentTestMixin
 from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
@@ -45,6 +46,7 @@ class MomdReferralTestCase(
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
         ProviderAnswerTestMixin, ProviderEscalationTestMixin,
+        AnswerLinkTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
