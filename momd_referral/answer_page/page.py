@@ -189,8 +189,12 @@ def take_step(pool, link, secret, form, language):
         return '<section class="error"><p>%s</p></section>' % e(
             _('stale', language))
     values = {name: form.get(name) or None for name in STEPS[step]}
+    # the referral's answer log names the link's recipient as who said it
+    answering = pool.get('momd.referral.answer').answering(
+        'link', contact_name=link.recipient, recorded_by=None)
     try:
-        with all_or_nothing(), transaction.set_context(language=language):
+        with all_or_nothing(), answering, \
+                transaction.set_context(language=language):
             if values:
                 Referral.write([referral], values)
             getattr(Referral, step)([referral])

@@ -56,8 +56,9 @@ class LinkWorld(ReferralWorld):
         return referral, (token_of(mails[-1]) if mails else None)
 
     def page(self, token, method='GET', address='192.0.2.7', **form):
-        "(status, html) of the link's page, opened from address"
-        with Transaction().set_context(
+        """(status, html) of the link's page, opened from address, as the
+        route serves it: as the system"""
+        with Transaction().set_user(0), Transaction().set_context(
                 _request={'remote_addr': address}, _check_access=False):
             return answer(Pool(), token, method, form.pop('args', {}), form,
                 address)
@@ -364,6 +365,13 @@ class AnswerLinkTestMixin:
         status, html = world.page(token)
         self.assertEqual(status, 410)
         self.assertNotIn(world.beneficiary.full_name, html)
+        # the referral's answers: through the link, said by its recipient
+        self.assertEqual(
+            [(a.step, a.via, a.contact_name, a.recorded_by)
+                for a in referral.answers],
+            [('accept', 'link', INTAKE, None),
+                ('complete', 'link', INTAKE, None)])
+        self.assertFalse(referral.answered_by_staff)
 
         lines = Log.search([('answer_link', '=', link.id)],
             order=[('id', 'ASC')])
