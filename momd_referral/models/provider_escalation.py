@@ -110,10 +110,11 @@ class Referral(metaclass=PoolMeta):
     def escalate_to_provider(cls, referrals, date):
         """Write to the escalation contact of each referral's provider, in
         the provider's language; a referral whose provider has no contact
-        address is left to the ministry's chain."""
+        address or number is left to the ministry's chain."""
         for referral in referrals:
             provider = referral.provider
-            if provider and provider.escalation_email:
+            if provider and (
+                    provider.escalation_email or provider.escalation_phone):
                 cls.send_provider_escalation(
                     referral, referral.provider_escalation_message(date))
 
@@ -168,15 +169,25 @@ class Referral(metaclass=PoolMeta):
 
     @classmethod
     def send_provider_escalation(cls, referral, message):
+        """Send message (provider_escalation_message) to the escalation
+        contact of the referral's provider: by e-mail to its address. The
+        other channels are added by extending this method: call super(),
+        then send message['subject'] and message['link'] to the
+        provider's escalation_phone."""
+        if referral.provider.escalation_email:
+            cls.email_provider_escalation(referral, message)
+
+    @classmethod
+    def email_provider_escalation(cls, referral, message):
         """E-mail message to the provider's escalation contact when the
         transaction commits (nothing is sent if it rolls back), and keep a
         trace of it on the referral. An unreachable mail server is logged
-        at the commit and does not stop the escalation. Other channels
-        (SMS to escalation_phone) are added by extending this method."""
+        at the commit and does not stop the escalation."""
         Email = Pool().get('ir.email')
         provider = referral.provider
         msg = EmailMessage()
-        msg['From'] = config.get('email', 'from')
+        msg['From'] = (config.get('notification_email', 'from')
+            or config.get('email', 'from'))
         msg['To'] = formataddr(
             (provider.escalation_name or '', provider.escalation_email))
         msg['Subject'] = message['subject']
@@ -185,5 +196,5 @@ class Referral(metaclass=PoolMeta):
         msg['Content-Language'] = message['language']
         send_message_transactional(msg)
         Email.from_message(msg, resource=referral).save()
-        logger.info('referral %s escalated to the provider %s',
+        logger.info('referral %s escalated to the provider %s by e-mail',
             referral.id, provider.id)

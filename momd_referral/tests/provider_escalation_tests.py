@@ -130,7 +130,7 @@ class ProviderEscalationTestMixin:
     @with_transaction()
     def test_provider_escalation_only_unanswered(self):
         """An accepted referral late on completion climbs the ministry's
-        chain only; a provider without contact address is not written to"""
+        chain only; a provider without contact address is not e-mailed"""
         pool = Pool()
         Referral = pool.get('momd.referral')
         world = supervised_world()
@@ -144,6 +144,9 @@ class ProviderEscalationTestMixin:
         self.assertEqual(Referral(referral.id).escalation_level, 1)
         self.assertEqual(mails(), [])
 
+        # a number only: no e-mail
+        pool.get('momd.provider').write([world.provider_b], {
+                'escalation_phone': '0750 123 4567'})
         other, deadline = late_referral(world, provider=world.provider_b)
         self.assertEqual(
             Referral.escalate(deadline + dt.timedelta(hours=1)), [other])
