@@ -28,7 +28,6 @@ from collections import defaultdict
 from sql import Literal, Null
 from sql.aggregate import Count
 from sql.conditionals import Case, Coalesce
-from sql.operators import NotEqual
 
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
@@ -114,7 +113,7 @@ class ProviderService(metaclass=PoolMeta):
                     & (referral.sent_date != Null) & (cancelled >= since)))
             cursor = Transaction().connection.cursor()
             cursor.execute(*referral.select(
-                    referral.provider_service, Count(Literal('*')),
+                    referral.provider_service, Count(Literal(1)),
                     where=referral.provider_service.in_(ids) & finished,
                     group_by=[referral.provider_service]))
             counts = dict(cursor)
@@ -421,6 +420,9 @@ class Referral(metaclass=PoolMeta):
                 if s.capacity is not None]
             if not services:
                 return []
+            lists = Service.waiting_lists(services)
+            # of two steps freeing places at once, one sends each referral
+            cls.lock(cls.browse(sum(lists.values(), [])))
             lists = Service.waiting_lists(services)
             loads = Service.loads(services, date)
             sent, blocked = [], {}

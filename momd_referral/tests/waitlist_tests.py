@@ -7,6 +7,7 @@ import math
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
@@ -54,6 +55,17 @@ def days_of_this_month():
 
 def labels(user):
     return told([user])[user.id]
+
+
+def priority_to_approve():
+    "The referrals of the Priority to Approve tab of the waiting list"
+    pool = Pool()
+    Domain = pool.get('ir.action.act_window.domain')
+    ModelData = pool.get('ir.model.data')
+    return pool.get('momd.referral').search([('state', '=', 'waiting'),
+            PYSONDecoder({}).decode(Domain(ModelData.get_id(
+                        'momd_referral',
+                        'act_referral_waitlist_domain_priority')).domain)])
 
 
 class WaitlistTestMixin:
@@ -270,6 +282,7 @@ class WaitlistTestMixin:
             'Referral %s asks to go first on the waiting list'
             % emergency.code, labels(world.supervisor))
         self.assertIsNone(Referral(emergency.id).priority_approved_by)
+        self.assertEqual(priority_to_approve(), [emergency])
 
         # a supervisor who does not supervise the referral's office
         other = create_user('sup2', groups=['group_supervisor'],
@@ -284,6 +297,7 @@ class WaitlistTestMixin:
         emergency = Referral(emergency.id)
         self.assertEqual(emergency.priority_approved_by, world.supervisor)
         self.assertTrue(emergency.priority_approved_date)
+        self.assertEqual(priority_to_approve(), [])
         self.assertEqual(
             [emergency.waitlist_position,
                 Referral(normal.id).waitlist_position], [1, 2])
