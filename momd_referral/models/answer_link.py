@@ -18,6 +18,7 @@ import secrets
 import urllib.parse
 from email.message import EmailMessage
 
+from sql import Null
 from sql.conditionals import Coalesce
 
 from trytond.config import config
@@ -110,17 +111,28 @@ class Configuration(metaclass=PoolMeta):
     @classmethod
     def link_secret(cls, create=False):
         """The database's key that signs the answer links, made the first
-        time a link is issued (create); None before that"""
-        with without_check_access():
-            config = cls(1)
-            if config.answer_link_secret or not create:
-                return (config.answer_link_secret or '').encode() or None
-            cls.lock()
-            config = cls(1)
-            if not config.answer_link_secret:
-                config.answer_link_secret = secrets.token_hex(32)
-                config.save()
-            return config.answer_link_secret.encode()
+        time a link is issued (create); None before that. Read and set in
+        SQL: one conditional update, so that two first links at once end
+        with one key"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+
+        def stored():
+            cursor.execute(*table.select(table.answer_link_secret,
+                    where=table.answer_link_secret != Null, limit=1))
+            row = cursor.fetchone()
+            return row[0].encode() if row else None
+        secret = stored()
+        if secret or not create:
+            return secret
+        cursor.execute(*table.select(table.id, limit=1))
+        if not cursor.fetchone():
+            with without_check_access():
+                cls.create([{}])
+        cursor.execute(*table.update(
+                [table.answer_link_secret], [secrets.token_hex(32)],
+                where=table.answer_link_secret == Null))
+        return stored()
 
 
 class AnswerLink(ModelSQL, ModelView):
@@ -312,10 +324,17 @@ class AnswerLink(ModelSQL, ModelView):
     def end_dead(cls):
         """End the links that stopped working since the last run (expiry,
         a consent or agreement that ran out): the daily task"""
+        Referral = Pool().get('momd.referral')
+        date = now()
         with without_check_access():
             links = cls.search([('state', '=', 'active')])
-            date = now()
-            cls.end([l for l in links if l.dead_reason(date)])
+            # one search for the disclosure of all, not one per link
+            in_force = Referral.disclosure_in_force(
+                [l.referral for l in links])
+            cls.end([l for l in links
+                    if (l.expiry and l.expiry <= date)
+                    or l.referral.state not in ANSWERABLE_STATES
+                    or l.referral.id not in in_force])
 
     def answered(self, step):
         "Mark that the provider took step through the link"
