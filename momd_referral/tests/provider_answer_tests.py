@@ -3,7 +3,9 @@ and the intake queue, mixed into the module test case."""
 import datetime as dt
 
 from trytond.model.exceptions import AccessError
+from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, without_check_access
 
@@ -199,3 +201,107 @@ class ProviderAnswerTestMixin:
                 for a in Referral(referral.id).answers],
             [('accept', 'link', "Hana Saleh"),
                 ('start', 'link', "Hana Saleh")])
+
+
+def queue_of(user, world):
+    """The referrals of the Intake Queue action as user sees them, in its
+    order"""
+    pool = Pool()
+    Referral = pool.get('momd.referral')
+    Action = pool.get('ir.action.act_window')
+    ModelData = pool.get('ir.model.data')
+    action = Action(ModelData.get_id('momd_referral', 'act_referral_queue'))
+    decoder = PYSONDecoder({'_user': user.id})
+    with world.as_(user):
+        return Referral.search(decoder.decode(action.pyson_domain),
+            order=decoder.decode(action.pyson_order))
+
+
+class IntakeQueueTestMixin:
+
+    @with_transaction()
+    def test_intake_take(self):
+        """Any focal point of the provider takes a referral of its queue;
+        one a colleague took is refused with their name, another
+        provider's or a caseworker cannot take it, nobody sets who took
+        it by hand"""
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Provider = pool.get('momd.provider')
+        world = ReferralWorld()
+        carol = create_user('carol', groups=['group_provider'])
+        Provider.write([world.provider_a], {
+                'focal_points': [('add', [carol.id])]})
+        referral = sent_hours_ago(world, 3)
+        with world.as_(world.alice):
+            Referral.take([Referral(referral.id)])
+            # taking one's own again changes nothing
+            Referral.take([Referral(referral.id)])
+        referral = Referral(referral.id)
+        self.assertEqual(referral.taken_by, world.alice)
+        taken = referral.taken_date
+        self.assertTrue(taken)
+        with world.as_(carol):
+            with self.assertRaisesRegex(
+                    ReferralValidationError, 'taken by alice'):
+                Referral.take([Referral(referral.id)])
+            with self.assertRaises(AccessError):
+                Referral.write([Referral(referral.id)], {
+                        'taken_by': carol.id})
+        for user in [world.bob, world.caseworker]:
+            with self.subTest(user=user.login), world.as_(user), \
+                    self.assertRaises((AccessError, AccessButtonError)):
+                Referral.take([Referral(referral.id)])
+        referral = Referral(referral.id)
+        self.assertEqual(
+            (referral.taken_by, referral.taken_date), (world.alice, taken))
+        # still in the queue once accepted; how long since it was sent
+        with world.as_(world.alice):
+            Referral.accept([Referral(referral.id)])
+            referral = Referral(referral.id)
+            self.assertGreaterEqual(
+                referral.since_sent, dt.timedelta(hours=3))
+            self.assertLess(referral.since_sent, dt.timedelta(hours=4))
+        self.assertEqual(queue_of(carol, world), [referral])
+        # not in a draft
+        draft = world.referral(need=need_of(world, 'normal').id)
+        with world.as_(world.alice), self.assertRaises(AccessError):
+            Referral.take([Referral(draft.id)])
+
+    @with_transaction()
+    def test_intake_queue_order(self):
+        """The queue lists the open referrals of the user's provider, the
+        most pressing first, then the oldest sent"""
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        world = ReferralWorld()
+        # (priority, hours since sent)
+        made = {}
+        for priority, hours in [('normal', 30), ('urgent', 2),
+                ('emergency', 1), ('normal', 50), ('emergency', 5)]:
+            made[priority, hours] = sent_hours_ago(world, hours,
+                need=need_of(world, priority).id, priority=priority)
+        other = sent_hours_ago(world, 80, need=need_of(world, 'normal').id,
+            provider_service=world.provider_b.services[0].id)
+        declined = sent_hours_ago(world, 90,
+            need=need_of(world, 'normal').id)
+        with world.as_(world.alice):
+            Referral.write([Referral(declined.id)], {
+                    'decline_reason': 'not_eligible'})
+            Referral.decline([Referral(declined.id)])
+        expected = [made[k] for k in [('emergency', 5), ('emergency', 1),
+                ('urgent', 2), ('normal', 50), ('normal', 30)]]
+        self.assertEqual(queue_of(world.alice, world), expected)
+        self.assertEqual(queue_of(world.bob, world), [other])
+        ages = [r.since_sent for r in expected]
+        self.assertGreaterEqual(ages[0], dt.timedelta(hours=5))
+        self.assertLess(ages[1], dt.timedelta(hours=2))
+
+
+def need_of(world, priority):
+    "Another need of the world's case, of its category, of priority"
+    Need = Pool().get('momd.need')
+    need, = Need.create([{
+                'case': world.case.id, 'category': world.need.category.id,
+                'priority': priority}])
+    return need

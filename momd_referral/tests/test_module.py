@@ -24,7 +24,8 @@ from .protection_tests import (
 from .owned_fields_tests import OwnedFieldsTestMixin
 from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
-from .provider_answer_tests import ProviderAnswerTestMixin
+from .provider_answer_tests import (
+    IntakeQueueTestMixin, ProviderAnswerTestMixin)
 from .provider_escalation_tests import (
     ProviderEscalationArabicTestMixin, ProviderEscalationTestMixin)
 from .provider_tests import ProviderTestMixin
@@ -45,8 +46,8 @@ class MomdReferralTestCase(
         StatisticsTestMixin, ScorecardTestMixin,
         ExportTestMixin, ProtectionTestMixin, ErasureTestMixin,
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
-        ProviderAnswerTestMixin, ProviderEscalationTestMixin,
-        AnswerLinkTestMixin,
+        ProviderAnswerTestMixin, IntakeQueueTestMixin,
+        ProviderEscalationTestMixin, AnswerLinkTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
