@@ -89,3 +89,8 @@ class ContentValidationError(ValidationError):
 
 class AnswerLinkError(UserError):
     pass
+
+
+class OutboxValidationError(ValidationError):
+    "Settings of the gateway for messages to beneficiaries"
+    pass

@@ -35,7 +35,7 @@ SCRUB = [
             'first_name_latin', 'father_name_latin',
             'grandfather_name_latin', 'family_name_latin', 'name_key',
             'birth_date', 'estimated_age', 'estimated_age_date', 'notes',
-            'household', 'relationship']),
+            'household', 'relationship', 'email']),
     ('momd.consent', 'beneficiary', [
             'guardian_name', 'guardian_relationship', 'purpose',
             'revocation_reason']),
@@ -51,6 +51,7 @@ SCRUB = [
 REMOVE = [
     ('momd.beneficiary.identifier', 'beneficiary'),
     ('momd.beneficiary.phone', 'beneficiary'),
+    ('momd.outbox.message', 'beneficiary'),
     ]
 
 RETENTION_ACTIONS = [

@@ -9,7 +9,7 @@ OFFICE_SCOPED = {
     'momd.beneficiary.phone', 'momd.household', 'momd.consent',
     'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
     'momd.activity', 'momd.access.log',
-    'momd.referral.answer', 'momd.referral.link',
+    'momd.referral.answer', 'momd.referral.link', 'momd.outbox.message',
     }
 
 # Models whose record rules scope by the providers the user is a focal

@@ -22,6 +22,7 @@ from .disclosure_tests import DisclosureTestMixin
 from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
 from .owned_fields_tests import OwnedFieldsTestMixin
+from .outbox_tests import OutboxLanguageTestMixin, OutboxTestMixin
 from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
 from .provider_answer_tests import (
@@ -48,6 +49,7 @@ class MomdReferralTestCase(
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
         ProviderAnswerTestMixin, IntakeQueueTestMixin,
         ProviderEscalationTestMixin, AnswerLinkTestMixin,
+        OutboxTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
@@ -365,7 +367,7 @@ class MomdReferralTestCase(
 
 class MomdReferralArabicTestCase(
         ReferralFormArabicTestMixin, ProviderEscalationArabicTestMixin,
-        ModuleTestCase):
+        OutboxLanguageTestMixin, ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
 
