@@ -139,7 +139,7 @@ def answer(pool, token, method, args, form, address):
     except KeyError:
         return dead_page(404)
     Log = pool.get('momd.access.log')
-    Configuration = pool.get('momd.configuration')
+    Key = pool.get('momd.referral.link.key')
     if throttled(address):
         return dead_page(429, 'busy')
     link = Link.from_token(token)
@@ -155,7 +155,7 @@ def answer(pool, token, method, args, form, address):
     language = args.get('lang') or form.get('lang')
     if language not in dict(LANGUAGES):
         language = link.language or 'ar'
-    secret = Configuration.link_secret()
+    secret = Key.secret()
     notice = None
     if method == 'POST':
         notice = take_step(pool, link, secret, form, language)

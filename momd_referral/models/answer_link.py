@@ -20,6 +20,7 @@ from email.message import EmailMessage
 
 from sql import Null
 from sql.conditionals import Coalesce
+from sql.functions import CurrentTimestamp
 
 from trytond.config import config
 from trytond.i18n import gettext
@@ -86,9 +87,6 @@ class Configuration(metaclass=PoolMeta):
         help="How long the link e-mailed to a provider's intake address "
         "to answer a referral works, at most; it ends earlier when the "
         "referral ends or its consent or the provider's agreement does.")
-    # the key that signs the answer links: set by the system, read by no
-    # client (a field access of no group, security/access.xml)
-    answer_link_secret = fields.Char("Answer Link Secret", readonly=True)
 
     @classmethod
     def __register__(cls, module):
@@ -108,31 +106,41 @@ class Configuration(metaclass=PoolMeta):
     def default_answer_link_days(cls):
         return DEFAULT_LINK_DAYS
 
+
+class AnswerLinkKey(ModelSQL):
+    """The key that signs the answer links of the database: made when the
+    module is installed, read by the server only (no client method, no
+    access for any group)"""
+    __name__ = 'momd.referral.link.key'
+    __string__ = "Answer Link Key"
+
+    key = fields.Char("Key", readonly=True)
+
     @classmethod
-    def link_secret(cls, create=False):
-        """The database's key that signs the answer links, made the first
-        time a link is issued (create); None before that. Read and set in
-        SQL: one conditional update, so that two first links at once end
-        with one key"""
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.clear()
+
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-
-        def stored():
-            cursor.execute(*table.select(table.answer_link_secret,
-                    where=table.answer_link_secret != Null, limit=1))
-            row = cursor.fetchone()
-            return row[0].encode() if row else None
-        secret = stored()
-        if secret or not create:
-            return secret
         cursor.execute(*table.select(table.id, limit=1))
         if not cursor.fetchone():
-            with without_check_access():
-                cls.create([{}])
-        cursor.execute(*table.update(
-                [table.answer_link_secret], [secrets.token_hex(32)],
-                where=table.answer_link_secret == Null))
-        return stored()
+            cursor.execute(*table.insert(
+                    [table.key, table.create_uid, table.create_date],
+                    [[secrets.token_hex(32), 0, CurrentTimestamp()]]))
+
+    @classmethod
+    def secret(cls):
+        "The key, as bytes"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.key,
+                where=table.key != Null, order_by=[table.id.asc], limit=1))
+        row = cursor.fetchone()
+        return row[0].encode() if row else None
 
 
 class AnswerLink(ModelSQL, ModelView):
@@ -194,9 +202,8 @@ class AnswerLink(ModelSQL, ModelView):
     @classmethod
     def new_token(cls):
         "A random token signed with the database's key"
-        pool = Pool()
-        Configuration = pool.get('momd.configuration')
-        secret = Configuration.link_secret(create=True)
+        Key = Pool().get('momd.referral.link.key')
+        secret = Key.secret()
         nonce = secrets.token_urlsafe(24)
         return '%s.%s' % (nonce, cls._signature(secret, nonce))
 
@@ -205,11 +212,11 @@ class AnswerLink(ModelSQL, ModelView):
         """The link of token, or None when the token is not one the
         database signed or names no link; the signature is compared in
         constant time before the database is asked"""
-        Configuration = Pool().get('momd.configuration')
+        Key = Pool().get('momd.referral.link.key')
         if not isinstance(token, str) or len(token) > 200:
             return None
         nonce, _, signature = token.partition('.')
-        secret = Configuration.link_secret()
+        secret = Key.secret()
         if not secret or not nonce or not signature:
             return None
         expected = cls._signature(secret, nonce)

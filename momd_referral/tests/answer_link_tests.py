@@ -277,7 +277,7 @@ class AnswerLinkTestMixin:
         links, nor creates or changes a link"""
         pool = Pool()
         Link = pool.get('momd.referral.link')
-        Configuration = pool.get('momd.configuration')
+        Key = pool.get('momd.referral.link.key')
         world = LinkWorld()
         referral, token = world.sent()
         admin = create_user('admin2', groups=['group_admin'])
@@ -290,12 +290,16 @@ class AnswerLinkTestMixin:
                     Link.read([link.id], ['token_hash'])
                 with self.subTest(user=user.login), \
                         self.assertRaises(AccessError):
-                    Configuration.read([1], ['answer_link_secret'])
+                    Key.search([])
                 with self.subTest(user=user.login), \
                         self.assertRaises(AccessError):
                     Link.search([('token_hash', '!=', None)])
         for method in ['create', 'write', 'delete', 'copy']:
             self.assertNotIn(method, Link.__rpc__)
+        self.assertEqual(Key.__rpc__, {})
+        self.assertNotIn(Key.secret().decode(), repr(
+                Link.read([l.id for l in Link.search([])],
+                    list(Link._fields))))
         self.assertIn('read', Link.__rpc__)
 
     @with_transaction()
