@@ -70,8 +70,11 @@ def deliver(world, referral, as_provider=True):
     """Accepted and completed by the provider's focal point (or the
     administrator), each step committed as a call of its own"""
     Referral = Pool().get('momd.referral')
+    focal_point = (world.alice if referral.provider == world.provider_a
+        else world.bob)
+
     def as_provider_():
-        return (world.as_(world.alice) if as_provider
+        return (world.as_(focal_point) if as_provider
             else Transaction().set_context(_check_access=False))
     with as_provider_():
         Referral.accept([Referral(referral.id)])
@@ -349,6 +352,60 @@ class OutboxTestMixin:
         self.assertEqual(message.channel, 'sms')
         self.assertEqual((message.state, message.attempts), ('queued', 1))
         self.assertRegex(message.last_error, '^SMPP')
+
+    @with_transaction()
+    def test_outbox_rating_reply(self):
+        """A reply 1-5 (Latin or Arabic-Indic digits) from the phone a
+        rating request went to rates that referral; anything else is kept
+        as a reply"""
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Message = pool.get('momd.outbox.message')
+        world = ReferralWorld()
+        file_outbox(self)
+        agree(world.beneficiary, ['sms'])
+        first = world.referral()
+        Referral.send([first])
+        # not asked yet: kept as a reply, nothing rated
+        reply = Message.receive('0750 111 2233', '5')
+        self.assertEqual((reply.kind, reply.direction, reply.state),
+            ('reply', 'in', 'received'))
+        self.assertEqual(reply.referral, first)
+        self.assertIsNone(Referral(first.id).rating)
+
+        deliver(world, first)
+        rating = Message.receive('0750 111 2233', ' ٤ ')
+        self.assertEqual((rating.kind, rating.referral, rating.recipient),
+            ('rating', first, PHONE))
+        self.assertEqual(rating.office, first.office)
+        first = Referral(first.id)
+        self.assertEqual(first.rating, 4)
+        self.assertTrue(first.rating_date)
+        # rated once: another digit is only a reply
+        again = Message.receive(PHONE, '1')
+        self.assertEqual(again.kind, 'reply')
+        self.assertEqual(Referral(first.id).rating, 4)
+
+        second = world.referral(provider=world.provider_b)
+        Referral.send([second])
+        deliver(world, second)
+        for text in ['thank you', '6', '45']:
+            with self.subTest(text=text):
+                self.assertEqual(
+                    Message.receive(PHONE, text).kind, 'reply')
+        self.assertEqual(Message.receive(PHONE, '4').referral, second)
+        self.assertEqual(
+            (Referral(second.id).rating, Referral(first.id).rating), (4, 4))
+        # from a number never messaged: kept, nobody rated
+        stranger = Message.receive('07701234567', '3')
+        self.assertEqual((stranger.kind, stranger.referral,
+                stranger.beneficiary), ('reply', None, None))
+        # the staff of the office read the replies, providers do not
+        with world.as_(world.caseworker):
+            self.assertIn(rating, Message.search([('direction', '=', 'in')]))
+        with world.as_(world.alice):
+            with self.assertRaises(AccessError):
+                Message.search([('direction', '=', 'in')])
 
     def test_sms_parts(self):
         "SMS parts in the GSM alphabet (160/153) and in UCS-2 (70/67)"
