@@ -421,10 +421,14 @@ class Referral(metaclass=PoolMeta):
             if not services:
                 return []
             lists = Service.waiting_lists(services)
-            # of two steps freeing places at once, one sends each referral
-            cls.lock(cls.browse(sum(lists.values(), [])))
-            lists = Service.waiting_lists(services)
             loads = Service.loads(services, date)
+            services = [s for s in services
+                if lists[s.id] and s.capacity > loads[s.id]]
+            if not services:
+                return []
+            # of two steps freeing places at once, one sends each referral
+            cls.lock(cls.browse(sum((lists[s.id] for s in services), [])))
+            lists = Service.waiting_lists(services)
             sent, blocked = [], {}
             for service in services:
                 places = service.capacity - loads[service.id]

@@ -87,7 +87,7 @@ class WaitlistTestMixin:
         wait = math.ceil(days_of_this_month() / 2)
         for part in [
                 '"Provider A — Legal Aid" is full',
-                'its 2 referrals of the month',
+                'its 2 places of the month are taken',
                 'would be number 1', 'estimated wait of %s days' % wait,
                 '"Join Waiting List"', '"Find Providers"']:
             self.assertIn(part, message)
