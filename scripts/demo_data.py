@@ -14,9 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from trytond.exceptions import UserError  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
 from trytond.transaction import Transaction  # noqa: E402
 
+from momd_referral.exceptions import ReferralCapacityError  # noqa: E402
 from momd_referral.models.outreach import COUNTS  # noqa: E402
 from demo_providers import FOCAL_POINTS, PROVIDERS  # noqa: E402
 
@@ -350,12 +352,17 @@ def create_referrals(rng, today):
                 referral.save()
                 continue
             referral.save()
-            if step == 'approve':
-                supervisor = need.case.office.supervisors[0]
-                with Transaction().set_user(supervisor.id):
-                    Referral.approve([referral])
-                continue
-            getattr(Referral, step)([referral])
+            # a full service this month: the referral joins its waiting
+            # list (as the supervisor when it awaited approval)
+            user = (need.case.office.supervisors[0].id if step == 'approve'
+                else Transaction().user)
+            with Transaction().set_user(user):
+                try:
+                    getattr(Referral, step)([referral])
+                except ReferralCapacityError:
+                    Referral.join_waitlist([referral])
+                    path = path[:path.index(step)]
+                    break
         # dates as they would have been, not all today
         dates = {}
         waiting = 'exception' in path and 'approve' not in path
@@ -380,6 +387,7 @@ def create_referrals(rng, today):
                 dates['completed_date'] + dt.timedelta(hours=6))
         if dates:
             Referral.write([referral], dates)
+    fill_services(Referral, Service)
     # most cases were reviewed on time; the daily and hourly checks then
     # find the others
     for case in Case.search([('next_review', '<', today)]):
@@ -408,6 +416,29 @@ def intake(name_en, type_):
         'escalation_name': "Head of Programmes",
         'escalation_email': 'programmes@%s.example' % slug,
         }
+
+
+def fill_services(Referral, Service, count=2):
+    """A few services full this month, each with a referral on its waiting
+    list: the capacity of the service of a draft is what it took this
+    month, and the draft joins its waiting list"""
+    for referral in Referral.search([
+                ('state', '=', 'draft'), ('legal_basis', '=', 'consent'),
+                ('provider_service', '!=', None),
+                ], order=[('id', 'ASC')]):
+        service = referral.provider_service
+        load = service.load()
+        if (count <= 0 or not load or referral.needs_approval()
+                or referral.override_reason):
+            continue
+        capacity = service.capacity
+        Service.write([service], {'capacity': load})
+        try:
+            Referral.join_waitlist([referral])
+        except UserError:
+            Service.write([service], {'capacity': capacity})
+            continue
+        count -= 1
 
 
 def create_providers(rng, today):

@@ -164,7 +164,7 @@ TEXT_TOKENS = [
     ('ir.note', 'message'), ('momd.outreach.event', 'notes'),
     ('momd.activity', 'name')]
 # The states in which nothing of the person is shared with the provider
-UNSHARED_STATES = {'draft', 'to_approve', 'cancelled'}
+UNSHARED_STATES = {'draft', 'to_approve', 'waiting', 'cancelled'}
 # The steps after which the provider keeps the person for a number of days,
 # counted from the date of the step
 ENDING_STEPS = {'declined': 'answered_date', 'closed': 'closed_date'}
@@ -370,7 +370,8 @@ class Snapshot:
                         and self.office_of(model, r) in user.offices):
                     result.add(i)
                 elif (user.focal_point and r['provider'] in user.providers
-                        and r['state'] not in {'draft', 'to_approve'}
+                        and r['state'] not in {
+                            'draft', 'to_approve', 'waiting'}
                         and r['sent_date'] is not None):
                     result.add(i)
             return result
