@@ -86,3 +86,21 @@ def test_activation_without_agreement_writes_nothing(login):
     assert '"Agreement Date"' in error.value.message
     state, = session.model('momd.provider', 'read', [provider], ['state'])
     assert state['state'] == 'draft'
+
+
+def test_demo_every_provider_can_answer(login):
+    """In the demo every provider has focal points or an intake address
+    its referrals' answer links go to; some services are full with a
+    waiting list; people rated the services"""
+    admin = login('admin')
+    providers = admin.model('momd.provider', 'search_read', [
+            ('state', '!=', 'draft')], 0, None,
+        None, ['name_en', 'focal_points', 'intake_email', 'language'])
+    assert len(providers) >= 24
+    unreachable = [p['name_en'] for p in providers
+        if not p['focal_points'] and not p['intake_email']]
+    assert unreachable == []
+    assert {p['language'] for p in providers} >= {'ar', 'en'}
+    assert _ids(admin, 'momd.referral', [('state', '=', 'waiting')])
+    assert admin.model('momd.referral', 'search_count', [
+            ('rating', '!=', None)]) > 0
