@@ -2,7 +2,8 @@
 gateway (bad settings are refused and write nothing), a referral's steps
 leave through the file gateway once each call commits, and the gateway
 forwards the person's reply "٤" to the inbound route, which rates the
-referral; a forged or missing token is refused."""
+referral, and its delivery receipts; a forged or missing token is
+refused."""
 import json
 import urllib.error
 import urllib.parse
@@ -21,9 +22,10 @@ def _ids(session, model, domain, limit=None):
     return session.model(model, 'search', domain, 0, limit, None)
 
 
-def _post(server, data, token=TOKEN, as_form=False):
-    "POST data to the inbound route; return (status, answer)"
-    url = '%s/%s/momd/sms/inbound' % (server.rstrip('/'), DB)
+def _post(server, data, token=TOKEN, as_form=False,
+        path='/momd/sms/inbound'):
+    "POST data to a route of the gateway; return (status, answer)"
+    url = '%s/%s%s' % (server.rstrip('/'), DB, path)
     headers = {}
     if token:
         headers['Authorization'] = 'Bearer ' + token
@@ -154,6 +156,20 @@ def test_reply_rates_the_referral(server, login, outbox):
         0, None, [('id', 'ASC')], ['kind', 'text', 'referral'])
     assert [(r['kind'], r['text'], r['referral']) for r in replies] == [
         ('rating', '٤', referral), ('reply', 'شكراً', referral)]
+    # the gateway's delivery receipt of the rating request
+    request, = caseworker.model('momd.outbox.message', 'search_read', [
+            ('referral', '=', referral), ('kind', '=', 'rating_request')],
+        0, None, None, ['gateway_reference', 'state'])
+    assert request['state'] == 'sent'
+    status_url = '/momd/sms/status'
+    assert _post(server, {'reference': request['gateway_reference'],
+            'status': 'DELIVRD'}, token='forged', path=status_url)[0] == 403
+    status, answer = _post(server, {
+            'reference': request['gateway_reference'],
+            'status': 'DELIVRD'}, path=status_url)
+    assert (status, answer) == (200, {'updated': 1})
+    assert caseworker.model('momd.outbox.message', 'read', [request['id']],
+        ['state'])[0]['state'] == 'delivered'
     # never the provider's
     with pytest.raises(RPCError):
         provider_session.model('momd.outbox.message', 'search', [],

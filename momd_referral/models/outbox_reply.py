@@ -1,8 +1,10 @@
-"""What beneficiaries answer: the gateway forwards each SMS or WhatsApp reply
-to POST /<database>/momd/sms/inbound (its token proves it is the gateway);
-a digit from 1 to 5 (Arabic-Indic digits too) from the phone a rating
-request went to stores the rating on that referral; anything else is kept
-as a reply for the office's staff."""
+"""What comes back from the message gateway (its token proves it is the
+gateway): the beneficiaries' replies, forwarded to POST
+/<database>/momd/sms/inbound — a digit from 1 to 5 (Arabic-Indic digits
+too) from the phone a rating request went to stores the rating on that
+referral, anything else is kept as a reply for the office's staff — and
+the delivery receipts, to POST /<database>/momd/sms/status, which mark a
+sent message delivered or failed."""
 import datetime as dt
 import hmac
 import json
@@ -21,6 +23,10 @@ RATING_REPLY_DAYS = 30
 # Arabic-Indic and Eastern Arabic-Indic (Persian) digits
 DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹', '0123456789' * 2)
 MAX_TEXT = 2000
+# Delivery receipt statuses (SMPP's stat, the HTTP gateways' words)
+DELIVERED = {'delivered', 'delivrd', 'read'}
+UNDELIVERED = {'failed', 'undeliv', 'undelivered', 'rejectd', 'rejected',
+    'expired', 'deleted'}
 
 
 def parse_rating(text):
@@ -114,6 +120,36 @@ class Message(metaclass=PoolMeta):
             message, = cls.create([values])
         return message
 
+    @classmethod
+    def record_delivery(cls, reference, status, error=None):
+        """Mark the sent messages the gateway knows by reference (one of
+        the ids of its parts) delivered or failed, as its receipt says;
+        return them"""
+        status = (status or '').strip().lower()
+        if not reference or status not in DELIVERED | UNDELIVERED:
+            return []
+        with without_check_access():
+            messages = cls.search([
+                    ('direction', '=', 'out'),
+                    ('state', 'in', ['sent', 'delivered']),
+                    ['OR',
+                        ('gateway_reference', '=', reference),
+                        ('gateway_reference', 'like', reference + ' %'),
+                        ('gateway_reference', 'like', '% ' + reference),
+                        ('gateway_reference', 'like',
+                            '% ' + reference + ' %'),
+                        ],
+                    ])
+            if status in DELIVERED:
+                cls.write(messages, {
+                        'state': 'delivered',
+                        'delivered_date': dt.datetime.now()})
+            else:
+                cls.write(messages, {
+                        'state': 'failed',
+                        'last_error': (error or status)[:MAX_TEXT]})
+        return messages
+
 
 def _token(request, data):
     authorization = request.headers.get('Authorization') or ''
@@ -122,16 +158,10 @@ def _token(request, data):
     return data.get('token') or request.args.get('token') or ''
 
 
-@app.route('/<database_name>/momd/sms/inbound', methods=['POST'])
-@allow_null_origin
-@with_pool
-@with_transaction(readonly=False)
-def sms_inbound(request, pool):
-    """A reply from a beneficiary, forwarded by the message gateway: JSON or
-    a form with from (or phone, msisdn), text (or message) and channel
-    (sms or whatsapp); the gateway token as a bearer token or as token"""
+def _gateway_data(request, pool):
+    """The fields the gateway posted (JSON or a form), once its token is
+    checked: 403 without the configured token, 400 when not a JSON object"""
     Configuration = pool.get('momd.configuration')
-    Message = pool.get('momd.outbox.message')
     if request.mimetype == 'application/json':
         try:
             data = json.loads(request.get_data(as_text=True) or '{}')
@@ -148,6 +178,24 @@ def sms_inbound(request, pool):
             or not hmac.compare_digest(
                 given.encode('utf-8'), expected.encode('utf-8'))):
         abort(403)
+    return data
+
+
+def _json(value):
+    return Response(json.dumps(value), status=200,
+        content_type='application/json')
+
+
+@app.route('/<database_name>/momd/sms/inbound', methods=['POST'])
+@allow_null_origin
+@with_pool
+@with_transaction(readonly=False)
+def sms_inbound(request, pool):
+    """A reply from a beneficiary, forwarded by the message gateway: from
+    (or phone, msisdn), text (or message) and channel (sms or whatsapp);
+    the gateway token as a bearer token or as token"""
+    Message = pool.get('momd.outbox.message')
+    data = _gateway_data(request, pool)
     phone = data.get('from') or data.get('phone') or data.get('msisdn')
     text = data.get('text', data.get('message'))
     if not isinstance(phone, str) or not isinstance(text, str):
@@ -156,7 +204,25 @@ def sms_inbound(request, pool):
     if channel not in ('sms', 'whatsapp'):
         channel = 'sms'
     message = Message.receive(phone, text, channel=channel)
-    return Response(
-        json.dumps({'id': message.id, 'kind': message.kind}),
-        status=200, content_type='application/json')
+    return _json({'id': message.id, 'kind': message.kind})
 
+
+@app.route('/<database_name>/momd/sms/status', methods=['POST'])
+@allow_null_origin
+@with_pool
+@with_transaction(readonly=False)
+def sms_status(request, pool):
+    """A delivery receipt from the message gateway: reference (or id,
+    message_id) of the message, status (delivered, failed, or SMPP's
+    DELIVRD, UNDELIV, REJECTD, EXPIRED...) and an optional error"""
+    Message = pool.get('momd.outbox.message')
+    data = _gateway_data(request, pool)
+    reference = data.get('reference') or data.get('message_id') or data.get(
+        'id')
+    status = data.get('status') or data.get('stat')
+    if not isinstance(reference, str) or not isinstance(status, str):
+        abort(400)
+    error = data.get('error')
+    messages = Message.record_delivery(reference, status,
+        error=error if isinstance(error, str) else None)
+    return _json({'updated': len(messages)})

@@ -335,6 +335,20 @@ class OutboxTestMixin:
         self.assertEqual(body['to'], PHONE)
         self.assertIn(referral.code, body['text'])
 
+        # the gateway's delivery receipts
+        Message = Pool().get('momd.outbox.message')
+        self.assertEqual(Message.record_delivery('gw-1', 'enroute'), [])
+        self.assertEqual(Message.record_delivery('gw-1', 'DELIVRD'),
+            [message])
+        self.assertEqual(message.state, 'delivered')
+        self.assertTrue(message.delivered_date)
+        failed, = Message.record_delivery(
+            'gw-2', 'UNDELIV', error="Absent subscriber")
+        self.assertEqual(failed.gateway_reference, 'gw-2')
+        self.assertEqual((failed.state, failed.last_error),
+            ('failed', "Absent subscriber"))
+        self.assertEqual(Message.record_delivery('gw-99', 'DELIVRD'), [])
+
     @with_transaction()
     def test_outbox_smpp_unreachable(self):
         "An SMS centre that does not answer: retried, the error kept"
