@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import random
 import sys
-from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -400,29 +399,9 @@ def create_referrals(rng, today):
             Case.write([case], {
                     'last_review': reviewed,
                     'next_review': reviewed + dt.timedelta(days=91)})
-    fill_waiting_lists(rng)
     Referral.escalate()
     Case.flag_reviews()
     return count
-
-
-def fill_waiting_lists(rng, services=2):
-    """Some services full this month, with referrals on their waiting
-    lists: their capacity set to what they took, drafts to them waiting"""
-    pool = Pool()
-    Referral = pool.get('momd.referral')
-    Service = pool.get('momd.provider.service')
-    drafts = defaultdict(list)
-    for referral in Referral.search([('state', '=', 'draft')],
-            order=[('id', 'ASC')]):
-        if not referral.needs_approval():
-            drafts[referral.provider_service].append(referral)
-    loads = Service.loads(list(drafts))
-    full = [s for s in drafts if loads[s.id]][:services]
-    for service in full:
-        Service.write([service], {'capacity': loads[service.id]})
-        for referral in drafts[service][:rng.randint(1, 3)]:
-            Referral.join_waitlist([referral])
 
 
 def intake(name_en, type_):
