@@ -143,7 +143,7 @@ class ProviderService(metaclass=PoolMeta):
     def on_modification(cls, mode, services, field_names=None):
         super().on_modification(mode, services, field_names=field_names)
         if mode == 'write' and 'capacity' in (field_names or ()):
-            # more places: the waiting list goes first
+            # more places (or no limit): the waiting list goes first
             Pool().get('momd.referral').release_waitlist(services)
 
 
@@ -416,14 +416,17 @@ class Referral(metaclass=PoolMeta):
             if services is None:
                 services = list({r.provider_service for r in cls.search([
                                 ('state', '=', 'waiting')], order=[])})
-            services = [s for s in Service.browse(list(map(int, services)))
-                if s.capacity is not None]
-            if not services:
-                return []
+            services = Service.browse(list(map(int, services)))
             lists = Service.waiting_lists(services)
             loads = Service.loads(services, date)
+
+            def places(service):
+                "(a service whose capacity was lifted takes them all)"
+                if service.capacity is None:
+                    return len(lists[service.id])
+                return service.capacity - loads[service.id]
             services = [s for s in services
-                if lists[s.id] and s.capacity > loads[s.id]]
+                if lists[s.id] and places(s) > 0]
             if not services:
                 return []
             # of two steps freeing places at once, one sends each referral
@@ -431,16 +434,16 @@ class Referral(metaclass=PoolMeta):
             lists = Service.waiting_lists(services)
             sent, blocked = [], {}
             for service in services:
-                places = service.capacity - loads[service.id]
+                places_left = places(service)
                 for referral in cls.browse(lists[service.id]):
-                    if places <= 0:
+                    if places_left <= 0:
                         break
                     reason = referral.unsendable()
                     if reason:
                         blocked[referral] = reason
                     else:
                         sent.append(referral)
-                        places -= 1
+                        places_left -= 1
             if sent:
                 cls._send(sent, {'waitlist_note': None})
                 for referral in sent:

@@ -197,6 +197,15 @@ class WaitlistTestMixin:
         world.service.capacity = 2
         world.service.save()
         self.assertEqual(Referral(waiting.id).state, 'sent')
+        # and no limit any more, all those waiting
+        late, later = world.referrals(2)
+        Referral.join_waitlist([late])
+        Referral.join_waitlist([later])
+        world.service.capacity = None
+        world.service.save()
+        self.assertEqual(
+            [r.state for r in Referral.browse([late.id, later.id])],
+            ['sent', 'sent'])
 
     @with_transaction()
     def test_waitlist_not_full_refused(self):
