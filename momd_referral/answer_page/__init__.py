@@ -20,9 +20,11 @@ def answer_link_page(request, pool, token):
         request.remote_addr)
     response = Response(body, status=status,
         content_type='text/html; charset=utf-8')
-    # the token is in the address: keep it out of caches and referrers
+    # the token is in the address: keep it out of caches and of other
+    # sites' referrers ("same-origin", not "no-referrer": with that, the
+    # browser posts the form with a null origin, which trytond refuses)
     response.headers['Cache-Control'] = 'no-store'
-    response.headers['Referrer-Policy'] = 'no-referrer'
+    response.headers['Referrer-Policy'] = 'same-origin'
     response.headers['X-Frame-Options'] = 'DENY'
     response.headers['X-Content-Type-Options'] = 'nosniff'
     response.headers['Content-Security-Policy'] = (
