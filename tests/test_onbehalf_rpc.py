@@ -21,7 +21,9 @@ def _record_answer(session, referral, values):
     try:
         view = session.call(WIZARD + '.execute', session_id, {}, 'start',
             context)
-        start = {**view['view']['defaults'], **values}
+        # the values of the form's fields, as the client sends them
+        start = {**{k: v for k, v in view['view']['defaults'].items()
+                if '.' not in k}, **values}
         session.call(WIZARD + '.execute', session_id, {'start': start},
             'save', context)
     finally:
