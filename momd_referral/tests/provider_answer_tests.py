@@ -305,3 +305,20 @@ def need_of(world, priority):
                 'case': world.case.id, 'category': world.need.category.id,
                 'priority': priority}])
     return need
+
+
+class ProviderAnswerArabicTestMixin:
+
+    @with_transaction(context={'language': 'ar'})
+    def test_answer_refused_in_arabic(self):
+        """A decline recorded without its reason is refused in Arabic,
+        naming the field; nothing written"""
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld()
+        referral = sent_hours_ago(world, 2)
+        with world.as_(world.caseworker), self.assertRaisesRegex(
+                ReferralValidationError, 'أدخل "سبب الرفض" لتسجيل ردّ'):
+            record_answer(Referral(referral.id), step='decline',
+                channel='whatsapp', contact_name="Hana Saleh")
+        self.assertEqual(Referral(referral.id).state, 'sent')
+        self.assertEqual(Referral(referral.id).answers, ())

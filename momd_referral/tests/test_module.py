@@ -26,7 +26,8 @@ from .outbox_tests import OutboxLanguageTestMixin, OutboxTestMixin
 from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
 from .provider_answer_tests import (
-    IntakeQueueTestMixin, ProviderAnswerTestMixin)
+    IntakeQueueTestMixin, ProviderAnswerArabicTestMixin,
+    ProviderAnswerTestMixin)
 from .provider_escalation_tests import (
     ProviderEscalationArabicTestMixin, ProviderEscalationTestMixin)
 from .provider_tests import ProviderTestMixin
@@ -367,7 +368,8 @@ class MomdReferralTestCase(
 
 class MomdReferralArabicTestCase(
         ReferralFormArabicTestMixin, ProviderEscalationArabicTestMixin,
-        OutboxLanguageTestMixin, ModuleTestCase):
+        OutboxLanguageTestMixin, ProviderAnswerArabicTestMixin,
+        ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
 
