@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import html
 import secrets
 import urllib.parse
 from email.message import EmailMessage
@@ -299,6 +300,17 @@ class AnswerLink(ModelSQL, ModelView):
         msg['Subject'] = subject
         msg['Auto-Submitted'] = 'auto-generated'
         msg.set_content(body)
+        # and as HTML, right to left in Arabic, the link clickable
+        url = html.escape(self.url(token))
+        paragraphs = ''.join('<p>%s</p>' % html.escape(p).replace(
+                    url, '<a href="%s">%s</a>' % (url, url))
+            for p in body.split('\n\n'))
+        msg.add_alternative(
+            '<!DOCTYPE html><html lang="%s" dir="%s"><body>%s</body>'
+            '</html>' % (language, 'rtl' if language == 'ar' else 'ltr',
+                paragraphs), subtype='html')
+        for part in msg.iter_parts():
+            part['Content-Language'] = language
         msg['Content-Language'] = language
         # a mail server that is down fails no step: the link can be sent
         # again from the referral

@@ -90,6 +90,13 @@ class AnswerLinkTestMixin:
         self.assertIn(referral.code, msg['Subject'])
         self.assertIn("waiting for your answer", msg['Subject'])
         self.assertIn('/momd/answer/' + token, body)
+        # the HTML part: the same text, the link clickable
+        page = msg.get_body(('html',)).get_content()
+        self.assertIn('dir="ltr"', page)
+        self.assertIn('<a href="http', page)
+        self.assertIn(token + '">', page)
+        for personal in [world.beneficiary.full_name, "house deed"]:
+            self.assertNotIn(personal, page)
         for personal in [world.beneficiary.full_name, '7501112233',
                 "house deed", world.caseworker.name, "Sinjar"]:
             self.assertNotIn(personal, body)
