@@ -7,6 +7,7 @@ the same seed gives the same people.
     python scripts/demo_data.py DB [--people 200]
 """
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -278,6 +279,45 @@ def main(db, people):
             total, providers, referrals))
 
 
+# who at a provider without an account gives its answers on the phone
+PROVIDER_CONTACTS = [
+    ("Hana Saleh", "Intake officer"), ("Ahmed Younis", "Programme manager"),
+    ("Layla Qasim", "Case officer"), ("Khalil Murad", "Director")]
+
+
+def answered_as(referral, step, rng):
+    """The provider's answers of the demo: given by one of its focal points
+    in the application, or, for a provider without any, on the phone or on
+    paper and recorded by the caseworker"""
+    Answer = Pool().get('momd.referral.answer')
+    if step not in {'accept', 'decline', 'start', 'complete'}:
+        return contextlib.nullcontext()
+    focal_points = referral.provider.focal_points
+    if focal_points:
+        return Answer.answering(
+            'focal_point', recorded_by=rng.choice(focal_points).id)
+    name, role = rng.choice(PROVIDER_CONTACTS)
+    return Answer.answering('staff',
+        channel=rng.choice(['phone', 'phone', 'paper', 'whatsapp', 'email']),
+        contact_name=name, contact_role=role,
+        recorded_by=referral.caseworker.id)
+
+
+def date_answers(referral, dates, rng):
+    "The answers dated as the steps they answered"
+    Answer = Pool().get('momd.referral.answer')
+    fields = {'accept': 'answered_date', 'decline': 'answered_date',
+        'start': 'started_date', 'complete': 'completed_date'}
+    for answer in Answer.search([('referral', '=', referral.id)]):
+        said = dates.get(fields[answer.step])
+        if said:
+            recorded = said if answer.via == 'focal_point' else min(
+                said + dt.timedelta(hours=rng.randint(0, 5)),
+                dt.datetime.now())
+            Answer.write([answer], {
+                    'reported_date': said, 'recorded_date': recorded})
+
+
 def create_referrals(rng, today):
     "Referrals of the demo needs, in every state of the workflow"
     pool = Pool()
@@ -359,7 +399,8 @@ def create_referrals(rng, today):
             # list (as the supervisor when it awaited approval)
             user = (need.case.office.supervisors[0].id if step == 'approve'
                 else Transaction().user)
-            with Transaction().set_user(user):
+            with Transaction().set_user(user), \
+                    answered_as(referral, step, rng):
                 try:
                     getattr(Referral, step)([referral])
                 except ReferralCapacityError:
@@ -390,6 +431,7 @@ def create_referrals(rng, today):
                 dates['completed_date'] + dt.timedelta(hours=6))
         if dates:
             Referral.write([referral], dates)
+            date_answers(referral, dates, rng)
     fill_services(Referral, Service)
     # most cases were reviewed on time; the daily and hourly checks then
     # find the others

@@ -98,3 +98,17 @@ def test_intake_queue_take(login, focal_points, sent_referral):
         ['taken_by', 'since_sent'])
     assert referral['taken_by'] == one.uid
     assert referral['since_sent'] is not None
+
+
+def test_demo_answers(login):
+    """The demo shows the answers of providers without an account recorded
+    by the caseworkers, and those of the focal points"""
+    manager = login('manager')
+    answers = manager.model('momd.referral.answer', 'search_read', [],
+        0, None, None, ['via', 'channel', 'contact_name', 'recorded_by'])
+    by_via = {a['via'] for a in answers}
+    assert {'staff', 'focal_point'} <= by_via, by_via
+    assert all(a['channel'] and a['contact_name'] and a['recorded_by']
+        for a in answers if a['via'] == 'staff')
+    staff, = manager.model('momd.referral', 'search',
+        [('answered_by_staff', '=', True)], 0, 1, None)
