@@ -34,9 +34,11 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ReferralCapacityError
+from .matching import in_max
 from .mixins import notify
 from .referral import expects, now
 
@@ -66,17 +68,18 @@ class ProviderService(metaclass=PoolMeta):
         if not result:
             return result
         cursor = Transaction().connection.cursor()
-        cursor.execute(*referral.select(
-                referral.provider_service, referral.id,
-                where=(referral.state == 'waiting')
-                & referral.provider_service.in_(list(result)),
-                order_by=[
-                    Case((referral.priority_approved_date == Null, 1),
-                        else_=0),
-                    referral.priority_approved_date,
-                    referral.waitlist_date, referral.id]))
-        for service, referral_id in cursor:
-            result[service].append(referral_id)
+        for sub_ids in grouped_slice(list(result), in_max()):
+            cursor.execute(*referral.select(
+                    referral.provider_service, referral.id,
+                    where=(referral.state == 'waiting')
+                    & referral.provider_service.in_(list(sub_ids)),
+                    order_by=[
+                        Case((referral.priority_approved_date == Null, 1),
+                            else_=0),
+                        referral.priority_approved_date,
+                        referral.waitlist_date, referral.id]))
+            for service, referral_id in cursor:
+                result[service].append(referral_id)
         return result
 
     @classmethod
@@ -112,11 +115,13 @@ class ProviderService(metaclass=PoolMeta):
                 | ((referral.state == 'cancelled')
                     & (referral.sent_date != Null) & (cancelled >= since)))
             cursor = Transaction().connection.cursor()
-            cursor.execute(*referral.select(
-                    referral.provider_service, Count(Literal(1)),
-                    where=referral.provider_service.in_(ids) & finished,
-                    group_by=[referral.provider_service]))
-            counts = dict(cursor)
+            for sub_ids in grouped_slice(ids, in_max()):
+                cursor.execute(*referral.select(
+                        referral.provider_service, Count(Literal(1)),
+                        where=referral.provider_service.in_(list(sub_ids))
+                        & finished,
+                        group_by=[referral.provider_service]))
+                counts.update(cursor)
         days = calendar.monthrange(date.year, date.month)[1]
         result = {}
         for service in services:
@@ -230,9 +235,10 @@ class Referral(metaclass=PoolMeta):
             return result
         with without_check_access():
             services = list({r.provider_service for r in waiting})
-            lists = Service.waiting_lists(services)
-            positions = {r: lists[r.provider_service.id].index(r.id) + 1
-                for r in waiting}
+            ranks = {i: n
+                for ids in Service.waiting_lists(services).values()
+                for n, i in enumerate(ids, 1)}
+            positions = {r: ranks[r.id] for r in waiting}
             waits = Service.estimated_waits(
                 [(r.provider_service, p) for r, p in positions.items()])
         for referral, position in positions.items():
