@@ -86,6 +86,18 @@ NEEDS = {
     }
 
 
+def configure_outbox(pool, db):
+    """Messages to beneficiaries go to a file next to the database, one JSON
+    line each (Configuration › Messages to Beneficiaries)"""
+    from trytond.config import config
+    Configuration = pool.get('momd.configuration')
+    folder = config.get('database', 'path') or os.getcwd()
+    configuration = Configuration(1)
+    configuration.outbox_gateway = 'file'
+    configuration.outbox_file = os.path.join(folder, '%s-outbox.jsonl' % db)
+    configuration.save()
+
+
 def main(db, people):
     rng = random.Random(2026)
     Pool(db).init()
@@ -109,6 +121,7 @@ def main(db, people):
         User = pool.get('res.user')
         Event = pool.get('momd.outreach.event')
         today = pool.get('ir.date').today()
+        configure_outbox(pool, db)
 
         categories = {c.code: c for c in Category.search([])}
         countries = ensure_countries(Country)
@@ -204,6 +217,11 @@ def main(db, people):
                     if i == 0:
                         values['contact_method'] = rng.choice(
                             ['phone', 'whatsapp', 'sms'])
+                        if values['contact_method'] != 'phone':
+                            # agreed to be messaged on the channel they
+                            # prefer
+                            values['contact_consent'] = [
+                                values['contact_method']]
                         values['phones'] = [('create', [{
                                         'number': '07%d%08d' % (
                                             rng.choice([5, 7, 8]),
