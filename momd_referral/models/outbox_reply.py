@@ -17,6 +17,7 @@ from trytond.transaction import without_check_access
 from trytond.wsgi import app
 
 from ..tools import normalize_phone
+from .mixins import notify
 
 # How long after the request a rating is still taken
 RATING_REPLY_DAYS = 30
@@ -118,6 +119,12 @@ class Message(metaclass=PoolMeta):
                         values.update(beneficiary=beneficiary.id,
                             office=beneficiary.office.id)
             message, = cls.create([values])
+            if message.kind == 'reply' and message.referral:
+                # the caseworker is told, not of what was said
+                referral = message.referral
+                notify([referral], [referral.caseworker],
+                    'momd_referral.msg_outbox_reply_label',
+                    referral=referral.rec_name)
         return message
 
     @classmethod

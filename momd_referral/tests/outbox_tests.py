@@ -15,7 +15,7 @@ from trytond.transaction import Transaction
 
 from ..exceptions import BeneficiaryValidationError, OutboxValidationError
 from ..gateways import sms_parts
-from .automation_tests import run_tasks
+from .automation_tests import run_tasks, told
 from .referral_tests import ReferralWorld, give_consent
 from .registry_tests import category, office
 from .tools import create_user
@@ -385,6 +385,10 @@ class OutboxTestMixin:
         self.assertEqual((reply.kind, reply.direction, reply.state),
             ('reply', 'in', 'received'))
         self.assertEqual(reply.referral, first)
+        # the caseworker is told that the person replied, not what
+        self.assertEqual(told([world.caseworker])[world.caseworker.id], [
+                'The beneficiary of referral %s replied to a message'
+                % first.code])
         self.assertIsNone(Referral(first.id).rating)
 
         deliver(world, first)
