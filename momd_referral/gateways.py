@@ -171,7 +171,9 @@ class SmppGateway(Gateway):
         configuration = self.configuration
         client = smpplib.client.Client(
             configuration.smpp_host, configuration.smpp_port or 2775,
-            timeout=TIMEOUT)
+            timeout=TIMEOUT,
+            # SMS centres add their own optional parameters
+            allow_unknown_opt_params=True)
         ids = []
         client.set_message_sent_handler(
             lambda pdu: ids.append(pdu.message_id))
@@ -209,6 +211,10 @@ class SmppGateway(Gateway):
                 pass  # the message is taken or not; the line is dropped
             if client.state != smpplib.consts.SMPP_CLIENT_STATE_CLOSED:
                 client.disconnect()
+            elif getattr(client, '_socket', None) is not None:
+                # a connection refused leaves its socket open
+                client._socket.close()
+                client._socket = None
         references = [
             i.decode() if isinstance(i, bytes) else str(i) for i in ids]
         return ' '.join(references), 'submit_sm_resp'

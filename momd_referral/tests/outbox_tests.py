@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import os
 import socket
+import struct
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -117,6 +118,59 @@ def http_gateway(test):
     test.addCleanup(server.server_close)
     test.addCleanup(server.shutdown)
     return 'http://127.0.0.1:%d' % server.server_port, requests
+
+
+class _SMSC(threading.Thread):
+    """An SMS centre on the loopback speaking enough SMPP 3.4: it takes a
+    transmitter's bind, answers each submit_sm with an id, and unbinds"""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.submitted = []  # (destination, data coding, bytes)
+
+    @staticmethod
+    def _cstring(body, offset):
+        end = body.index(b'\0', offset)
+        return body[offset:end].decode('ascii'), end + 1
+
+    def _submitted(self, body):
+        offset = self._cstring(body, 0)[1] + 2  # service type, TON, NPI
+        offset = self._cstring(body, offset)[1] + 2  # source
+        destination, offset = self._cstring(body, offset)
+        offset += 3  # ESM class, protocol, priority
+        offset = self._cstring(body, offset)[1]  # schedule
+        offset = self._cstring(body, offset)[1] + 2  # validity...
+        coding = body[offset]
+        length = body[offset + 2]
+        return destination, coding, body[offset + 3:offset + 3 + length]
+
+    def run(self):
+        connection, _ = self.sock.accept()
+        with connection:
+            while True:
+                header = connection.recv(16, socket.MSG_WAITALL)
+                if len(header) < 16:
+                    return
+                length, command, _, sequence = struct.unpack(
+                    '>IIII', header)
+                body = connection.recv(
+                    length - 16, socket.MSG_WAITALL) if length > 16 else b''
+                if command == 0x02:  # bind_transmitter
+                    answer = b'SMSC\0'
+                elif command == 0x04:  # submit_sm
+                    self.submitted.append(self._submitted(body))
+                    answer = b'smsc-%d\0' % len(self.submitted)
+                else:  # unbind, enquire_link
+                    answer = b''
+                connection.sendall(struct.pack('>IIII',
+                        16 + len(answer), command | 0x80000000, 0,
+                        sequence) + answer)
+                if command == 0x06:
+                    return
 
 
 class OutboxTestMixin:
@@ -424,6 +478,41 @@ class OutboxTestMixin:
         with world.as_(world.alice):
             with self.assertRaises(AccessError):
                 Message.search([('direction', '=', 'in')])
+
+    @with_transaction()
+    def test_outbox_smpp_gateway(self):
+        """An SMS centre takes an Arabic message in UCS-2 parts; each part's
+        id is kept and a delivery receipt names any of them"""
+        Referral = Pool().get('momd.referral')
+        Message = Pool().get('momd.outbox.message')
+        smsc = _SMSC()
+        smsc.start()
+        self.addCleanup(smsc.sock.close)
+        world = ReferralWorld()
+        configure(outbox_gateway='smpp', smpp_host='127.0.0.1',
+            smpp_port=smsc.port, smpp_system_id='momd',
+            smpp_password='pw', smpp_sender='MoMD')
+        agree(world.beneficiary, ['sms'])
+        referral = world.referral()
+        Referral.send([referral])
+        message, = messages(referral)
+        # a long Arabic text
+        Message.write([message], {'text': 'ر' * 100})
+        self.assertEqual((message.encoding, message.parts), ('ucs2', 2))
+        run_tasks()
+        smsc.join(timeout=10)
+        self.assertEqual((message.state, message.attempts), ('sent', 1))
+        self.assertEqual(message.gateway_reference, 'smsc-1 smsc-2')
+        self.assertEqual(len(smsc.submitted), 2)
+        for destination, coding, _ in smsc.submitted:
+            self.assertEqual(destination, PHONE.lstrip('+'))
+            self.assertEqual(coding, 8)  # UCS-2
+        # the parts, joined, are the text (after their 6-byte headers)
+        self.assertEqual(
+            b''.join(part[6:] for _, _, part in smsc.submitted).decode(
+                'utf-16-be'), 'ر' * 100)
+        self.assertEqual(
+            Message.record_delivery('smsc-2', 'DELIVRD'), [message])
 
     def test_sms_parts(self):
         "SMS parts in the GSM alphabet (160/153) and in UCS-2 (70/67)"
