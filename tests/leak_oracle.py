@@ -18,6 +18,8 @@ which records a user may see:
   the restricted categories and their services: only for users with
   sensitive data access and administrators;
 - activities: of the user's offices or provider, or assigned to them;
+- the providers' answers (the answer log): those of the referrals the user
+  may read;
 - attachments and notes: those of the records the user may read; a focal
   point reads those of a referral only while its disclosure is in force;
 - history (_datetime): the records as they were then, of those in the
@@ -72,6 +74,7 @@ FIELDS = {
     'momd.outreach.event': ['office', 'state', 'date', 'kind', 'notes'],
     'momd.activity': [
         'office', 'provider', 'user', 'resource', 'name', 'restricted'],
+    'momd.referral.answer': ['referral', 'step', 'via', 'contact_name'],
     'ir.attachment': ['resource', 'name', 'description'],
     'ir.note': ['resource', 'message'],
     }
@@ -113,6 +116,7 @@ RELATIONS = {
     ('momd.provider.service', 'category'): ('momd.service.category', 'm2o'),
     ('momd.activity', 'office'): ('momd.office', 'm2o'),
     ('momd.activity', 'provider'): ('momd.provider', 'm2o'),
+    ('momd.referral.answer', 'referral'): ('momd.referral', 'm2o'),
     }
 # Function fields searched through a relation (their searchers)
 SEARCHED_THROUGH = {
@@ -153,7 +157,8 @@ READABLE = {
             'momd.referral', 'momd.activity']),
     }
 for _models in READABLE.values():
-    _models.update({'momd.office', 'ir.attachment', 'ir.note'})
+    _models.update({'momd.office', 'ir.attachment', 'ir.note',
+            'momd.referral.answer'})
 
 # The texts that are tokens of the scanner: the codes, and what the probes
 # wrote with a LEAKMARK in it
@@ -343,6 +348,12 @@ class Snapshot:
                 or (user.office_staff and r['office'] in user.offices)
                 or (user.focal_point and r['provider'] in user.providers)
                 or r['user'] == user.id)}
+        if model == 'momd.referral.answer':
+            # the answers of the referrals the user reads (today's: the
+            # answers keep no history)
+            referrals = (self.current or self).visible(user, 'momd.referral')
+            return {i for i, r in records.items()
+                if r['referral'] in referrals}
         if model in {'ir.attachment', 'ir.note'}:
             result = set()
             for i, r in records.items():

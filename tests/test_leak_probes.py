@@ -64,7 +64,7 @@ PROBED_MODELS = [
     'momd.beneficiary.identifier', 'momd.household', 'momd.consent',
     'momd.case', 'momd.need', 'momd.referral', 'momd.outreach.event',
     'momd.provider', 'momd.provider.service', 'momd.activity',
-    'ir.attachment', 'ir.note']
+    'momd.referral.answer', 'ir.attachment', 'ir.note']
 # what the probes read of each model: stored, computed and related fields
 READ_FIELDS = {
     'momd.beneficiary': [
@@ -110,6 +110,9 @@ READ_FIELDS = {
         'provider', 'category', 'category.code', 'rec_name'],
     'momd.activity': ['name', 'resource', 'office', 'provider', 'user',
         'note'],
+    'momd.referral.answer': [
+        'referral', 'step', 'via', 'channel', 'contact_name', 'rec_name',
+        'referral.code', 'recorded_by'],
     'ir.attachment': ['name', 'description', 'resource', 'data', 'link'],
     'ir.note': ['message', 'resource', 'unread'],
     }
@@ -138,6 +141,7 @@ EXPORT_FIELDS = {
     'momd.provider': ['name_en', 'services', 'focal_points'],
     'momd.provider.service': ['provider', 'category'],
     'momd.activity': ['name', 'resource', 'office', 'provider', 'user'],
+    'momd.referral.answer': ['referral', 'step', 'via', 'contact_name'],
     'ir.attachment': ['name', 'description', 'resource', 'data'],
     'ir.note': ['message', 'resource'],
     }
