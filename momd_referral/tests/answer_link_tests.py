@@ -399,3 +399,25 @@ class AnswerLinkTestMixin:
         # the caseworker is told as when a focal point answers
         with world.as_(world.caseworker):
             self.assertEqual(Referral(referral.id).state, 'completed')
+
+    @with_transaction()
+    def test_answer_link_rate_limit(self):
+        """An address that opened too many wrong links is told to wait,
+        even with a right one, and nothing of the referral is shown; other
+        addresses are not"""
+        from ..answer_page import page
+        world = LinkWorld()
+        referral, token = world.sent()
+        page._failures.clear()
+        try:
+            for _ in range(page.MAX_FAILURES):
+                self.assertEqual(
+                    world.page('x' + token[1:], address='198.51.100.9')[0],
+                    404)
+            status, html = world.page(token, address='198.51.100.9')
+            self.assertEqual(status, 429)
+            self.assertNotIn(referral.code, html)
+            self.assertIn("Too many wrong links", html)
+            self.assertEqual(world.page(token)[0], 200)
+        finally:
+            page._failures.clear()
