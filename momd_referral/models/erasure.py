@@ -20,7 +20,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from ..exceptions import ErasureError
 from .export import check_report_access, export, list_fields, xlsx
 from .mixins import notify
-from .rule import user_roles
+from .rule import is_admin, user_roles
 
 # What stands in for a required name once erased
 ERASED = '***'
@@ -351,7 +351,7 @@ class Anonymise(Wizard):
         return {'beneficiary': self.record.id if self.record else None}
 
     def transition_anonymise(self):
-        if not {'supervisor'} & set(user_roles()) and not _is_admin():
+        if not {'supervisor'} & set(user_roles()) and not is_admin():
             raise AccessError(gettext('momd_referral.msg_anonymise_role'))
         Beneficiary = Pool().get('momd.beneficiary')
         # the record rules apply: a supervisor erases in their offices only
@@ -364,14 +364,6 @@ class Anonymise(Wizard):
 
     def end(self):
         return 'reload'
-
-
-def _is_admin():
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    return ModelData.get_id('momd_referral', 'group_admin') in set(
-        User.get_groups())
 
 
 class PersonalData(Report):

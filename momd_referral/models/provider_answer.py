@@ -21,14 +21,14 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval, Id
+from trytond.pyson import Eval
 from trytond.transaction import (
     Transaction, check_access, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from ..exceptions import ReferralValidationError
 from .referral import DECLINE_REASONS, OUTCOMES, now
-from .rule import user_providers, user_roles
+from .rule import is_admin, user_providers, user_roles
 
 # How the answer reached the system
 VIA = [
@@ -79,15 +79,6 @@ STEP_WRITES = {
 # values of its lines. Kept here, not in the context, which a client could
 # fill in.
 _answering = weakref.WeakKeyDictionary()
-
-
-def is_admin():
-    "Whether the user is an administrator of the referral system"
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    return ModelData.get_id('momd_referral', 'group_admin') in set(
-        User.get_groups())
 
 
 def _shown(date):

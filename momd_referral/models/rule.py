@@ -121,6 +121,15 @@ def user_roles():
         if ModelData.get_id('momd_referral', xml_id) in groups]
 
 
+def is_admin():
+    "Whether the user is an administrator of the referral system"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    return ModelData.get_id('momd_referral', 'group_admin') in set(
+        User.get_groups())
+
+
 def provider_only():
     "Whether the user answers referrals for a provider and is no ministry staff"
     return user_roles() == ['focal_point']
