@@ -216,6 +216,9 @@ def test_returnee_referred_served_and_counted(web, login, artifacts):
     expect(services.filter(has_text=OTHER_PROVIDER_AR)).to_have_count(1)
     expect(services.filter(has_text=PROVIDER_AR)).to_contain_text(
         'الوثائق المدنية')
+    # each with why it ranks there, in Arabic
+    expect(services.filter(has_text=PROVIDER_AR)).to_contain_text(
+        'من 100')
     # the network's civil documentation service is picked from the list
     # (its legal aid service is not for this need), with the reason
     service = caseworker.field('service', wizard)

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from lxml import etree
+
 from trytond.model.exceptions import (
     AccessError, DomainValidationError, RequiredValidationError,
     SQLConstraintError)
@@ -54,6 +56,31 @@ class MomdReferralTestCase(
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
+
+    @with_transaction()
+    def test_list_columns_drawable(self):
+        """Every column of the module's lists is one the web client can
+        draw (sao has no date-and-time column: a timestamp is shown by
+        its date, its time or both, each a column)"""
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        columns = {'binary', 'boolean', 'callto', 'char', 'date', 'dict',
+            'email', 'float', 'image', 'integer', 'many2many', 'many2one',
+            'numeric', 'one2many', 'one2one', 'progressbar', 'reference',
+            'selection', 'multiselection', 'sip', 'text', 'time',
+            'timedelta', 'url'}
+        undrawable = []
+        for view in View.search([
+                    ('module', '=', 'momd_referral'), ('type', '=', 'tree')]):
+            Model = pool.get(view.model)
+            arch = Model.fields_view_get(view.id, 'tree')['arch']
+            fields = Model.fields_get()
+            for element in etree.fromstring(arch).iter('field'):
+                name = element.get('name')
+                widget = element.get('widget') or fields[name]['type']
+                if widget not in columns:
+                    undrawable.append((view.name, name, widget))
+        self.assertEqual(undrawable, [])
 
     @with_transaction()
     def test_access_matrix_doc(self):
