@@ -332,6 +332,14 @@ class Message(ModelSQL, ModelView):
                 Index(t, (t.office, Index.Range())),
                 })
         cls._order = [('id', 'DESC')]
+        cls._buttons.update({
+                'retry': {
+                    'invisible': ((Eval('state') != 'failed')
+                        | (Eval('direction') != 'out')),
+                    'icon': 'tryton-refresh',
+                    'depends': ['state', 'direction'],
+                    },
+                })
 
     @staticmethod
     def default_direction():
@@ -465,6 +473,23 @@ class Message(ModelSQL, ModelView):
             to_write.extend(([message], values))
         if to_write:
             cls.write(*to_write)
+
+    @classmethod
+    @ModelView.button
+    def retry(cls, messages):
+        """Try the failed messages again from the start (once the number
+        or the gateway is corrected), as the system"""
+        messages = [m for m in messages
+            if m.state == 'failed' and m.direction == 'out']
+        if not messages:
+            return
+        with without_check_access():
+            cls.write(messages, {
+                    'state': 'queued', 'attempts': 0, 'last_error': None,
+                    'next_attempt': now() + RETRY_DELAYS[0],
+                    })
+            with Transaction().set_user(0):
+                cls.__queue__.send(messages)
 
     @classmethod
     def retry_due(cls):

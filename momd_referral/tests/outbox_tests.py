@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from trytond.model.exceptions import AccessError
+from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
@@ -357,6 +358,21 @@ class OutboxTestMixin:
         # and the referral goes on
         deliver(world, referral)
         self.assertEqual(Referral(referral.id).state, 'completed')
+
+        # the gateway back, a supervisor sends the failed message again;
+        # a caseworker or a provider may not
+        path = file_outbox(self)
+        failed = messages(referral)[0]
+        for user in [world.caseworker, world.alice]:
+            with self.subTest(user=user.login), world.as_(user):
+                with self.assertRaises((AccessError, AccessButtonError)):
+                    Message.retry([Message(failed.id)])
+        with world.as_(world.supervisor):
+            Message.retry([Message(failed.id)])
+        self.assertEqual((failed.state, failed.attempts), ('queued', 0))
+        run_tasks()
+        self.assertEqual((failed.state, failed.attempts), ('sent', 1))
+        self.assertEqual(lines(path)[0]['kind'], 'status_sent')
 
     @with_transaction()
     def test_outbox_http_gateway(self):
