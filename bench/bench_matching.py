@@ -155,7 +155,8 @@ FROM (
         AND (s.age_max IS NULL OR s.age_max >= {param})
     GROUP BY s.id) AS c
 LEFT JOIN momd_referral AS r
-    ON r.provider_service = c.id AND r.sent_date >= {param}
+    ON r.provider_service = c.id
+        AND (r.sent_date >= {param} OR r.state = 'waiting')
 """
 SERVICES_SQL = """
 SELECT id, displacement_statuses, capacity, acknowledgement_hours
@@ -210,10 +211,10 @@ def raw_match(cursor, param, category, location, sex, age, status, today,
     def key(service):
         id_, capacity, hours = service
         performance = performances[id_]
-        full = capacity is not None and performance.load >= capacity
+        full = performance.full(capacity)
         return (full, -specificities[id_],
             -round(performance.score(hours), 6),
-            performance.load / capacity if capacity else 0, id_)
+            performance.taken / capacity if capacity else 0, id_)
     return [s[0] for s in sorted(services, key=key)]
 
 

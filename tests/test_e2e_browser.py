@@ -347,7 +347,7 @@ def test_returnee_referred_served_and_counted(web, login, artifacts):
     manager.close()
 
     book = load_workbook(report, read_only=True)
-    assert len(book.worksheets) == 6
+    assert len(book.worksheets) == 7
     by_office = list(book.worksheets[0].iter_rows(values_only=True))
     assert month in by_office[1][0], by_office[1]
     assert any(row[0] == 'مكتب الموصل' for row in by_office), by_office

@@ -48,18 +48,21 @@ class Performance:
     """What a service did with its referrals: this month's load, and over
     the last days of the configuration how many it answered, accepted,
     completed, how fast and how the people rated it"""
-    __slots__ = ('load', 'answered', 'accepted', 'response_hours', 'ended',
+    __slots__ = ('load', 'waiting', 'answered', 'accepted', 'response_hours', 'ended',
         'completed', 'ratings', 'minimum')
 
     def __init__(self, minimum):
         self.minimum = minimum
-        self.load = self.answered = self.accepted = 0
+        self.load = self.waiting = self.answered = self.accepted = 0
         self.ended = self.completed = 0
         self.response_hours = []
         self.ratings = []
 
     def add(self, state, sent, answered, completed, rating, month):
         "Count one referral of the service (its state and dates)"
+        if state == 'waiting':
+            self.waiting += 1
+            return
         if state in LOAD_STATES and month[0] <= sent < month[1]:
             self.load += 1
         if answered:
@@ -74,6 +77,15 @@ class Performance:
                         self.completed += 1
         if rating:
             self.ratings.append(rating)
+
+    @property
+    def taken(self):
+        "The places of the month held: the load and the waiting list"
+        return self.load + self.waiting
+
+    def full(self, capacity):
+        "Whether the places of the month are all held"
+        return capacity is not None and self.taken >= capacity
 
     def _measured(self, count):
         return count >= self.minimum
@@ -201,8 +213,10 @@ class ProviderService(metaclass=PoolMeta):
         return self.loads([self], date)[self.id]
 
     def full(self, date=None):
-        "Whether the service has taken its capacity for the month of date"
-        return self.capacity is not None and self.load(date) >= self.capacity
+        """Whether the service's places of the month of date are all held
+        (taken, or held by its waiting list)"""
+        left = self.places_left([self], date)[self.id]
+        return left is not None and left <= 0
 
     @classmethod
     def performance_window(cls, date=None):
@@ -289,7 +303,9 @@ class ProviderService(metaclass=PoolMeta):
         rows = referral.select(
             referral.provider_service, referral.state, referral.sent_date,
             referral.answered_date, referral.completed_date,
-            referral.rating, where=referral.sent_date >= since)
+            referral.rating, where=(referral.sent_date >= since)
+            # the waiting list holds places too
+            | (referral.state == 'waiting'))
         query = candidates.join(rows, 'LEFT',
             condition=rows.provider_service == candidates.id).select(
             candidates.id, candidates.specificity, candidates.capacity,
@@ -318,10 +334,10 @@ class ProviderService(metaclass=PoolMeta):
             specific, capacity, hours = found[service_id]
             performance = performances[service_id]
             return (
-                capacity is not None and performance.load >= capacity,
+                performance.full(capacity),
                 -specific,
                 -round(performance.score(hours), 6),
-                performance.load / capacity if capacity else 0,
+                performance.taken / capacity if capacity else 0,
                 service_id)
         return [(service, performances[service.id],
                 by_depth.get(found[service.id][0]))
@@ -396,6 +412,10 @@ class MatchLine(ModelView):
     load = fields.Integer(
         "Taken This Month", readonly=True,
         help="Referrals the service took this month and has not finished.")
+    waiting = fields.Integer(
+        "Waiting", readonly=True,
+        help="Referrals on the service's waiting list: they hold places "
+        "of the month too.")
     capacity = fields.Integer(
         "Capacity per Month", readonly=True, help="Empty: not limited.")
     full = fields.Boolean(
@@ -429,8 +449,7 @@ class MatchLine(ModelView):
         "The line of a ranked service, with the reasons of its rank"
         percent = (lambda rate: None if rate is None
             else round(100 * rate))
-        full = (service.capacity is not None
-            and performance.load >= service.capacity)
+        full = performance.full(service.capacity)
         reasons = []
         if place:
             reasons.append(gettext('momd_referral.msg_match_why_place',
@@ -439,7 +458,7 @@ class MatchLine(ModelView):
             reasons.append(gettext('momd_referral.msg_match_why_full'))
         elif service.capacity is not None:
             reasons.append(gettext('momd_referral.msg_match_why_left',
-                    left=service.capacity - performance.load,
+                    left=service.capacity - performance.taken,
                     capacity=service.capacity))
         if performance.acceptance_rate is None:
             reasons.append(gettext('momd_referral.msg_match_why_new',
@@ -452,6 +471,7 @@ class MatchLine(ModelView):
             'service': service.id,
             'place': place.id if place else None,
             'load': performance.load,
+            'waiting': performance.waiting,
             'capacity': service.capacity,
             'full': full,
             'answered': performance.answered,

@@ -161,6 +161,11 @@ class MatchingTestMixin:
         self.assertFalse(service.full())
         self.assertEqual([s.provider.name_en for s in self._match()],
             ["Provider A", "Provider B"])
+        # a referral on its waiting list holds the third place
+        past_referrals(template, [('waiting', None, None, None, None)])
+        self.assertTrue(service.full())
+        self.assertEqual([s.provider.name_en for s in self._match()],
+            ["Provider B", "Provider A"])
 
     @with_transaction()
     def test_find_providers_explains(self):
