@@ -518,6 +518,27 @@ class Referral(metaclass=PoolMeta):
                     STEP_MESSAGES[state])
 
 
+class PersonalData(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary.personal_data'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # what the person gave to be messaged
+        cls.PERSON = cls.PERSON + ['email', 'contact_consent.translated']
+
+    @classmethod
+    def _related(cls, beneficiary):
+        "Also the messages sent to the person and their replies"
+        related = super()._related(beneficiary)
+        Message = Pool().get('momd.outbox.message')
+        messages = Message.search([('beneficiary', '=', beneficiary.id)],
+            order=[('id', 'ASC')])
+        if messages:
+            related.append((Message.__name__, messages))
+        return related
+
+
 class Cron(metaclass=PoolMeta):
     __name__ = 'ir.cron'
 

@@ -1,6 +1,7 @@
 """Tests of the messages to beneficiaries: who gets them, in which language,
 what they say, how the gateways carry them and retry."""
 import datetime as dt
+import io
 import json
 import os
 import socket
@@ -8,6 +9,8 @@ import struct
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from openpyxl import load_workbook
 
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
@@ -488,12 +491,34 @@ class OutboxTestMixin:
         stranger = Message.receive('07701234567', '3')
         self.assertEqual((stranger.kind, stranger.referral,
                 stranger.beneficiary), ('reply', None, None))
+        # the person's subject access file holds them, and their agreement
+        Report = pool.get('momd.beneficiary.personal_data', type='report')
+        _, content, _, _ = Report.execute([world.beneficiary.id], {})
+        book = load_workbook(io.BytesIO(content))
+        sheet = book['Beneficiary Message']
+        texts = ' '.join(str(c.value) for row in sheet.iter_rows()
+            for c in row if c.value is not None)
+        self.assertIn(PHONE, texts)
+        self.assertIn('Rating Request', texts)
+        self.assertIn('SMS', ' '.join(str(c.value)
+                for row in book['Beneficiary'].iter_rows() for c in row))
         # the staff of the office read the replies, providers do not
         with world.as_(world.caseworker):
             self.assertIn(rating, Message.search([('direction', '=', 'in')]))
         with world.as_(world.alice):
             with self.assertRaises(AccessError):
                 Message.search([('direction', '=', 'in')])
+
+        # erased on request: the messages and the e-mail go with the rest
+        Beneficiary = pool.get('momd.beneficiary')
+        Beneficiary.write([world.beneficiary], {'email': 'k@example.org'})
+        pool.get('momd.case').write([world.case], {
+                'state': 'closed', 'closure_reason': "Moved away"})
+        Beneficiary.anonymise(
+            [Beneficiary(world.beneficiary.id)], "Asked to be forgotten")
+        self.assertEqual(Message.search(
+                [('recipient', '=', PHONE)]), [])
+        self.assertIsNone(Beneficiary(world.beneficiary.id).email)
 
     @with_transaction()
     def test_outbox_smpp_gateway(self):
