@@ -4,12 +4,13 @@ rate it, in the person's language and only on a channel they agreed to be
 contacted on.
 
 Messages wait in an outbox. They leave through the gateway the
-administrators chose (models/outbox.py Configuration, gateways.py), from
-the queue (trytond-worker; without one, right after the step commits) and,
-when a gateway fails, again from a schedule checked every minute, with
-growing delays, until the configured number of attempts; then they are
-marked failed. A gateway that is down never stops a referral step: the step only
-writes the message."""
+administrators chose in the configuration (the gateways are in
+gateways.py), from the queue (trytond-worker; without one, right after the
+step commits) and, when a gateway fails, again from a schedule checked
+every minute, with growing delays, until the configured number of
+attempts; then they are marked failed. A gateway that is down never stops
+a referral step: the step only writes the message. Replies and delivery
+receipts come back through outbox_reply.py."""
 import datetime as dt
 import logging
 import re
