@@ -9,7 +9,6 @@ the notes and files on the referral (record rules), the referral form and
 reads of the past (history) all follow it, always on today's records."""
 import datetime as dt
 
-from sql.conditionals import Coalesce
 
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
@@ -45,20 +44,6 @@ class Configuration(metaclass=PoolMeta):
         "notes and files on the referral; then only its number, state, "
         "dates and outcome. A revoked or expired consent, or an expired "
         "data-sharing agreement, ends it at once.")
-
-    @classmethod
-    def __register__(cls, module):
-        table = cls.__table__()
-        filled = cls.__table_handler__(module).column_exist(
-            'provider_access_days')
-        super().__register__(module)
-        if not filled:
-            # the setting of a database made before it existed
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.provider_access_days],
-                    [Coalesce(table.provider_access_days,
-                            cls.default_provider_access_days())]))
 
     @classmethod
     def default_provider_access_days(cls):

@@ -3,7 +3,7 @@ late referral escalates, how often a case is reviewed. All configured by
 administrators in the application."""
 import datetime as dt
 
-from sql import Null
+from sql import Column, Null
 from sql.operators import Equal
 from trytond.cache import Cache
 from trytond.i18n import gettext
@@ -11,6 +11,7 @@ from trytond.model import (
     DeactivableMixin, Exclude, ModelSingleton, ModelSQL, ModelView, fields,
     sequence_ordered)
 from trytond.pool import PoolMeta
+from trytond.transaction import Transaction
 
 from ..exceptions import SLAValidationError
 from .case import PRIORITIES, priority_order
@@ -39,6 +40,21 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('small_cell_threshold', '>', 0)],
         help="In exported statistics, a count of people smaller than this "
         "is shown as \"<N\" so that no one can be recognised.")
+
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        # a setting added to a database made before it: its default, as
+        # the form would have shown it (every module's settings, once)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for name, field in cls._fields.items():
+            default = getattr(cls, 'default_' + name, None)
+            if (field.required and default and hasattr(field, 'sql_type')
+                    and not isinstance(field, fields.Function)):
+                column = Column(table, name)
+                cursor.execute(*table.update([column], [default()],
+                        where=column == Null))
 
     @classmethod
     def default_case_review_months(cls):

@@ -205,3 +205,25 @@ class MatchingTestMixin:
         self.assertIn("Sinjar", second['why'])
         self.assertEqual(result['services'],
             [l['service'] for l in lines])
+
+    @with_transaction()
+    def test_settings_added_to_an_existing_database(self):
+        """A setting added to a database made before it gets its default
+        at the update, whichever module adds it"""
+        pool = Pool()
+        Configuration = pool.get('momd.configuration')
+        config = Configuration(1)
+        config.performance_days = 60
+        config.save()
+        table = Configuration.__table__()
+        handler = Configuration.__table_handler__('momd_referral')
+        cursor = Transaction().connection.cursor()
+        names = ['performance_days', 'performance_minimum',
+            'provider_access_days', 'case_review_months']
+        for name in names:
+            handler.not_null_action(name, 'remove')
+        cursor.execute(*table.update(
+                [Column(table, n) for n in names], [None] * len(names)))
+        Configuration.__register__('momd_referral')
+        cursor.execute(*table.select(*[Column(table, n) for n in names]))
+        self.assertEqual(cursor.fetchall(), [(90, 5, 30, 3)])
