@@ -75,6 +75,7 @@ FIELDS = {
     'momd.activity': [
         'office', 'provider', 'user', 'resource', 'name', 'restricted'],
     'momd.referral.answer': ['referral', 'step', 'via', 'contact_name'],
+    'momd.referral.link': ['referral', 'recipient', 'state'],
     'ir.attachment': ['resource', 'name', 'description'],
     'ir.note': ['resource', 'message'],
     }
@@ -117,6 +118,7 @@ RELATIONS = {
     ('momd.activity', 'office'): ('momd.office', 'm2o'),
     ('momd.activity', 'provider'): ('momd.provider', 'm2o'),
     ('momd.referral.answer', 'referral'): ('momd.referral', 'm2o'),
+    ('momd.referral.link', 'referral'): ('momd.referral', 'm2o'),
     }
 # Function fields searched through a relation (their searchers)
 SEARCHED_THROUGH = {
@@ -159,6 +161,9 @@ READABLE = {
 for _models in READABLE.values():
     _models.update({'momd.office', 'ir.attachment', 'ir.note',
             'momd.referral.answer'})
+# the answer links: the ministry's staff, never the providers
+for _role in ['caseworker', 'supervisor', 'manager', 'admin']:
+    READABLE[_role].add('momd.referral.link')
 
 # The texts that are tokens of the scanner: the codes, and what the probes
 # wrote with a LEAKMARK in it
@@ -348,9 +353,9 @@ class Snapshot:
                 or (user.office_staff and r['office'] in user.offices)
                 or (user.focal_point and r['provider'] in user.providers)
                 or r['user'] == user.id)}
-        if model == 'momd.referral.answer':
-            # the answers of the referrals the user reads (today's: the
-            # answers keep no history)
+        if model in {'momd.referral.answer', 'momd.referral.link'}:
+            # the answers and answer links of the referrals the user reads
+            # (today's: they keep no history)
             referrals = (self.current or self).visible(user, 'momd.referral')
             return {i for i, r in records.items()
                 if r['referral'] in referrals}

@@ -64,7 +64,8 @@ PROBED_MODELS = [
     'momd.beneficiary.identifier', 'momd.household', 'momd.consent',
     'momd.case', 'momd.need', 'momd.referral', 'momd.outreach.event',
     'momd.provider', 'momd.provider.service', 'momd.activity',
-    'momd.referral.answer', 'ir.attachment', 'ir.note']
+    'momd.referral.answer', 'momd.referral.link', 'ir.attachment',
+    'ir.note']
 # what the probes read of each model: stored, computed and related fields
 READ_FIELDS = {
     'momd.beneficiary': [
@@ -113,6 +114,9 @@ READ_FIELDS = {
     'momd.referral.answer': [
         'referral', 'step', 'via', 'channel', 'contact_name', 'rec_name',
         'referral.code', 'recorded_by'],
+    'momd.referral.link': [
+        'referral', 'recipient', 'state', 'language', 'expiry', 'steps',
+        'rec_name', 'referral.code', 'revoked_by'],
     'ir.attachment': ['name', 'description', 'resource', 'data', 'link'],
     'ir.note': ['message', 'resource', 'unread'],
     }
@@ -142,6 +146,7 @@ EXPORT_FIELDS = {
     'momd.provider.service': ['provider', 'category'],
     'momd.activity': ['name', 'resource', 'office', 'provider', 'user'],
     'momd.referral.answer': ['referral', 'step', 'via', 'contact_name'],
+    'momd.referral.link': ['referral', 'recipient', 'state'],
     'ir.attachment': ['name', 'description', 'resource', 'data'],
     'ir.note': ['message', 'resource'],
     }

@@ -268,13 +268,22 @@ class AnswerLinkTestMixin:
             with self.assertRaises(AccessError):
                 Referral.write([Referral(referral.id)],
                     {'link_revoke_reason': "No"})
+        link, = Link.search([('referral', '=', referral.id)])
         with world.as_(other):
             for button in ['revoke_answer_link', 'send_answer_link']:
                 with self.subTest(user='other office', button=button), \
                         self.assertRaises(AccessError):
                     getattr(Referral, button)([Referral(referral.id)])
             self.assertEqual(Link.search([]), [])
-        link, = Link.search([('referral', '=', referral.id)])
+            # nor reads or exports the link of another office's referral
+            with self.assertRaises(AccessError):
+                Link.read([link.id], ['recipient'])
+            with self.assertRaises(AccessError):
+                Link.export_data([Link(link.id)], ['recipient'])
+        with world.as_(world.caseworker):
+            self.assertEqual(
+                Link.export_data([Link(link.id)], ['recipient', 'state']),
+                [[INTAKE, 'active']])
         self.assertEqual(link.state, 'active')
         self.assertEqual(world.page(token)[0], 200)
 
