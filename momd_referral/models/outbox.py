@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 import re
 
-from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
@@ -172,20 +171,6 @@ class Configuration(metaclass=PoolMeta):
         help="How many times a message is tried, with growing delays "
         "(1 minute, 5 minutes, 30 minutes, 2 hours...), before it is "
         "marked failed.")
-
-    @classmethod
-    def __register__(cls, module):
-        table = cls.__table__()
-        filled = cls.__table_handler__(module).column_exist(
-            'outbox_max_attempts')
-        super().__register__(module)
-        if not filled:
-            # the setting of a database made before it existed
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.outbox_max_attempts],
-                    [Coalesce(table.outbox_max_attempts,
-                            DEFAULT_MAX_ATTEMPTS)]))
 
     @classmethod
     def default_outbox_method(cls):
