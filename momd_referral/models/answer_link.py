@@ -36,6 +36,7 @@ from ..exceptions import AnswerLinkError
 from .audit import request_origin
 from .mixins import require
 from .referral import expects
+from .referral_scope import ReferralScopeMixin
 
 LINK_STATES = [
     ('active', "Active"),
@@ -144,7 +145,7 @@ class AnswerLinkKey(ModelSQL):
         return row[0].encode() if row else None
 
 
-class AnswerLink(ModelSQL, ModelView):
+class AnswerLink(ReferralScopeMixin, ModelSQL, ModelView):
     "A link by which a provider without an account answers one referral"
     __name__ = 'momd.referral.link'
     __string__ = "Answer Link"
@@ -171,13 +172,6 @@ class AnswerLink(ModelSQL, ModelView):
     last_used = fields.Timestamp("Last Answer", readonly=True)
     # the digest of the token: read by no client (security/access.xml)
     token_hash = fields.Char("Token Digest", readonly=True)
-    # what the record rules test, on the link itself: an export evaluates
-    # the rules on each record, and reaches no further than its own fields
-    office = fields.Function(fields.Many2One(
-            'momd.office', "Sending Office"),
-        'get_referral_field', searcher='search_referral_field')
-    restricted = fields.Function(fields.Boolean("Restricted Category"),
-        'get_referral_field', searcher='search_referral_field')
 
     @classmethod
     def __setup__(cls):
@@ -199,22 +193,6 @@ class AnswerLink(ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return '%s (%s)' % (self.referral.rec_name, self.recipient or '')
-
-    @classmethod
-    def get_referral_field(cls, links, name):
-        "The office or restricted flag of each link's referral"
-        Referral = Pool().get('momd.referral')
-        with without_check_access():
-            referrals = Referral.browse([l.referral.id for l in links])
-            values = {r.id: getattr(r, name) for r in referrals}
-        return {l.id: (values[l.referral.id].id
-                if name == 'office' and values[l.referral.id]
-                else values[l.referral.id])
-            for l in links}
-
-    @classmethod
-    def search_referral_field(cls, name, clause):
-        return [('referral.' + name,) + tuple(clause[1:])]
 
     # The token --------------------------------------------------------
 

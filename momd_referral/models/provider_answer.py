@@ -28,6 +28,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from ..exceptions import ReferralValidationError
 from .referral import DECLINE_REASONS, OUTCOMES, now
+from .referral_scope import ReferralScopeMixin
 from .rule import is_admin, user_providers, user_roles
 
 # How the answer reached the system
@@ -96,7 +97,7 @@ def _shown(date):
     return lang.strftime(date, lang.date + ' %H:%M')
 
 
-class ReferralAnswer(ModelSQL, ModelView):
+class ReferralAnswer(ReferralScopeMixin, ModelSQL, ModelView):
     "One step of a referral answered for its provider: by whom and how"
     __name__ = 'momd.referral.answer'
     __string__ = "Provider's Answer"
