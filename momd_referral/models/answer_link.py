@@ -20,7 +20,6 @@ import urllib.parse
 from email.message import EmailMessage
 
 from sql import Null
-from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
 
 from trytond.config import config
@@ -89,20 +88,6 @@ class Configuration(metaclass=PoolMeta):
         help="How long the link e-mailed to a provider's intake address "
         "to answer a referral works, at most; it ends earlier when the "
         "referral ends or its consent or the provider's agreement does.")
-
-    @classmethod
-    def __register__(cls, module):
-        table = cls.__table__()
-        filled = cls.__table_handler__(module).column_exist(
-            'answer_link_days')
-        super().__register__(module)
-        if not filled:
-            # the setting of a database made before it existed
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.answer_link_days],
-                    [Coalesce(table.answer_link_days,
-                            cls.default_answer_link_days())]))
 
     @classmethod
     def default_answer_link_days(cls):

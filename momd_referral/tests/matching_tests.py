@@ -220,11 +220,11 @@ class MatchingTestMixin:
         cursor = Transaction().connection.cursor()
         names = ['performance_days', 'performance_minimum',
             'provider_access_days', 'case_review_months',
-            'outbox_max_attempts']
+            'outbox_max_attempts', 'answer_link_days']
         for name in names:
             handler.not_null_action(name, 'remove')
         cursor.execute(*table.update(
                 [Column(table, n) for n in names], [None] * len(names)))
         Configuration.__register__('momd_referral')
         cursor.execute(*table.select(*[Column(table, n) for n in names]))
-        self.assertEqual(cursor.fetchall(), [(90, 5, 30, 3, 5)])
+        self.assertEqual(cursor.fetchall(), [(90, 5, 30, 3, 5, 30)])
