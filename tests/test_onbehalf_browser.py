@@ -45,6 +45,17 @@ def test_answer_recorded_in_arabic(web, login, focal_points,  # noqa: F811
     caseworker.expect_value('state', 'accepted')
     expect(caseworker.field('answered_by_staff')).to_be_checked(
         timeout=TIMEOUT)
+    # the tab "Answer and Outcome" lists who said it and how (the list
+    # shows its rows once scrolled to)
+    caseworker.tab.get_by_role('tab', name='الرد والنتيجة').click()
+    caseworker.settle()
+    answers = caseworker.tab.locator('.form-one2many').filter(
+        has_text=label('field:momd.referral,answers:')).last
+    answers.scroll_into_view_if_needed()
+    caseworker.settle()
+    expect(answers).to_contain_text('هناء صالح', timeout=TIMEOUT)
+    # through: "Recorded by Ministry Staff"
+    expect(answers).to_contain_text('سجّله موظفو الوزارة')
     caseworker.screenshot('onbehalf-2-recorded-by-staff')
     caseworker.expect_no_dialog()
 
