@@ -227,7 +227,7 @@ class DataSet:
         self.providers = {p['name_en']: p['id'] for p in admin.model(
                 'momd.provider', 'search_read', [], 0, None, None,
                 ['name_en'])}
-        self.services = {}
+        self.services, self.unlimited = {}, set()
         for service in admin.model('momd.provider.service', 'search_read',
                 [], 0, None, None, ['provider', 'category']):
             self.services[(service['provider'], service['category'])] = (
@@ -261,6 +261,12 @@ class DataSet:
                 'momd.provider.service', 'create', [{
                         'provider': key[0], 'category': key[1],
                         'locations': [('add', [nineveh])]}])
+        if key not in self.unlimited:
+            # what the demo filled this month is not what is probed: no
+            # referral of the data set waits for a place
+            self.admin.model('momd.provider.service', 'write',
+                [self.services[key]], {'capacity': None})
+            self.unlimited.add(key)
         return self.services[key]
 
     def user(self, login, groups, offices, supervised):

@@ -48,8 +48,8 @@ class Performance:
     """What a service did with its referrals: this month's load, and over
     the last days of the configuration how many it answered, accepted,
     completed, how fast and how the people rated it"""
-    __slots__ = ('load', 'waiting', 'answered', 'accepted', 'response_hours', 'ended',
-        'completed', 'ratings', 'minimum')
+    __slots__ = ('load', 'waiting', 'answered', 'accepted',
+        'response_hours', 'ended', 'completed', 'ratings', 'minimum')
 
     def __init__(self, minimum):
         self.minimum = minimum
