@@ -242,14 +242,15 @@ class AnswerLink(ReferralScopeMixin, ModelSQL, ModelView):
     @classmethod
     def issue(cls, referrals):
         """A new link for each referral whose provider has an intake
-        e-mail address, e-mailed there; the referral's older links end"""
+        e-mail address or phone, sent there; the referral's older links
+        end"""
         pool = Pool()
         Configuration = pool.get('momd.configuration')
         with without_check_access():
             days = Configuration(1).answer_link_days or DEFAULT_LINK_DAYS
             referrals = [r for r in referrals
                 if r.state in ANSWERABLE_STATES
-                and r.provider.intake_email]
+                and (r.provider.intake_email or r.provider.intake_phone)]
             cls.end(cls.search([
                         ('referral', 'in', [r.id for r in referrals]),
                         ('state', '=', 'active')]))
@@ -259,7 +260,8 @@ class AnswerLink(ReferralScopeMixin, ModelSQL, ModelView):
                 tokens.append(token)
                 vlist.append({
                         'referral': referral.id,
-                        'recipient': referral.provider.intake_email,
+                        'recipient': (referral.provider.intake_email
+                            or referral.provider.intake_phone),
                         'language': referral.provider.language or 'ar',
                         'expiry': now() + dt.timedelta(days=days),
                         'token_hash': digest(token),
@@ -270,8 +272,11 @@ class AnswerLink(ReferralScopeMixin, ModelSQL, ModelView):
         return links
 
     def send(self, token):
-        """E-mail the link to its recipient in the provider's language:
-        the referral's number and the link, nothing of the person"""
+        """E-mail the link to the provider's intake address, if it has
+        one, in the provider's language: the referral's number and the
+        link, nothing of the person"""
+        if not self.referral.provider.intake_email:
+            return
         language = self.language or 'ar'
         with Transaction().set_context(language=language):
             expiry = self.expiry.strftime('%Y-%m-%d')
@@ -282,7 +287,7 @@ class AnswerLink(ReferralScopeMixin, ModelSQL, ModelView):
                 expiry=expiry)
         msg = EmailMessage()
         msg['From'] = config.get('email', 'from')
-        msg['To'] = self.recipient
+        msg['To'] = self.referral.provider.intake_email
         msg['Subject'] = subject
         msg['Auto-Submitted'] = 'auto-generated'
         msg.set_content(body)
@@ -422,11 +427,12 @@ class Referral(metaclass=PoolMeta):
     @expects(*ANSWERABLE_STATES)
     @ModelView.button
     def send_answer_link(cls, referrals):
-        """A new answer link to the provider's intake address; the one
-        sent before ends"""
+        """A new answer link to the provider's intake address and phone;
+        the one sent before ends"""
         Link = Pool().get('momd.referral.link')
         for referral in referrals:
-            if not referral.provider.intake_email:
+            if not (referral.provider.intake_email
+                    or referral.provider.intake_phone):
                 raise AnswerLinkError(gettext(
                         'momd_referral.msg_answer_link_no_intake',
                         referral=referral.rec_name,

@@ -32,6 +32,8 @@ from .provider_answer_tests import (
     ProviderAnswerTestMixin)
 from .provider_escalation_tests import (
     ProviderEscalationArabicTestMixin, ProviderEscalationTestMixin)
+from .provider_sms_tests import (
+    ProviderSMSArabicTestMixin, ProviderSMSTestMixin)
 from .provider_tests import ProviderTestMixin
 from .referral_tests import ReferralTestMixin
 from .scorecard_tests import ScorecardTestMixin
@@ -52,7 +54,7 @@ class MomdReferralTestCase(
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
         ProviderAnswerTestMixin, IntakeQueueTestMixin,
         ProviderEscalationTestMixin, AnswerLinkTestMixin,
-        OutboxTestMixin,
+        OutboxTestMixin, ProviderSMSTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
@@ -396,6 +398,7 @@ class MomdReferralTestCase(
 class MomdReferralArabicTestCase(
         ReferralFormArabicTestMixin, ProviderEscalationArabicTestMixin,
         OutboxLanguageTestMixin, ProviderAnswerArabicTestMixin,
+        ProviderSMSArabicTestMixin,
         ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
