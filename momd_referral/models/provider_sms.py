@@ -36,6 +36,22 @@ class Message(metaclass=PoolMeta):
         cls.kind.selection = cls.kind.selection + PROVIDER_KINDS
 
     @classmethod
+    def receive(cls, phone, text, channel='sms'):
+        """A reply from a number the last message was sent to as a
+        provider's phone is kept as the provider's (its referral, its
+        office's staff), not a beneficiary's"""
+        message = super().receive(phone, text, channel=channel)
+        if message.kind == 'reply' and not message.beneficiary:
+            with without_check_access():
+                last = cls.search([
+                        ('direction', '=', 'out'),
+                        ('recipient', '=', message.recipient),
+                        ], order=[('id', 'DESC')], limit=1)
+                if last and last[0].provider:
+                    cls.write([message], {'provider': last[0].provider.id})
+        return message
+
+    @classmethod
     def tell_provider(cls, referral, kind, phone, text, language):
         """Queue the SMS text of kind about referral to the provider's
         phone, written in language; none when no gateway is configured.

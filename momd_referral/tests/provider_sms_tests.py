@@ -158,6 +158,15 @@ class ProviderSMSTestMixin:
         with world.as_(world.alice):
             with self.assertRaises(AccessError):
                 Message.read([first.id], ['text'])
+
+        # the contact answers the SMS: kept as the provider's, about the
+        # referral, for the office's staff
+        reply = Message.receive('0770 123 4567', "We are on it")
+        self.assertEqual((reply.direction, reply.kind, reply.provider,
+                reply.referral, reply.beneficiary, reply.office),
+            ('in', 'reply', provider, referral, None, referral.office))
+        with world.as_(world.caseworker):
+            self.assertIn(reply, Message.search([('kind', '=', 'reply')]))
         discard_emails()
 
 
