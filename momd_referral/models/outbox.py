@@ -60,8 +60,8 @@ STATES = [
     ('received', "Received"),
     ]
 DIRECTIONS = [
-    ('out', "To the Beneficiary"),
-    ('in', "From the Beneficiary"),
+    ('out', "To the Beneficiary or Provider"),
+    ('in', "From the Beneficiary or Provider"),
     ]
 ENCODINGS = [
     ('gsm7', "GSM 7-bit"),
@@ -126,9 +126,10 @@ class Configuration(metaclass=PoolMeta):
 
     outbox_gateway = fields.Selection(
         GATEWAY_KINDS, "Message Gateway",
-        help="How messages to beneficiaries leave: a file (demonstration), "
-        "a generic HTTP SMS/WhatsApp gateway, or an operator's SMS centre "
-        "over SMPP. Empty: beneficiaries get no messages.")
+        help="How messages to beneficiaries and SMS to providers leave: a "
+        "file (demonstration), a generic HTTP SMS/WhatsApp gateway, or an "
+        "operator's SMS centre over SMPP. Empty: beneficiaries get no "
+        "messages and providers no SMS.")
     outbox_file = fields.Char(
         "Outbox File",
         states={'invisible': Eval('outbox_gateway') != 'file'},
