@@ -113,6 +113,8 @@ def field_limits():
             for perm, letter in PERMISSIONS)
         rows.append((access.model, access.field,
                 access.group.name if access.group else 'all', perms))
+    # the same order on every database: for all, then by role
+    rows.sort(key=lambda r: (r[0], r[1], r[2] != 'all', r[2]))
     focal_point = "Provider Focal Point"
     # when the disclosure is in force (models/disclosure.py)
     in_force = (' (consent and agreement in force; after a decline or '

@@ -12,26 +12,29 @@ from .provider_tests import location
 from .referral_tests import ReferralWorld
 from .registry_tests import category
 
-# the columns a past referral copies from a draft of the same need
-_COPIED = ['case', 'need', 'provider_service', 'provider', 'caseworker',
-    'district', 'priority', 'legal_basis', 'restricted', 'escalation_level',
-    'create_uid', 'create_date']
-
-
 def past_referrals(template, rows):
     """Referrals like the draft template with (state, sent, answered,
     completed, rating) each, as the workflow would have left them"""
     Referral = Pool().get('momd.referral')
     table = Referral.__table__()
     cursor = Transaction().connection.cursor()
-    dated = [table.state, table.sent_date, table.answered_date,
-        table.completed_date, table.rating]
+    cursor.execute(*table.select(where=table.id == template.id))
+    columns = [c[0] for c in cursor.description]
+    cursor.fetchall()
+    dated = ['state', 'sent_date', 'answered_date', 'completed_date',
+        'rating']
+    copied = [c for c in columns if c not in dated + ['id', 'code']]
     for row in rows:
+        past_referrals.count += 1
         cursor.execute(*table.insert(
-                [Column(table, n) for n in _COPIED] + dated,
-                table.select(*[Column(table, n) for n in _COPIED],
+                [Column(table, n) for n in copied + dated + ['code']],
+                table.select(*[Column(table, n) for n in copied],
                     *[Literal(v) for v in row],
+                    Literal('PAST-%d' % past_referrals.count),
                     where=table.id == template.id)))
+
+
+past_referrals.count = 0
 
 
 def answered(state, days_ago, hours=6, rating=None):
