@@ -484,18 +484,23 @@ def intake(name_en, type_):
 def fill_services(Referral, Service, count=2):
     """A few services full this month, each with a referral on its waiting
     list: the capacity of the service of a draft is what it took this
-    month, and the draft joins its waiting list"""
-    for referral in Referral.search([
-                ('state', '=', 'draft'), ('legal_basis', '=', 'consent'),
-                ('provider_service', '!=', None),
-                ], order=[('id', 'ASC')]):
-        service = referral.provider_service
-        load = service.load()
-        if (count <= 0 or not load or referral.needs_approval()
-                or referral.override_reason):
+    month, and the draft joins its waiting list. Services that took some
+    referrals this month first; then, early in a month, a service that
+    took none is full at a capacity of 0 (closed for the month)"""
+    drafts = Referral.search([
+            ('state', '=', 'draft'), ('legal_basis', '=', 'consent'),
+            ('provider_service', '!=', None),
+            ], order=[('id', 'ASC')])
+    loads = Service.loads(list({r.provider_service for r in drafts}))
+    drafts.sort(key=lambda r: not loads[r.provider_service.id])
+    for referral in drafts:
+        if count <= 0:
+            break
+        if referral.needs_approval() or referral.override_reason:
             continue
+        service = referral.provider_service
         capacity = service.capacity
-        Service.write([service], {'capacity': load})
+        Service.write([service], {'capacity': service.load()})
         try:
             Referral.join_waitlist([referral])
         except UserError:

@@ -227,9 +227,10 @@ class DataSet:
         self.providers = {p['name_en']: p['id'] for p in admin.model(
                 'momd.provider', 'search_read', [], 0, None, None,
                 ['name_en'])}
-        self.services, self.unlimited = {}, set()
+        self.services = {}
         for service in admin.model('momd.provider.service', 'search_read',
-                [], 0, None, None, ['provider', 'category']):
+                [('capacity', '=', None)], 0, None, None,
+                ['provider', 'category']):
             self.services[(service['provider'], service['category'])] = (
                 service['id'])
         self.caseworkers = {}
@@ -254,6 +255,8 @@ class DataSet:
         """The provider's service of the category (a referral goes to a
         service for its need), added in Nineveh when it has none"""
         key = (self.providers[provider], self.categories[category])
+        # a service of its own where the demo's has a capacity: no
+        # referral of the data set waits for a place (nor takes one)
         if key not in self.services:
             nineveh, = _ids(self.admin, 'momd.location', [
                     ('pcode', '=', 'IQG15')])
@@ -261,12 +264,6 @@ class DataSet:
                 'momd.provider.service', 'create', [{
                         'provider': key[0], 'category': key[1],
                         'locations': [('add', [nineveh])]}])
-        if key not in self.unlimited:
-            # what the demo filled this month is not what is probed: no
-            # referral of the data set waits for a place
-            self.admin.model('momd.provider.service', 'write',
-                [self.services[key]], {'capacity': None})
-            self.unlimited.add(key)
         return self.services[key]
 
     def user(self, login, groups, offices, supervised):

@@ -25,7 +25,8 @@ UNCHECKED_TABLES = {'momd_access_log'}
 READ_ONLY_MODELS = {
     'momd.access.log', 'momd.referral.statistic',
     'momd.beneficiary.statistic', 'momd.outreach.statistic',
-    'momd.referral.kpi', 'momd.referral.answer'}
+    'momd.referral.kpi', 'momd.referral.answer', 'momd.referral.link',
+    'momd.outbox.message', 'momd.provider.scorecard'}
 DATE = {'__class__': 'date', 'year': 2020, 'month': 2, 'day': 3}
 DATETIME = dict(DATE, __class__='datetime', hour=4, minute=5, second=6,
     microsecond=0)

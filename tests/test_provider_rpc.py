@@ -93,8 +93,9 @@ def test_demo_every_provider_can_answer(login):
     its referrals' answer links go to; some services are full with a
     waiting list; people rated the services"""
     admin = login('admin')
+    # the demo's, not those the tests add
     providers = admin.model('momd.provider', 'search_read', [
-            ('state', '!=', 'draft')], 0, None,
+            ('agreement_reference', 'like', 'MoMD-NIN-MOU-%')], 0, None,
         None, ['name_en', 'focal_points', 'intake_email', 'language'])
     assert len(providers) >= 24
     unreachable = [p['name_en'] for p in providers
