@@ -99,8 +99,11 @@ def test_answer_link_in_arabic(
         login, smtp, database, intake_referrals, artifacts):
     intake, referrals = intake_referrals
     caseworker = login('sinjar.caseworker')
-    rows = caseworker.model('momd.referral', 'read', referrals,
-        ['code', 'consent', 'beneficiary_name'])
+    # read gives the rows in the referrals' order of listing, not in the
+    # order of the ids asked: keep them by id
+    rows = {r['id']: r for r in caseworker.model('momd.referral', 'read',
+            referrals, ['code', 'consent', 'beneficiary_name'])}
+    rows = [rows[i] for i in referrals]
     codes = [r['code'] for r in rows]
     mails = smtp.wait(intake, 2)
     links = {}
