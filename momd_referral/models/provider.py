@@ -179,34 +179,43 @@ class Provider(
         return bool(self.agreement_date and self.agreement_date <= date
             and (not self.agreement_expiry or self.agreement_expiry > date))
 
+    # (e-mail field, phone field) of each way to reach the provider
+    _contacts = [('intake_email', 'intake_phone')]
+
     @classmethod
     def preprocess_values(cls, mode, values):
         values = super().preprocess_values(mode, values)
-        if values.get('intake_phone'):
-            values['intake_phone'] = normalize_phone(
-                values['intake_phone']) or values['intake_phone']
+        for _, phone in cls._contacts:
+            if values.get(phone):
+                values[phone] = normalize_phone(values[phone]) or values[
+                    phone]
         return values
 
     @classmethod
     def validate_fields(cls, providers, field_names):
         super().validate_fields(providers, field_names)
-        for provider in providers:
-            if (provider.intake_email
-                    and not valid_email(provider.intake_email)):
-                raise ProviderValidationError(gettext(
-                        'momd_referral.msg_provider_email_format',
-                        field=cls.fields_get(
-                            ['intake_email'])['intake_email']['string'],
-                        email=provider.intake_email,
-                        provider=provider.rec_name))
-            if (provider.intake_phone and normalize_phone(
-                        provider.intake_phone) != provider.intake_phone):
-                raise ProviderValidationError(gettext(
-                        'momd_referral.msg_provider_phone_format',
-                        field=cls.fields_get(
-                            ['intake_phone'])['intake_phone']['string'],
-                        number=provider.intake_phone,
-                        provider=provider.rec_name))
+        cls.check_contacts(providers, field_names)
+
+    @classmethod
+    def check_contacts(cls, providers, field_names=None):
+        "Refuse an address or a number no message could reach"
+        for email, phone in cls._contacts:
+            if field_names and not {email, phone} & set(field_names):
+                continue
+            labels = cls.fields_get([email, phone])
+            for provider in providers:
+                address, number = getattr(provider, email), getattr(
+                    provider, phone)
+                if address and not valid_email(address):
+                    raise ProviderValidationError(gettext(
+                            'momd_referral.msg_provider_email_format',
+                            field=labels[email]['string'], email=address,
+                            provider=provider.rec_name))
+                if number and normalize_phone(number) != number:
+                    raise ProviderValidationError(gettext(
+                            'momd_referral.msg_provider_phone_format',
+                            field=labels[phone]['string'], number=number,
+                            provider=provider.rec_name))
 
     @classmethod
     def check_agreement(cls, providers):

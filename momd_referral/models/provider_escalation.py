@@ -14,8 +14,6 @@ from trytond.pool import Pool, PoolMeta
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction, without_check_access
 
-from ..exceptions import ProviderValidationError
-from ..tools import normalize_phone, valid_email
 from .referral import now
 
 logger = logging.getLogger(__name__)
@@ -39,42 +37,11 @@ class Provider(metaclass=PoolMeta):
         "starting with + or 00.")
 
     @classmethod
-    def preprocess_values(cls, mode, values):
-        values = super().preprocess_values(mode, values)
-        if values.get('escalation_phone'):
-            values['escalation_phone'] = normalize_phone(
-                values['escalation_phone']) or values['escalation_phone']
-        return values
-
-    @classmethod
-    def validate_fields(cls, providers, field_names):
-        super().validate_fields(providers, field_names)
-        cls.check_escalation_contact(providers, field_names)
-
-    @classmethod
-    def check_escalation_contact(cls, providers, field_names=None):
-        "Refuse an address or a number no message could reach"
-        if field_names and not (
-                {'escalation_email', 'escalation_phone'} & set(field_names)):
-            return
-        labels = cls.fields_get(['escalation_email', 'escalation_phone'])
-        for provider in providers:
-            if (provider.escalation_email
-                    and not valid_email(provider.escalation_email)):
-                raise ProviderValidationError(gettext(
-                        'momd_referral.msg_provider_email_format',
-                        field=labels['escalation_email']['string'],
-                        email=provider.escalation_email,
-                        provider=provider.rec_name))
-            if (provider.escalation_phone
-                    and normalize_phone(provider.escalation_phone)
-                    != provider.escalation_phone):
-                raise ProviderValidationError(gettext(
-                        'momd_referral.msg_provider_phone_format',
-                        field=labels['escalation_phone']['string'],
-                        number=provider.escalation_phone,
-                        provider=provider.rec_name))
-
+    def __setup__(cls):
+        super().__setup__()
+        # checked and normalised as the intake contact is
+        cls._contacts = cls._contacts + [
+            ('escalation_email', 'escalation_phone')]
 
 def lateness(delta, language):
     "How late, in words of language: hours under two days, else days"
