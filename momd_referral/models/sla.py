@@ -46,7 +46,10 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         super().__register__(module)
         # a setting added to a database made before it: its default, as
         # the form would have shown it (every module's settings, once)
+        # (and then required, which the update could not make it while
+        # it was empty)
         table = cls.__table__()
+        handler = cls.__table_handler__(module)
         cursor = Transaction().connection.cursor()
         for name, field in cls._fields.items():
             default = getattr(cls, 'default_' + name, None)
@@ -55,6 +58,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
                 column = Column(table, name)
                 cursor.execute(*table.update([column], [default()],
                         where=column == Null))
+                handler.not_null_action(name, 'add')
 
     @classmethod
     def default_case_review_months(cls):

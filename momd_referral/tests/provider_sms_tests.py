@@ -33,6 +33,9 @@ def set_intake(provider, **values):
 class ProviderSMSTestMixin:
 
     def assertNoPersonalText(self, world, text):
+        # the link's token is random letters: a short name could be
+        # found in it by chance
+        text = LINK.sub('<link>', text)
         for private in [world.beneficiary.first_name,
                 world.beneficiary.family_name, '7501112233',
                 "house deed", "Sinjar", world.caseworker.name]:
