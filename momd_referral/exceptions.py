@@ -1,4 +1,4 @@
-from trytond.exceptions import UserError, UserWarning
+from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 
 
@@ -26,7 +26,8 @@ class CaseValidationError(ValidationError):
     pass
 
 
-class DuplicateBeneficiaryWarning(UserWarning):
+class DuplicateReviewError(UserError):
+    "A review of possible duplicates refused (reason, office)"
     pass
 
 

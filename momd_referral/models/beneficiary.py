@@ -12,8 +12,8 @@ from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction, without_check_access
 
-from ..exceptions import (
-    BeneficiaryValidationError, DuplicateBeneficiaryWarning)
+from .. import names
+from ..exceptions import BeneficiaryValidationError
 from ..tools import normalize_phone, normalize_text
 from .audit import AuditMixin
 from .mixins import (
@@ -235,10 +235,10 @@ class Beneficiary(
                         'family_name'))))
 
     def get_rec_name(self, name):
-        names = self.full_name
+        text = self.full_name
         if self.code:
-            names = '%s [%s]' % (names, self.code)
-        return names
+            text = '%s [%s]' % (text, self.code)
+        return text
 
     @classmethod
     def search_rec_name(cls, name, clause):
@@ -246,9 +246,24 @@ class Beneficiary(
         negative = operator.startswith('not') or operator.startswith('!')
         domain = [('code', operator, operand, *extra)]
         if isinstance(operand, str):
-            value = normalize_text(operand)
-            domain.append(('name_key', operator, value))
+            if negative:
+                domain.append(('name_key', operator, normalize_text(operand)))
+            else:
+                domain.append(cls.search_name(operand))
         return ['AND' if negative else 'OR', *domain]
+
+    @classmethod
+    def search_name(cls, text):
+        """A domain finding the people named text, a word at the start of
+        any part (a Latin query finds Arabic names, an Arabic query Latin
+        names)"""
+        domain = []
+        for word in re.split(r'[\s%_]+', text):
+            tokens = names.query_tokens(word)
+            if tokens:
+                domain.append(['OR'] + [
+                        ('name_key', 'like', '%% %s%%' % t) for t in tokens])
+        return domain or [('id', '!=', None)]
 
     def get_age(self, name, today=None):
         today = today or Pool().get('ir.date').today()
@@ -308,15 +323,15 @@ class Beneficiary(
                 reference = _shift_years(since, -self.estimated_age)
             if getattr(self, 'age_reference', None) != reference:
                 values['age_reference'] = reference
-        sources = {
+        sources = [
             'first_name', 'father_name', 'grandfather_name', 'family_name',
             'first_name_latin', 'father_name_latin',
-            'grandfather_name_latin', 'family_name_latin'}
-        if field_names is None or sources & field_names:
-            name_key = ' | '.join(filter(None, (
-                        normalize_text(self.get_full_name('full_name')),
-                        normalize_text(
-                            self.get_full_name('full_name_latin')))))
+            'grandfather_name_latin', 'family_name_latin']
+        if field_names is None or set(sources) & set(field_names):
+            tokens = []
+            for part in sources:
+                tokens.extend(names.search_tokens(getattr(self, part, None)))
+            name_key = ' %s ' % ' '.join(dict.fromkeys(tokens))
             if getattr(self, 'name_key', None) != name_key:
                 values['name_key'] = name_key
         return values
@@ -362,50 +377,6 @@ class Beneficiary(
             mode, beneficiaries, values=values, external=external)
         if mode == 'create':
             cls.check_duplicates(beneficiaries)
-
-    @classmethod
-    def check_duplicates(cls, beneficiaries):
-        """Warn about people already registered, in any office, with the
-        same phone or the same Arabic name and birth year; only what
-        DATA-PROTECTION allows across offices is shown."""
-        pool = Pool()
-        Warning = pool.get('res.user.warning')
-        Phone = pool.get('momd.beneficiary.phone')
-        for beneficiary in beneficiaries:
-            matches = set()
-            numbers = [p.number for p in beneficiary.phones]
-            with without_check_access():
-                if numbers:
-                    matches.update(p.beneficiary for p in Phone.search([
-                                ('number', 'in', numbers),
-                                ('beneficiary', '!=', beneficiary.id),
-                                ]))
-                arabic = normalize_text(beneficiary.full_name)
-                year = beneficiary.birth_year()
-                if arabic and year:
-                    for other in cls.search([
-                                ['OR',
-                                    ('name_key', '=', arabic),
-                                    ('name_key', 'like', arabic + ' | %'),
-                                    ],
-                                ('id', '!=', beneficiary.id),
-                                ]):
-                        if other.birth_year() == year:
-                            matches.add(other)
-                if not matches:
-                    continue
-                # the punctuation of the user's language (، and ؛ in Arabic)
-                summary = gettext('momd_referral.msg_list_separator').join(
-                    gettext('momd_referral.msg_beneficiary_match',
-                        code=m.code, office=m.office.rec_name,
-                        sex=m.sex_string, age=m.age_band())
-                    for m in sorted(matches, key=lambda m: m.code or ''))
-            key = Warning.format('beneficiary_duplicate', [beneficiary])
-            if Warning.check(key):
-                raise DuplicateBeneficiaryWarning(key, gettext(
-                        'momd_referral.msg_beneficiary_duplicate',
-                        beneficiary=beneficiary.full_name,
-                        matches=summary))
 
     sex_string = sex.translated('sex')
 

@@ -34,8 +34,11 @@ SCRUB = [
             'first_name', 'father_name', 'grandfather_name', 'family_name',
             'first_name_latin', 'father_name_latin',
             'grandfather_name_latin', 'family_name_latin', 'name_key',
-            'birth_date', 'estimated_age', 'estimated_age_date', 'notes',
+            'match_key', 'duplicate_reason', 'birth_date', 'estimated_age', 'estimated_age_date', 'notes',
             'household', 'relationship', 'email']),
+    # a decision on possible duplicates may say why, of either side
+    ('momd.beneficiary.duplicate', 'beneficiary', ['reason']),
+    ('momd.beneficiary.duplicate', 'match', ['reason']),
     ('momd.consent', 'beneficiary', [
             'guardian_name', 'guardian_relationship', 'purpose',
             'revocation_reason']),
@@ -188,7 +191,8 @@ class Beneficiary(metaclass=PoolMeta):
             cursor.execute(*table.select(
                     table.id, where=_ids_where(table, 'beneficiary', ids)))
             case_ids.update(i for i, in cursor)
-        leads = {'id': ids, 'beneficiary': ids, 'case': case_ids}
+        leads = {
+            'id': ids, 'beneficiary': ids, 'match': ids, 'case': case_ids}
         cls._release_households(ids)
         cls._coarsen_ages(ids)
         for model, column, names in SCRUB:

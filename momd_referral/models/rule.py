@@ -10,6 +10,7 @@ OFFICE_SCOPED = {
     'momd.case', 'momd.need', 'momd.outreach.event', 'momd.referral',
     'momd.activity', 'momd.access.log',
     'momd.referral.answer', 'momd.referral.link', 'momd.outbox.message',
+    'momd.beneficiary.duplicate',
     }
 
 # Models whose record rules scope by the providers the user is a focal

@@ -8,10 +8,10 @@ from trytond.transaction import Transaction
 
 from ..exceptions import (
     BeneficiaryValidationError, CaseValidationError, CategoryValidationError,
-    ConsentValidationError, DuplicateBeneficiaryWarning,
+    ConsentValidationError,
     OutreachValidationError)
 from ..models.beneficiary import _shift_years
-from .tools import create_user
+from .tools import create_user, rolled_back
 
 
 def office(code):
@@ -38,10 +38,11 @@ def register(office_code='SNJ', **values):
         'sex': 'male',
         'birth_date': dt.date(1985, 3, 1),
         'displacement_status': 'returnee_abroad',
+        # the tests' people share a name: registered knowingly
+        'duplicate_reason': "Another person of the same name",
         **values,
         }
-    with Transaction().set_context(_skip_warnings=True):
-        beneficiary, = Beneficiary.create([values])
+    beneficiary, = Beneficiary.create([values])
     return beneficiary
 
 
@@ -171,9 +172,13 @@ class RegistryTestMixin:
                                 'number': '199012345678'}])])
 
     @with_transaction()
-    def test_duplicate_warning(self):
-        "Same phone or same name and birth year are shown before saving"
-        Beneficiary = Pool().get('momd.beneficiary')
+    def test_duplicate_reason(self):
+        """A likely duplicate shows while typing and is registered again
+        only with a reason, naming the field; nothing is written without
+        it; a brother sharing the phone is not a duplicate"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Duplicate = pool.get('momd.beneficiary.duplicate')
         first = register('MSL', phones=[('create', [
                         {'number': '07701234567'}])])
         values = {
@@ -183,18 +188,35 @@ class RegistryTestMixin:
             'birth_date': dt.date(1985, 11, 20),
             'displacement_status': 'idp_in_camp',
             }
-        with self.assertRaises(DuplicateBeneficiaryWarning) as warning:
+        # before saving: number, office, sex, age band, score only
+        typed = Beneficiary(**values)
+        shown = typed.on_change_with_likely_duplicates()
+        self.assertIn(first.code, shown)
+        self.assertIn('18-59', shown)
+        self.assertNotIn('الجبوري', shown)
+        count = Beneficiary.search_count([])
+        with self.assertRaises(BeneficiaryValidationError) as error, \
+                rolled_back():
             Beneficiary.create([values])
-        message = warning.exception.message
-        # minimal fields only: number, office, sex, age band
+        message = error.exception.message
         self.assertIn(first.code, message)
-        self.assertIn('18-59', message)
+        self.assertIn('"Reason for a New Registration"', message)
         self.assertNotIn('الجبوري حسن', message.replace(
                 'خالد حسن علي الجبوري', ''))
-        values.update(first_name='سعيد', birth_date=dt.date(1990, 1, 1),
+        self.assertEqual(Beneficiary.search_count([]), count)
+
+        second, = Beneficiary.create([dict(values,
+                    duplicate_reason="Two men of this name in the camp")])
+        line, = Duplicate.search([('beneficiary', '=', second.id)])
+        self.assertEqual((line.match, line.source, line.state),
+            (first, 'registration', 'open'))
+        self.assertGreaterEqual(line.score, 80)
+
+        brother = dict(values, first_name='سعيد',
+            birth_date=dt.date(1990, 1, 1),
             phones=[('create', [{'number': '+964 770 123 4567'}])])
-        with self.assertRaises(DuplicateBeneficiaryWarning):
-            Beneficiary.create([values])
+        third, = Beneficiary.create([brother])
+        self.assertFalse(Duplicate.search([('beneficiary', '=', third.id)]))
 
     @with_transaction()
     def test_household(self):

@@ -6,7 +6,7 @@ from trytond.model.exceptions import (
     AccessError, DomainValidationError, RequiredValidationError,
     SQLConstraintError)
 from ..exceptions import (
-    DuplicateBeneficiaryWarning,
+    BeneficiaryValidationError,
     LocationValidationError, OfficeValidationError)
 from ..access_matrix import markdown
 from ..tools import normalize_text
@@ -21,6 +21,7 @@ from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
     supervised_world, told)
 from .disclosure_tests import DisclosureTestMixin
+from .duplicate_tests import DuplicateTestMixin
 from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
 from .owned_fields_tests import OwnedFieldsTestMixin
@@ -46,7 +47,8 @@ from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        RegistryTestMixin, ProviderTestMixin, ReferralTestMixin,
+        RegistryTestMixin, DuplicateTestMixin, ProviderTestMixin,
+        ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,
         DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
         StatisticsTestMixin, ScorecardTestMixin,
@@ -470,28 +472,27 @@ class MomdReferralArabicTestCase(
 
     @with_transaction(context={'language': 'ar'})
     def test_duplicate_warning_in_arabic(self):
-        """The likely matches are listed with Arabic punctuation, their
-        registration numbers kept whole in the right-to-left text"""
+        """The likely matches are listed in Arabic, their registration
+        numbers kept whole in the right-to-left text, the field to fill
+        named"""
         Beneficiary = Pool().get('momd.beneficiary')
         first = register('MSL', phones=[
                 ('create', [{'number': '07701234567'}])])
-        second = register('HMD', first_name='سعيد', phones=[
-                ('create', [{'number': '07707654321'}])])
-        with self.assertRaises(DuplicateBeneficiaryWarning) as warning:
+        second = register('HMD', birth_date=None, estimated_age=40)
+        with self.assertRaises(BeneficiaryValidationError) as error:
             Beneficiary.create([{
                         'office': office('SNJ').id, 'first_name': 'خالد',
                         'father_name': 'حسن', 'grandfather_name': 'علي',
                         'family_name': 'الجبوري', 'sex': 'male',
                         'displacement_status': 'idp_in_camp',
-                        'estimated_age': 40,
-                        'phones': [('create', [{'number': '07701234567'},
-                                    {'number': '07707654321'}])],
+                        'estimated_age': 41,
+                        'phones': [('create', [{'number': '07701234567'}])],
                         }])
-        message = warning.exception.message
+        message = error.exception.message
         for match in (first, second):
             self.assertIn('\u2066%s\u2069 (' % match.code, message)
+        self.assertIn('"سبب التسجيل الجديد"', message)
         self.assertIn('، ', message)
-        self.assertIn('؛ ', message)
         self.assertNotIn(', ', message)
 
     @with_transaction()

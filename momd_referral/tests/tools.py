@@ -42,3 +42,22 @@ def create_user(login, groups=(), offices=()):
         offices=list(offices))
     user.save()
     return user
+
+
+class rolled_back:
+    """Undo what the block wrote when it raises, as the server undoes a
+    refused call (the exception goes on)"""
+
+    def __enter__(self):
+        self.cursor = Transaction().connection.cursor()
+        self.cursor.execute('SAVEPOINT momd_call')
+        return self
+
+    def __exit__(self, type_, value, traceback):
+        if type_ is not None:
+            self.cursor.execute('ROLLBACK TO SAVEPOINT momd_call')
+            # the records read before the rollback are gone with it
+            Transaction().cache.clear()
+        else:
+            self.cursor.execute('RELEASE SAVEPOINT momd_call')
+        return False

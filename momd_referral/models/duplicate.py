@@ -1,0 +1,587 @@
+"""One person, one record: likely duplicates found while registering, at
+import and by the nightly scan, and the supervisors' review of them."""
+import datetime as dt
+import logging
+from collections import namedtuple
+
+from rapidfuzz import fuzz, process
+from sql import Literal, Null
+from sql.conditionals import Coalesce
+from sql.functions import Extract
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from .. import names
+from ..exceptions import BeneficiaryValidationError, DuplicateReviewError
+from ..tools import normalize_phone
+from .mixins import RoleButtonsMixin
+
+logger = logging.getLogger(__name__)
+Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
+
+SOURCES = [
+    ('registration', "Registration"),
+    ('import', "Import"),
+    ('scan', "Nightly Scan"),
+    ]
+# how many people the name search brings for scoring, at most, and how
+# alike their folded names must be at least (out of 100, without trigrams)
+BLOCK = 100
+BLOCK_SIMILARITY = 55
+NAME_FIELDS = names.PARTS + tuple(p + '_latin' for p in names.PARTS)
+
+
+def match_key(record):
+    "The Arabic name parts folded, in their order, for the trigram search"
+    return ' '.join(names.fold(getattr(record, p, None)) or '-'
+        for p in names.PARTS)
+
+
+def birth_score(first, second):
+    """Points a pair of people gains or loses by their births, each given
+    as (reference date of birth, whether it comes from an estimated age),
+    and the reason shown"""
+    (a, a_estimated), (b, b_estimated) = first, second
+    if not a or not b:
+        return 0, None
+    years = abs(a.year - b.year)
+    if not a_estimated and not b_estimated:
+        if a == b:
+            return 8, 'msg_duplicate_reason_birth_same'
+        if years == 0:
+            return -8, 'msg_duplicate_reason_birth_year'
+        return (-25 if years <= 2 else -60), 'msg_duplicate_reason_birth_far'
+    if years <= 2:
+        return 0, 'msg_duplicate_reason_birth_estimated'
+    return (-15 if years <= 5 else -60), 'msg_duplicate_reason_birth_far'
+
+
+def pair_score(first, second, same_phone=False, same_document=False):
+    """Score from 0 to 100 of two people given as {field: value} (the name
+    parts, 'birth' as for birth_score), and the reasons as (message id,
+    arguments)"""
+    similarity, parts = names.name_similarity(first, second)
+    score = 100 * similarity
+    reasons = [('msg_duplicate_reason_part',
+            {'part': p, 'percent': round(100 * s)})
+        for p, s in parts.items()]
+    points, reason = birth_score(first['birth'], second['birth'])
+    score += points
+    if reason:
+        reasons.append((reason, {}))
+    if same_phone:
+        score += 20
+        reasons.append(('msg_duplicate_reason_phone', {}))
+    # another first name is another person, whatever else is alike
+    if parts.get('first_name', 0) < 0.75:
+        score = min(score, 60)
+    if same_document:
+        score = 100
+        reasons.append(('msg_duplicate_reason_document', {}))
+    return max(0.0, min(100.0, score)), reasons
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'momd.configuration'
+
+    duplicate_threshold = fields.Integer(
+        "Likely Duplicate From (score)", required=True,
+        domain=[('duplicate_threshold', '>=', 50),
+            ('duplicate_threshold', '<=', 100)],
+        help="A person already registered whose name, birth, phones and "
+        "documents score at least this much (out of 100) against a new "
+        "registration is shown as a likely duplicate.")
+    duplicate_scan_date = fields.Timestamp(
+        "Last Duplicate Scan", readonly=True,
+        help="The nightly scan looks at the people registered or changed "
+        "since then.")
+
+    @classmethod
+    def default_duplicate_threshold(cls):
+        return 80
+
+
+class Beneficiary(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary'
+
+    match_key = fields.Char(
+        "Match Key", readonly=True,
+        help="The Arabic name parts folded, for finding duplicates.")
+    duplicate_reason = fields.Char(
+        "Reason for a New Registration", strip=True,
+        states={'readonly': Eval('id', -1) >= 0},
+        help="Why this person is registered although likely duplicates "
+        "were found.")
+    likely_duplicates = fields.Function(
+        fields.Text("Likely Duplicates"), 'on_change_with_likely_duplicates')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.match_key, Index.Similarity())))
+
+    @classmethod
+    def __register__(cls, module):
+        transaction = Transaction()
+        database = transaction.database
+        if backend.name == 'postgresql' and not database.has_extension(
+                'pg_trgm'):
+            # a trusted extension: the database's owner may create it;
+            # the names are then searched by trigrams from this update on
+            cursor = transaction.connection.cursor()
+            cursor.execute('SAVEPOINT momd_pg_trgm')
+            try:
+                cursor.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+            except Exception:
+                cursor.execute('ROLLBACK TO SAVEPOINT momd_pg_trgm')
+                logger.warning("pg_trgm could not be created: duplicate "
+                    "search scans each sex and birth year")
+            else:
+                cursor.execute('RELEASE SAVEPOINT momd_pg_trgm')
+                database._extensions[database.name]['pg_trgm'] = True
+        filled = cls.__table_handler__(module).column_exist('match_key')
+        super().__register__(module)
+        if not filled:
+            cls.refresh_name_keys()
+
+    @classmethod
+    def refresh_name_keys(cls, size=1000):
+        "Fold again the names of every person (after the rules changed)"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.id, order_by=[table.id]))
+        ids = [i for i, in cursor]
+        for start in range(0, len(ids), size):
+            for record in cls.browse(ids[start:start + size]):
+                values = record.compute_fields(
+                    {'first_name', 'match_key'})
+                values = {k: v for k, v in values.items()
+                    if k in {'name_key', 'match_key'}}
+                if values:
+                    cursor.execute(*table.update(
+                            [getattr(table, k) for k in values],
+                            list(values.values()),
+                            where=table.id == record.id))
+
+    def compute_fields(self, field_names=None):
+        values = super().compute_fields(field_names=field_names)
+        if field_names is None or set(names.PARTS) & set(field_names):
+            key = match_key(self)
+            if getattr(self, 'match_key', None) != key:
+                values['match_key'] = key
+        return values
+
+    @fields.depends(*NAME_FIELDS, 'sex', 'birth_date', 'estimated_age',
+        'phones', 'identifiers', 'id')
+    def on_change_with_likely_duplicates(self, name=None):
+        if not self.first_name or not self.sex:
+            return None
+        return self.describe_candidates(self.duplicate_candidates(self))
+
+    @classmethod
+    def describe_candidates(cls, candidates):
+        """One line a candidate: number, office, sex, age band and score;
+        never a name, a need or a vulnerability of another office's
+        person"""
+        if not candidates:
+            return None
+        with without_check_access():
+            records = {r.id: r for r in cls.browse(
+                    [c.beneficiary for c in candidates])}
+            return '\n'.join(gettext('momd_referral.msg_duplicate_line',
+                    code=records[c.beneficiary].code,
+                    office=records[c.beneficiary].office.rec_name,
+                    sex=records[c.beneficiary].sex_string,
+                    age=records[c.beneficiary].age_band(),
+                    score=round(c.score),
+                    reasons=gettext('momd_referral.msg_list_separator').join(
+                        c.reasons))
+                for c in candidates)
+
+    @classmethod
+    def duplicate_candidates(cls, beneficiary, limit=10):
+        """The people already registered, in any office, likely to be this
+        one: scored by name parts, birth, phones and documents, at least
+        the configured threshold, best first; pairs decided "different
+        people" are left out"""
+        pool = Pool()
+        Configuration = pool.get('momd.configuration')
+        with without_check_access():
+            threshold = Configuration(1).duplicate_threshold or 80
+            phones = {normalize_phone(p.number)
+                for p in (getattr(beneficiary, 'phones', None) or [])
+                if p.number} - {None}
+            documents = {(i.type, (i.number or '').replace(' ', '').upper())
+                for i in (getattr(beneficiary, 'identifiers', None) or [])
+                if i.type and i.number}
+            reference = beneficiary.reference_birth()
+            ids = set(cls._name_block(beneficiary, reference))
+            by_phone = cls._sharing('momd.beneficiary.phone', 'number',
+                phones, beneficiary)
+            by_document = cls._sharing_documents(documents, beneficiary)
+            ids |= by_phone | by_document
+            ids -= pool.get('momd.beneficiary.duplicate').decided(
+                beneficiary)
+            if getattr(beneficiary, 'id', None) and beneficiary.id >= 0:
+                ids.discard(beneficiary.id)
+            mine = cls._match_values(beneficiary, reference)
+            candidates = []
+            for other in cls._read_people(ids):
+                score, reasons = pair_score(mine, other,
+                    same_phone=other['id'] in by_phone,
+                    same_document=other['id'] in by_document)
+                if score >= threshold:
+                    candidates.append(Candidate(other['id'], score,
+                            cls._reason_texts(reasons)))
+        candidates.sort(key=lambda c: (-c.score, c.beneficiary))
+        return candidates[:limit]
+
+    def reference_birth(self):
+        "(reference date of birth, estimated) of the record as it stands"
+        if self.birth_date:
+            return self.birth_date, False
+        if self.estimated_age is not None:
+            Date = Pool().get('ir.date')
+            since = getattr(self, 'estimated_age_date', None) or Date.today()
+            try:
+                return since.replace(year=since.year - self.estimated_age), True
+            except ValueError:  # 29 February
+                return since.replace(
+                    year=since.year - self.estimated_age, day=28), True
+        return None, False
+
+    @classmethod
+    def _match_values(cls, record, reference):
+        values = {f: getattr(record, f, None) for f in NAME_FIELDS}
+        values['birth'] = reference
+        return values
+
+    @classmethod
+    def _name_block(cls, beneficiary, reference):
+        """Ids of the active people of the same sex born around the same
+        year whose names are near (trigram similarity on PostgreSQL; on
+        SQLite the block is scored whole)"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        where = (table.active == Literal(True)) & (
+            table.sex == beneficiary.sex)
+        birth, estimated = reference
+        if birth:
+            year = Extract('YEAR', table.age_reference)
+            spread = 5 if estimated else 2
+            near = (year >= birth.year - spread) & (
+                year <= birth.year + spread)
+            if not estimated:
+                # the other side's estimated age may be further off
+                near |= (table.estimated_age != Null) & (
+                    year >= birth.year - 5) & (year <= birth.year + 5)
+            where &= near | (table.age_reference == Null)
+        database = Transaction().database
+        key = match_key(beneficiary)
+        if backend.name == 'postgresql' and database.has_extension(
+                'pg_trgm'):
+            similarity = database.similarity(table.match_key, key)
+            where &= table.match_key.op('%')(key)
+            cursor.execute(*table.select(table.id, where=where,
+                    order_by=[similarity.desc], limit=BLOCK))
+        else:
+            # the same narrowing as the trigrams, computed here
+            cursor.execute(*table.select(
+                    table.id, table.match_key, where=where))
+            keys = {i: k or '' for i, k in cursor}
+            return [i for _, _, i in process.extract(key, keys,
+                    scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
+                    limit=BLOCK)]
+        return [i for i, in cursor]
+
+    @classmethod
+    def _sharing(cls, model, field, values, beneficiary):
+        if not values:
+            return set()
+        Line = Pool().get(model)
+        line = Line.__table__()
+        person = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*line.join(person,
+                condition=line.beneficiary == person.id).select(
+                line.beneficiary,
+                where=getattr(line, field).in_(list(values))
+                & (person.active == Literal(True))))
+        return {i for i, in cursor}
+
+    @classmethod
+    def _sharing_documents(cls, documents, beneficiary):
+        found = set()
+        for type_, number in documents:
+            Identifier = Pool().get('momd.beneficiary.identifier')
+            found |= {i.beneficiary.id for i in Identifier.search([
+                        ('type', '=', type_), ('number', '=', number),
+                        ('beneficiary.active', '=', True),
+                        ])}
+        return found
+
+    @classmethod
+    def _read_people(cls, ids):
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        ids = list(ids)
+        columns = [table.id] + [getattr(table, f) for f in NAME_FIELDS] + [
+            Coalesce(table.birth_date, table.age_reference),
+            table.birth_date]
+        for start in range(0, len(ids), 1000):
+            cursor.execute(*table.select(*columns,
+                    where=table.id.in_(ids[start:start + 1000])))
+            for row in cursor:
+                values = dict(zip(('id',) + NAME_FIELDS, row))
+                birth, exact = row[-2:]
+                if isinstance(birth, str):  # SQLite
+                    birth = dt.date.fromisoformat(birth)
+                values['birth'] = (birth, exact is None)
+                yield values
+
+    @classmethod
+    def _reason_texts(cls, reasons):
+        strings = cls.fields_get(list(names.PARTS))
+        texts = []
+        for message, arguments in reasons:
+            if 'part' in arguments:
+                arguments = dict(arguments,
+                    part=strings[arguments['part']]['string'])
+            texts.append(gettext('momd_referral.' + message, **arguments))
+        return texts
+
+    @classmethod
+    def check_duplicates(cls, beneficiaries):
+        """A person likely registered already is registered again only
+        with a reason; the pair then waits in the supervisors' review"""
+        Duplicate = Pool().get('momd.beneficiary.duplicate')
+        proposed = []
+        for beneficiary in beneficiaries:
+            candidates = cls.duplicate_candidates(beneficiary)
+            if not candidates:
+                continue
+            if not beneficiary.duplicate_reason:
+                raise BeneficiaryValidationError(gettext(
+                        'momd_referral.msg_beneficiary_duplicate',
+                        beneficiary=beneficiary.full_name,
+                        field=cls.fields_get(['duplicate_reason'])[
+                            'duplicate_reason']['string'],
+                        matches=cls.describe_candidates(candidates)))
+            proposed.extend((beneficiary, c) for c in candidates)
+        if proposed:
+            Duplicate.propose(proposed, 'registration')
+
+
+class Duplicate(RoleButtonsMixin, Workflow, ModelSQL, ModelView):
+    "A pair of records that may be one person, for a supervisor to decide"
+    __name__ = 'momd.beneficiary.duplicate'
+    __string__ = "Possible Duplicate"
+
+    beneficiary = fields.Many2One(
+        'momd.beneficiary', "Beneficiary", readonly=True,
+        ondelete='CASCADE')
+    match = fields.Many2One(
+        'momd.beneficiary', "Registered Before", readonly=True,
+        required=True, ondelete='CASCADE')
+    office = fields.Many2One(
+        'momd.office', "Office", readonly=True, ondelete='RESTRICT')
+    match_office = fields.Many2One(
+        'momd.office', "Office Registered Before", readonly=True,
+        required=True, ondelete='RESTRICT')
+    beneficiary_summary = fields.Function(
+        fields.Char("Beneficiary"), 'get_summary')
+    match_summary = fields.Function(
+        fields.Char("Registered Before"), 'get_summary')
+    score = fields.Float(
+        "Score", digits=(3, 0), readonly=True, required=True)
+    reasons = fields.Text("Why", readonly=True)
+    source = fields.Selection(
+        SOURCES, "Found By", readonly=True, required=True)
+    source_string = source.translated('source')
+    state = fields.Selection([
+            ('open', "To Review"),
+            ('different', "Different People"),
+            ('same', "Same Person"),
+            ], "State", readonly=True, required=True, sort=False)
+    reason = fields.Char(
+        "Decision Reason", strip=True,
+        states={'readonly': Eval('state') != 'open'},
+        help="Why the records are, or are not, one person.")
+    decided_by = fields.Many2One(
+        'res.user', "Decided By", readonly=True, ondelete='RESTRICT')
+    decided_date = fields.Timestamp("Decided On", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.match, Index.Equality())),
+                Index(t, (t.beneficiary, Index.Equality())),
+                Index(t, (t.state, Index.Equality()),
+                    where=t.state == 'open'),
+                })
+        cls._order = [('score', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {('open', 'different'), ('open', 'same')}
+        cls._buttons.update({
+                'different': {
+                    'invisible': Eval('state') != 'open',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'open'
+
+    def get_summary(self, name):
+        "Number, office, sex, age band: what any office may know of a match"
+        record = self.match if name == 'match_summary' else self.beneficiary
+        if not record:
+            return None
+        with without_check_access():
+            Beneficiary = Pool().get('momd.beneficiary')
+            record = Beneficiary(record.id)
+            return gettext('momd_referral.msg_beneficiary_match',
+                code=record.code, office=record.office.rec_name,
+                sex=record.sex_string, age=record.age_band())
+
+    def get_rec_name(self, name):
+        return ' / '.join(filter(None, (
+                    self.beneficiary_summary, self.match_summary)))
+
+    @classmethod
+    def decided(cls, beneficiary):
+        "Ids of the people decided different from beneficiary"
+        if getattr(beneficiary, 'id', None) is None or beneficiary.id < 0:
+            return set()
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.beneficiary, table.match,
+                where=(table.state == 'different')
+                & ((table.beneficiary == beneficiary.id)
+                    | (table.match == beneficiary.id))))
+        return {i for row in cursor for i in row} - {beneficiary.id}
+
+    @classmethod
+    def propose(cls, pairs, source):
+        """Open a review line for each (beneficiary or None, Candidate)
+        not already proposed or decided; return the lines created"""
+        Beneficiary = Pool().get('momd.beneficiary')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        to_create = []
+        seen = set()
+        with without_check_access():
+            for beneficiary, candidate in pairs:
+                other = beneficiary.id if beneficiary else None
+                pair = frozenset([other, candidate.beneficiary])
+                if other is not None:
+                    if pair in seen:
+                        continue
+                    cursor.execute(*table.select(table.id, where=(
+                                ((table.beneficiary == other)
+                                    & (table.match == candidate.beneficiary))
+                                | ((table.match == other)
+                                    & (table.beneficiary
+                                        == candidate.beneficiary))),
+                            limit=1))
+                    if cursor.fetchone():
+                        continue
+                seen.add(pair)
+                match = Beneficiary(candidate.beneficiary)
+                to_create.append({
+                        'beneficiary': other,
+                        'office': beneficiary.office.id if beneficiary
+                        else None,
+                        'match': match.id,
+                        'match_office': match.office.id,
+                        'score': round(candidate.score),
+                        'reasons': '\n'.join(candidate.reasons),
+                        'source': source,
+                        })
+            return cls.create(to_create)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('different')
+    def different(cls, duplicates):
+        "Not one person: the pair is not proposed again"
+        cls.check_decider(duplicates)
+        cls.write(duplicates, cls._decision())
+
+    @classmethod
+    def _decision(cls):
+        return {
+            'decided_by': Transaction().user,
+            'decided_date': dt.datetime.now(),
+            }
+
+    @classmethod
+    def check_decider(cls, duplicates):
+        """A supervisor decides for the pairs of their offices, a manager
+        for any; a decision needs its reason"""
+        pool = Pool()
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if transaction.user == 0:
+            return
+        user = User(transaction.user)
+        groups = {g.id for g in user.groups}
+        ModelData = pool.get('ir.model.data')
+        manager = ModelData.get_id('momd_referral', 'group_manager')
+        offices = {o.id for o in user.supervised_offices}
+        for duplicate in duplicates:
+            if not duplicate.reason:
+                raise DuplicateReviewError(gettext(
+                        'momd_referral.msg_duplicate_reason_required',
+                        duplicate=duplicate.rec_name,
+                        field=cls.fields_get(['reason'])['reason'][
+                            'string']))
+            mine = {o.id for o in (duplicate.office, duplicate.match_office)
+                if o}
+            if manager not in groups and not mine & offices:
+                raise DuplicateReviewError(gettext(
+                        'momd_referral.msg_duplicate_not_supervisor',
+                        duplicate=duplicate.rec_name))
+
+    @classmethod
+    def scan(cls):
+        """The nightly scan: the people registered or changed since the
+        last scan, each against the whole registry"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Configuration = pool.get('momd.configuration')
+        config = Configuration(1)
+        started = dt.datetime.now()
+        domain = [('active', '=', True)]
+        if config.duplicate_scan_date:
+            domain.append(['OR',
+                    ('create_date', '>=', config.duplicate_scan_date),
+                    ('write_date', '>=', config.duplicate_scan_date),
+                    ])
+        with without_check_access():
+            people = Beneficiary.search(domain, order=[('id', 'ASC')])
+            pairs = []
+            for person in people:
+                pairs.extend((person, c)
+                    for c in Beneficiary.duplicate_candidates(person))
+            cls.propose(pairs, 'scan')
+            Configuration.write([config], {'duplicate_scan_date': started})
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('momd.beneficiary.duplicate|scan',
+                "Look for Duplicates among New Registrations"))

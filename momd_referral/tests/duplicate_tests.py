@@ -1,0 +1,169 @@
+"Duplicate detection measured on a labelled set, the review queue, search"
+from collections import Counter
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
+
+from ..exceptions import DuplicateReviewError
+from .name_pairs import Generator
+from .registry_tests import office, register
+from .tools import create_user, rolled_back
+
+OFFICES = ['MSL', 'HMD', 'SNJ', 'TLF']
+FIELDS = ['sex', 'first_name', 'father_name', 'grandfather_name',
+    'family_name', 'first_name_latin', 'father_name_latin',
+    'family_name_latin', 'birth_date', 'estimated_age']
+# what the issue asks of the detection
+RECALL_PHONES, RECALL_NAMES, PRECISION = 0.95, 0.90, 0.95
+
+
+def registration(person, index, phones=True):
+    "The values a caseworker types for person"
+    values = {f: person.get(f) for f in FIELDS}
+    values.update({
+            'office': office(OFFICES[index % len(OFFICES)]).id,
+            'displacement_status': 'returnee_abroad',
+            })
+    if phones:
+        values['phones'] = [('create', [{'number': person['phone']}])]
+    return values
+
+
+def measure(pairs, found):
+    "recall, precision of the pairs found among the labelled ones"
+    same = [p for p, f in zip(pairs, found) if p.same]
+    true = sum(1 for p, f in zip(pairs, found) if p.same and f)
+    false = sum(1 for p, f in zip(pairs, found) if not p.same and f)
+    return true / len(same), true / max(true + false, 1)
+
+
+class DuplicateTestMixin:
+
+    @with_transaction()
+    def test_duplicate_labelled_pairs(self):
+        """On 2,100 labelled pairs (1,100 same person, 1,000 brothers,
+        sisters, twins, cousins, namesakes, fathers and sons) the
+        registration finds recall >= 0.95 with phones and >= 0.90 on
+        names alone, precision >= 0.95"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Phone = pool.get('momd.beneficiary.phone')
+        pairs = Generator().pairs()
+        self.assertGreaterEqual(len(pairs), 2000)
+        firsts = Beneficiary.create([dict(
+                    registration(p.first, i),
+                    duplicate_reason="Labelled set")
+                for i, p in enumerate(pairs)])
+        results = {}
+        for phones in (True, False):
+            found = []
+            for i, (pair, first) in enumerate(zip(pairs, firsts)):
+                values = registration(pair.second, i + 1, phones=False)
+                typed = Beneficiary(**values)
+                typed.phones = [Phone(number=pair.second['phone'])] if (
+                    phones) else []
+                ids = {c.beneficiary
+                    for c in Beneficiary.duplicate_candidates(typed)}
+                found.append(first.id in ids)
+            results[phones] = measure(pairs, found)
+            missed = Counter(p.kind for p, f in zip(pairs, found)
+                if p.same != f)
+            print('\nlabelled pairs %d, %s: recall %.3f, precision %.3f; '
+                'wrong: %s' % (len(pairs),
+                    'with phones' if phones else 'names alone',
+                    *results[phones], dict(missed.most_common(8))))
+        recall, precision = results[True]
+        self.assertGreaterEqual(recall, RECALL_PHONES)
+        self.assertGreaterEqual(precision, PRECISION)
+        recall, precision = results[False]
+        self.assertGreaterEqual(recall, RECALL_NAMES)
+        self.assertGreaterEqual(precision, PRECISION)
+
+    @with_transaction()
+    def test_duplicate_review_different(self):
+        """A supervisor of either office decides "different people" with a
+        reason; the pair is not proposed again; a supervisor of another
+        office, or without a reason, is refused and nothing changes"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Duplicate = pool.get('momd.beneficiary.duplicate')
+        first = register('MSL')
+        second = register('SNJ', birth_date=first.birth_date)
+        line, = Duplicate.search([('beneficiary', '=', second.id)])
+        self.assertEqual(line.match, first)
+        self.assertEqual(line.match_office, first.office)
+        Office = pool.get('momd.office')
+        sinjar = create_user('snj.sup', groups=['group_supervisor'])
+        hamdaniya = create_user('hmd.sup', groups=['group_supervisor'])
+        Office.write([office('SNJ')], {'supervisors': [('add', [sinjar.id])]},
+            [office('HMD')], {'supervisors': [('add', [hamdaniya.id])]})
+        with Transaction().set_user(hamdaniya.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(Duplicate.search([]), [])
+        with Transaction().set_user(sinjar.id), \
+                Transaction().set_context(_check_access=True):
+            line, = Duplicate.search([])
+            # the other office's person: number, office, sex, age band
+            self.assertIn(first.code, line.match_summary)
+            self.assertNotIn(first.first_name, line.match_summary)
+            with self.assertRaises(DuplicateReviewError) as error, \
+                    rolled_back():
+                Duplicate.different([line])
+            self.assertIn('"Decision Reason"', error.exception.message)
+            self.assertEqual(Duplicate(line.id).state, 'open')
+            Duplicate.write([line], {'reason': "Cousins, met both"})
+            Duplicate.different([Duplicate(line.id)])
+        line = Duplicate(line.id)
+        self.assertEqual((line.state, line.decided_by), ('different', sinjar))
+        self.assertEqual(Beneficiary.duplicate_candidates(second), [])
+        Duplicate.scan()
+        self.assertEqual(Duplicate.search([
+                    ('state', '=', 'open'),
+                    ['OR', ('beneficiary', '=', second.id),
+                        ('match', '=', second.id)]]), [])
+
+    @with_transaction()
+    def test_duplicate_scan(self):
+        """The nightly scan proposes once the pairs registered since the
+        last scan, and only those"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Duplicate = pool.get('momd.beneficiary.duplicate')
+        first = register('MSL')
+        second = register('HMD', first_name='سعيد')
+        # a later spelling correction makes them alike
+        Beneficiary.write([second], {'first_name': 'خالد'})
+        Duplicate.scan()
+        line, = Duplicate.search([('source', '=', 'scan')])
+        self.assertEqual({line.beneficiary, line.match}, {first, second})
+        Duplicate.scan()
+        self.assertEqual(Duplicate.search_count([]), 1)
+
+    @with_transaction()
+    def test_cross_script_search(self):
+        """The search box finds Arabic records from a Latin query and Latin
+        records from an Arabic one"""
+        Beneficiary = Pool().get('momd.beneficiary')
+        names = {
+            'محمد': register('MSL', first_name='محمد'),
+            'مصطفى': register('MSL', first_name='مصطفى'),
+            'محمود': register('MSL', first_name='محمود'),
+            }
+        latin = register('SNJ', first_name='أحمد', first_name_latin='Ahmed')
+        for query, arabic in [('Mohammed', 'محمد'), ('Muhammad', 'محمد'),
+                ('Mustafa', 'مصطفى'), ('Mahmood', 'محمود'),
+                ('mahmoud', 'محمود')]:
+            found = Beneficiary.search([('rec_name', 'ilike', '%' + query + '%')])
+            self.assertIn(names[arabic], found, query)
+            self.assertEqual([f for f in found if f in names.values()],
+                [names[arabic]], query)
+        found = Beneficiary.search([('rec_name', 'ilike', '%احمد%')])
+        self.assertEqual(found, [latin])
+        found = Beneficiary.search([('rec_name', 'ilike', '%Ahmad%')])
+        self.assertEqual(found, [latin])
+        # two words: both must be there
+        found = Beneficiary.search([('rec_name', 'ilike', 'Mohammed Hasan')])
+        self.assertEqual(found, [names['محمد']])
+        found = Beneficiary.search([('rec_name', 'ilike', 'Mohammed Ali Ali')])
+        self.assertEqual(found, [names['محمد']])
