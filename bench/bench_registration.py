@@ -31,7 +31,7 @@ def run():
         rent, school = [session.model('momd.service.category', 'search', [
                     ('code', '=', code)], 0, None, None)[0]
             for code in ['hlp.rent', 'education.school_registration']]
-        context = {'_skip_warnings': True}
+        context = {}
         counter = iter(range(10 ** 9))
 
         def register():
@@ -44,6 +44,8 @@ def run():
                             'family_name': 'عائلة', 'sex': 'female',
                             'estimated_age': 30 + i % 30,
                             'displacement_status': 'returned_idp',
+                            # numbered names alike: registered knowingly
+                            'duplicate_reason': "Another person",
                             'phones': [('create', [{
                                             'number': '0770%07d' % i}])],
                             'identifiers': [('create', [{

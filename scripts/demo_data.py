@@ -104,7 +104,7 @@ def main(db, people):
     # the configuration (a singleton, made when a first referral issues
     # its answer link) locks its table when created
     with Transaction().start(db, 0, context={
-                '_skip_warnings': True, 'language': 'en'},
+                'language': 'en'},
             _lock_tables=['momd_configuration']) as transaction:
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
@@ -233,6 +233,14 @@ def main(db, people):
                                             10 ** 11, 10 ** 12 - 1),
                                         }])]
                     members.append({'values': values, 'first': first})
+                for member in members:
+                    # a namesake of someone registered before is
+                    # registered knowingly, the pair left for review
+                    if Beneficiary.duplicate_candidates(Beneficiary(
+                                **{k: v for k, v in member['values'].items()
+                                    if k not in {'phones', 'identifiers'}})):
+                        member['values']['duplicate_reason'] = (
+                            "Another person of the same name")
                 beneficiaries = Beneficiary.create(
                     [m['values'] for m in members])
                 head = beneficiaries[0]

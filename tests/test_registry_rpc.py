@@ -75,8 +75,9 @@ def _register(session, **values):
                 'office': office, 'first_name': 'حسين',
                 'father_name': 'عباس', 'sex': 'male',
                 'estimated_age': 40,
-                'displacement_status': 'returned_idp', **values}],
-        context={'_skip_warnings': True})
+                'displacement_status': 'returned_idp',
+                'duplicate_reason': "Another man of this name", **values}],
+        context={})
 
 
 @pytest.mark.parametrize('values,field', [

@@ -8,6 +8,7 @@ from rapidfuzz import fuzz, process
 from sql import Literal, Null
 from sql.conditionals import Coalesce
 from sql.functions import Extract
+from sql.operators import Mod
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -34,6 +35,11 @@ SOURCES = [
 BLOCK = 100
 BLOCK_SIMILARITY = 55
 NAME_FIELDS = names.PARTS + tuple(p + '_latin' for p in names.PARTS)
+
+
+class TrigramSimilar(Mod):
+    "pg_trgm's a % b: the trigrams of a and b alike (written as modulo)"
+    __slots__ = ()
 
 
 def match_key(record):
@@ -287,7 +293,7 @@ class Beneficiary(metaclass=PoolMeta):
         if backend.name == 'postgresql' and database.has_extension(
                 'pg_trgm'):
             similarity = database.similarity(table.match_key, key)
-            where &= table.match_key.op('%')(key)
+            where &= TrigramSimilar(table.match_key, key)
             cursor.execute(*table.select(table.id, where=where,
                     order_by=[similarity.desc], limit=BLOCK))
         else:
