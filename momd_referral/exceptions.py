@@ -95,3 +95,8 @@ class AnswerLinkError(UserError):
 class OutboxValidationError(ValidationError):
     "Settings of the gateway for messages to beneficiaries"
     pass
+
+
+class MergeError(UserError):
+    "A merge of two records of one person refused: nothing is written"
+    pass

@@ -28,6 +28,7 @@ from .owned_fields_tests import OwnedFieldsTestMixin
 from .outbox_tests import OutboxLanguageTestMixin, OutboxTestMixin
 from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
+from .merge_tests import MergeTestMixin
 from .provider_answer_tests import (
     IntakeQueueTestMixin, ProviderAnswerArabicTestMixin,
     ProviderAnswerTestMixin)
@@ -56,7 +57,7 @@ class MomdReferralTestCase(
         ScopeTestMixin, OwnedFieldsTestMixin, ContentTestMixin,
         ProviderAnswerTestMixin, IntakeQueueTestMixin,
         ProviderEscalationTestMixin, AnswerLinkTestMixin,
-        OutboxTestMixin, ProviderSMSTestMixin,
+        OutboxTestMixin, ProviderSMSTestMixin, MergeTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
