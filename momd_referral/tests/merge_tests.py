@@ -301,3 +301,27 @@ class MergeTestMixin:
             self.assertIn(link, found)
         # computed fields are not stored links
         self.assertNotIn(('momd.referral', 'beneficiary'), found)
+
+
+class MergeArabicTestMixin:
+
+    @with_transaction(context={'language': 'ar'})
+    def test_merge_refused_in_arabic(self):
+        """A manager working in Arabic forgets the reason; a supervisor
+        tries across offices: each is told in Arabic, the field and the
+        registration numbers named"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Office = pool.get('momd.office')
+        world = MergeWorld()
+        pair = [world.beneficiary, world.mosul]
+        with self.assertRaisesRegex(MergeError, 'أدخل "السبب" لدمج \u2066%s' % (
+                    world.mosul.code)):
+            run_merge(world.manager, pair, reason='')
+        Office.write([office('SNJ'), office('MSL')], {
+                'supervisors': [('add', [world.supervisor.id])]})
+        with self.assertRaisesRegex(AccessError,
+                '\u2066%s\u2069 .*مكتبين مختلفين.*مدير في الوزارة' % (
+                    world.beneficiary.code)):
+            run_merge(world.supervisor, pair)
+        self.assertTrue(Beneficiary(world.mosul.id).active)

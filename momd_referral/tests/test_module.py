@@ -28,7 +28,7 @@ from .owned_fields_tests import OwnedFieldsTestMixin
 from .outbox_tests import OutboxLanguageTestMixin, OutboxTestMixin
 from .eligibility_tests import EligibilityTestMixin
 from .matching_tests import MatchingTestMixin
-from .merge_tests import MergeTestMixin
+from .merge_tests import MergeArabicTestMixin, MergeTestMixin
 from .provider_answer_tests import (
     IntakeQueueTestMixin, ProviderAnswerArabicTestMixin,
     ProviderAnswerTestMixin)
@@ -401,7 +401,7 @@ class MomdReferralTestCase(
 class MomdReferralArabicTestCase(
         ReferralFormArabicTestMixin, ProviderEscalationArabicTestMixin,
         OutboxLanguageTestMixin, ProviderAnswerArabicTestMixin,
-        ProviderSMSArabicTestMixin,
+        ProviderSMSArabicTestMixin, MergeArabicTestMixin,
         ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
