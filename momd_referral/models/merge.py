@@ -279,6 +279,9 @@ class Beneficiary(metaclass=PoolMeta):
             cls.write([kept], values)
         cls._merge_lines(kept, other)
         cls._merge_references(kept, other)
+        for _, Model in Pool().iterobject():
+            if hasattr(Model, 'follow_merge'):
+                Model.follow_merge(kept, other, reason)
         cls._archive_merged(kept, other)
         for cache in Transaction().cache.values():
             cache.clear()
@@ -304,12 +307,14 @@ class Beneficiary(metaclass=PoolMeta):
     def merge_references(cls):
         """Every stored field of every model that can name a beneficiary:
         (Model, field name), found in the pool so that a model added later
-        follows the merge too"""
+        follows the merge too; a model with a follow_merge(kept, other,
+        reason) method of its own follows it so instead"""
         pool = Pool()
         references = []
         for _, Model in pool.iterobject():
             if (not issubclass(Model, ModelSQL)
-                    or callable(getattr(Model, 'table_query', None))):
+                    or callable(getattr(Model, 'table_query', None))
+                    or hasattr(Model, 'follow_merge')):
                 continue
             for name, field in Model._fields.items():
                 if isinstance(field, fields.Function) or not field.sql_type():
