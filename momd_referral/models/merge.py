@@ -11,6 +11,7 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.model.modelstorage import is_leaf
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import (
     Transaction, inactive_records, without_check_access)
@@ -339,7 +340,7 @@ class Beneficiary(metaclass=PoolMeta):
                 old, new = other.id, kept.id
             cursor.execute(*table.select(table.id, where=column == old))
             ids = [i for i, in cursor]
-            for sub_ids in grouped_slice(ids):
+            for sub_ids in grouped_slice(ids, 1000):
                 sub_ids = list(sub_ids)
                 cursor.execute(*table.update([column], [new],
                         where=fields.SQL_OPERATORS['in'](table.id, sub_ids)))
@@ -399,6 +400,64 @@ class AccessLog(metaclass=PoolMeta):
         cls._insert(kept.__name__, [kept.id], 'merge', reason=gettext(
                 'momd_referral.msg_merge_log',
                 other=other.code, kept=kept.code, reason=reason))
+
+
+class Duplicate(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary.duplicate'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'merge': {
+                    'invisible': (Eval('state') != 'open')
+                    | ~Eval('beneficiary'),
+                    'depends': ['state', 'beneficiary'],
+                    },
+                })
+
+    @classmethod
+    @ModelView.button_action(
+        'momd_referral.wizard_beneficiary_merge_duplicate')
+    def merge(cls, duplicates):
+        "Same person: the merge of the pair, the record registered before kept"
+        pass
+
+    @classmethod
+    def follow_merge(cls, kept, other, reason):
+        """The pair merged is decided one person; the other pairs of the
+        merged record are the kept record's, unless the kept record has
+        that pair already"""
+        with without_check_access():
+            pairs = cls.search([
+                    ('state', '=', 'open'),
+                    ['OR',
+                        [('beneficiary', '=', kept.id),
+                            ('match', '=', other.id)],
+                        [('beneficiary', '=', other.id),
+                            ('match', '=', kept.id)],
+                        ],
+                    ])
+            if pairs:
+                cls.write(pairs, {
+                        'state': 'same', 'reason': reason,
+                        **cls._decision()})
+            for name, office in [
+                    ('beneficiary', 'office'), ('match', 'match_office')]:
+                partner = 'match' if name == 'beneficiary' else 'beneficiary'
+                for line in cls.search([(name, '=', other.id)]):
+                    third = getattr(line, partner)
+                    if third in (None, kept) or cls.search([
+                                ('id', '!=', line.id),
+                                ['OR',
+                                    [('beneficiary', '=', kept.id),
+                                        ('match', '=', third.id)],
+                                    [('beneficiary', '=', third.id),
+                                        ('match', '=', kept.id)],
+                                    ]], limit=1):
+                        continue
+                    cls.write([line], {
+                            name: kept.id, office: kept.office.id})
 
 
 class MergeStart(ModelView):
@@ -465,10 +524,13 @@ class Merge(Wizard):
         "The two records the wizard was started from"
         records = list(self.records)
         if self.model.__name__ != 'momd.beneficiary':
-            # a line of the review queue: its match is the record kept
-            record, = records
-            records = [record.match, record.beneficiary]
-        if len(records) != 2 or not all(records):
+            # a line of the review queue: the record registered before is
+            # kept
+            records = [(r.match, r.beneficiary) for r in records]
+            if len(records) != 1 or not all(records[0]):
+                raise MergeError(gettext('momd_referral.msg_merge_two'))
+            return records[0]
+        if len(records) != 2:
             raise MergeError(gettext('momd_referral.msg_merge_two'))
         # the record registered first is kept by default
         return sorted(records, key=lambda r: r.id)

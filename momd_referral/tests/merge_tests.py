@@ -285,6 +285,51 @@ class MergeTestMixin:
         self.assertEqual(AccessLog.search([('action', '=', 'merge')]), [])
 
     @with_transaction()
+    def test_merge_from_review_queue(self):
+        """The supervisor reviews a possible duplicate and presses Same
+        Person: Merge; the record registered before is kept, the line is
+        decided one person, the other lines of the merged record are the
+        kept record's"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Duplicate = pool.get('momd.beneficiary.duplicate')
+        world = MergeWorld()
+        kept, other = world.beneficiary, world.mosul
+        third = register('HMD', first_name='سعيد')
+        lines = {}
+        for first, second in [(other, kept), (other, third)]:
+            found = Duplicate.search([
+                    ('beneficiary', '=', first.id),
+                    ('match', '=', second.id)])
+            if not found:
+                found = Duplicate.create([{
+                            'beneficiary': first.id,
+                            'office': first.office.id,
+                            'match': second.id,
+                            'match_office': second.office.id,
+                            'score': 90, 'source': 'scan'}])
+            lines[second], = found
+        with world.as_(world.manager):
+            action = Duplicate.merge([Duplicate(lines[kept].id)])
+        self.assertEqual(action, pool.get('ir.model.data').get_id(
+                'momd_referral', 'wizard_beneficiary_merge_duplicate'))
+        shown = run_merge(world.manager, [lines[kept]],
+            model='momd.beneficiary.duplicate')
+        self.assertEqual((shown['kept'], shown['other']), (kept.id, other.id))
+        line = Duplicate(lines[kept].id)
+        self.assertEqual((line.state, line.decided_by, line.reason),
+            ('same', world.manager, "Same national ID card and phone"))
+        self.assertEqual(Beneficiary(other.id).merged_into, kept)
+        # the pair with a third person is now the kept record's
+        line = Duplicate(lines[third].id)
+        self.assertEqual((line.state, line.beneficiary, line.office),
+            ('open', kept, kept.office))
+        # decided, the line merges nothing again
+        with self.assertRaisesRegex(MergeError, 'already merged'):
+            run_merge(world.manager, [lines[kept]],
+                model='momd.beneficiary.duplicate')
+
+    @with_transaction()
     def test_merge_follows_every_link(self):
         """Every stored link to a beneficiary, in every model, is one the
         merge moves: a model added later is covered"""
