@@ -250,16 +250,17 @@ class Beneficiary(metaclass=PoolMeta):
 
     def reference_birth(self):
         "(reference date of birth, estimated) of the record as it stands"
-        if self.birth_date:
-            return self.birth_date, False
-        if self.estimated_age is not None:
+        birth_date = getattr(self, 'birth_date', None)
+        age = getattr(self, 'estimated_age', None)
+        if birth_date:
+            return birth_date, False
+        if age is not None:
             Date = Pool().get('ir.date')
             since = getattr(self, 'estimated_age_date', None) or Date.today()
             try:
-                return since.replace(year=since.year - self.estimated_age), True
+                return since.replace(year=since.year - age), True
             except ValueError:  # 29 February
-                return since.replace(
-                    year=since.year - self.estimated_age, day=28), True
+                return since.replace(year=since.year - age, day=28), True
         return None, False
 
     @classmethod
@@ -276,7 +277,7 @@ class Beneficiary(metaclass=PoolMeta):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         where = (table.active == Literal(True)) & (
-            table.sex == beneficiary.sex)
+            table.sex == getattr(beneficiary, 'sex', None))
         birth, estimated = reference
         if birth:
             year = Extract('YEAR', table.age_reference)
