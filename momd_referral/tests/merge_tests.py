@@ -330,6 +330,48 @@ class MergeTestMixin:
                 model='momd.beneficiary.duplicate')
 
     @with_transaction()
+    def test_merge_household(self):
+        """The person registered twice in Sinjar heads a household on the
+        second record: the kept record, without a household, joins it as
+        its head; a head whose household is not the one kept is refused"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Household = pool.get('momd.household')
+        world = MergeWorld()
+        Office = pool.get('momd.office')
+        Office.write([office('SNJ')], {
+                'supervisors': [('add', [world.supervisor.id])]})
+        kept = world.beneficiary
+        twin = register('SNJ', first_name_latin='Khaled')
+        wife = register('SNJ', first_name='فاطمة', sex='female')
+        household, = Household.create([{
+                    'office': office('SNJ').id,
+                    'members': [('add', [twin.id, wife.id])]}])
+        Household.write([household], {'head': twin.id})
+        Beneficiary.write([Beneficiary(twin.id)], {'relationship': 'head'})
+        shown = run_merge(world.supervisor, [kept, twin])
+        choice, = [v for v in shown['values'] if v['name'] == 'household']
+        self.assertEqual(choice['choice'], 'other')
+        household = Household(household.id)
+        self.assertEqual(household.head, kept)
+        self.assertEqual(set(household.members), {kept, wife})
+        self.assertEqual(Beneficiary(kept.id).relationship, 'head')
+        self.assertIsNone(Beneficiary(twin.id).household)
+        # the wife's other record heads her household: keeping none is
+        # refused, naming the record and the household
+        other_wife = register('SNJ', first_name='فاطمة', sex='female')
+        second, = Household.create([{
+                    'office': office('SNJ').id,
+                    'members': [('add', [other_wife.id])]}])
+        Household.write([second], {'head': other_wife.id})
+        with self.assertRaisesRegex(
+                MergeError, '%s.*household' % other_wife.code):
+            run_merge(world.supervisor, [wife, other_wife],
+                choices={'household': 'kept'})
+        self.assertTrue(Beneficiary(other_wife.id).active)
+        self.assertEqual(Household(second.id).head, other_wife)
+
+    @with_transaction()
     def test_merge_follows_every_link(self):
         """Every stored link to a beneficiary, in every model, is one the
         merge moves: a model added later is covered"""
