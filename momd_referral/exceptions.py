@@ -100,3 +100,8 @@ class OutboxValidationError(ValidationError):
 class MergeError(UserError):
     "A merge of two records of one person refused: nothing is written"
     pass
+
+
+class KoboImportError(UserError):
+    "A KoboToolbox export the import cannot read, or a review it refuses"
+    pass

@@ -11,6 +11,7 @@ OFFICE_SCOPED = {
     'momd.activity', 'momd.access.log',
     'momd.referral.answer', 'momd.referral.link', 'momd.outbox.message',
     'momd.beneficiary.duplicate',
+    'momd.kobo.import', 'momd.kobo.import.row',
     }
 
 # Models whose record rules scope by the providers the user is a focal

@@ -27,6 +27,7 @@ from .protection_tests import (
 from .owned_fields_tests import OwnedFieldsTestMixin
 from .outbox_tests import OutboxLanguageTestMixin, OutboxTestMixin
 from .eligibility_tests import EligibilityTestMixin
+from .kobo_import_tests import KoboImportArabicTestMixin, KoboImportTestMixin
 from .matching_tests import MatchingTestMixin
 from .merge_tests import MergeArabicTestMixin, MergeTestMixin
 from .provider_answer_tests import (
@@ -58,6 +59,7 @@ class MomdReferralTestCase(
         ProviderAnswerTestMixin, IntakeQueueTestMixin,
         ProviderEscalationTestMixin, AnswerLinkTestMixin,
         OutboxTestMixin, ProviderSMSTestMixin, MergeTestMixin,
+        KoboImportTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
@@ -402,6 +404,7 @@ class MomdReferralArabicTestCase(
         ReferralFormArabicTestMixin, ProviderEscalationArabicTestMixin,
         OutboxLanguageTestMixin, ProviderAnswerArabicTestMixin,
         ProviderSMSArabicTestMixin, MergeArabicTestMixin,
+        KoboImportArabicTestMixin,
         ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'

@@ -1,0 +1,398 @@
+"""Import of beneficiaries from KoboToolbox exports (XLSX or CSV).
+
+A caseworker or a supervisor gives the file of an office; a dry run lists
+every row's errors without writing to the registry; the import creates each
+row's beneficiary (with household, phones, documents and needs), updates the
+one an edited submission created, leaves an unchanged submission alone and
+holds a likely duplicate for a supervisor's review. Both run in the
+background (trytond-worker) and commit their progress as they go.
+"""
+import contextlib
+import datetime as dt
+import hashlib
+import json
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from ..exceptions import KoboImportError
+from ..kobo_form import (
+    SUBMISSION_ID, SUBMISSION_TIME, UUID, VERSION, KoboFileError,
+    Submissions)
+from .audit import AuditMixin
+from .kobo_mapping import BENEFICIARY_TARGETS, Reader
+from .mixins import OfficeScopedMixin, OfficeThroughMixin, RoleButtonsMixin
+
+STATES = [
+    ('draft', "Draft"),
+    ('running', "Running"),
+    ('checked', "Dry Run Done"),
+    ('done', "Done"),
+    ('failed', "Failed"),
+    ]
+ROW_STATUS = [
+    ('to_create', "Would Be Created"),
+    ('to_update', "Would Be Updated"),
+    ('created', "Created"),
+    ('updated', "Updated"),
+    ('unchanged', "Unchanged"),
+    ('held', "Held for Review"),
+    ('linked', "Linked to Existing Person"),
+    ('error', "Error"),
+    ]
+# the rows between two commits of the progress
+PROGRESS_ROWS = 50
+# the statuses of a row whose submission is in the registry
+IMPORTED = ('created', 'updated', 'unchanged', 'linked')
+
+
+class _RowRefused(Exception):
+    "The row's values are refused: its savepoint is rolled back"
+
+
+@contextlib.contextmanager
+def savepoint(keep=True):
+    """Run the block all-or-nothing: what it wrote stays when keep and
+    nothing was raised, else it is undone (the rest of the transaction
+    stays)"""
+    transaction = Transaction()
+    connection = transaction.connection
+    cursor = connection.cursor()
+    if getattr(connection, 'in_transaction', True) is False:
+        # SQLite: a savepoint outside a transaction would commit on release
+        cursor.execute('BEGIN IMMEDIATE')
+    cursor.execute('SAVEPOINT momd_kobo_row')
+    try:
+        yield
+    except BaseException:
+        _rollback_savepoint(transaction, cursor)
+        raise
+    if keep:
+        cursor.execute('RELEASE SAVEPOINT momd_kobo_row')
+    else:
+        _rollback_savepoint(transaction, cursor)
+
+
+def _rollback_savepoint(transaction, cursor):
+    cursor.execute('ROLLBACK TO SAVEPOINT momd_kobo_row')
+    cursor.execute('RELEASE SAVEPOINT momd_kobo_row')
+    # the records read or written inside are gone
+    for cache in transaction.cache.values():
+        cache.clear()
+    transaction.counter += 1
+
+
+def _hash(converted):
+    "The hash of the registry values of a row, whatever the file's format"
+    return hashlib.sha256(json.dumps(
+            converted, sort_keys=True, ensure_ascii=False,
+            default=str).encode()).hexdigest()
+
+
+class ImportBatch(
+        AuditMixin, OfficeScopedMixin, RoleButtonsMixin, ModelSQL, ModelView):
+    "A KoboToolbox export imported into an office's registry"
+    __name__ = 'momd.kobo.import'
+    __string__ = "KoboToolbox Import"
+
+    _draft = {'readonly': Eval('state') != 'draft'}
+    office = fields.Many2One(
+        'momd.office', "Office", required=True, ondelete='RESTRICT',
+        states=_draft,
+        help="The office the imported people are registered in.")
+    file = fields.Binary(
+        "File", filename='file_name', states=_draft,
+        help="The XLSX or CSV export of the submissions from KoboToolbox.")
+    file_name = fields.Char("File Name", states=_draft)
+    mapping = fields.Many2One(
+        'momd.kobo.mapping', "Mapping", ondelete='RESTRICT', states=_draft,
+        help="How the columns fill the registry; empty: the mapping of the "
+        "file's form version.")
+    del _draft
+    file_checksum = fields.Char(
+        "File Checksum", readonly=True,
+        help="The SHA-256 of the file imported.")
+    form_version = fields.Char("Form Version", readonly=True)
+    user = fields.Many2One(
+        'res.user', "Imported By", readonly=True, ondelete='RESTRICT')
+    language = fields.Char("Language", readonly=True)
+    started = fields.Timestamp("Started On", readonly=True)
+    finished = fields.Timestamp("Finished On", readonly=True)
+    state = fields.Selection(
+        STATES, "State", required=True, readonly=True, sort=False)
+    dry_run = fields.Boolean(
+        "Dry Run", readonly=True,
+        help="The last run only checked the rows: the registry is "
+        "unchanged.")
+    rows_total = fields.Integer("Rows", readonly=True)
+    rows_done = fields.Integer("Rows Done", readonly=True)
+    progress = fields.Float("Progress", readonly=True, digits=(1, 4))
+    created = fields.Integer("Created", readonly=True)
+    updated = fields.Integer("Updated", readonly=True)
+    unchanged = fields.Integer("Unchanged", readonly=True)
+    errors = fields.Integer("Errors", readonly=True)
+    held = fields.Integer(
+        "Held Duplicates", readonly=True,
+        help="Rows held for a supervisor's review as likely the same "
+        "person as one already registered.")
+    failure = fields.Text("Failure", readonly=True)
+    rows = fields.One2Many(
+        'momd.kobo.import.row', 'batch', "Rows", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.office, Index.Range())))
+        cls._order = [('id', 'DESC')]
+        runnable = ~Eval('state').in_(['draft', 'checked', 'failed'])
+        cls._buttons.update({
+                'check': {'invisible': runnable, 'depends': ['state']},
+                'run': {'invisible': runnable, 'depends': ['state']},
+                })
+
+    @staticmethod
+    def default_state():
+        return 'draft'
+
+    def get_rec_name(self, name):
+        return self.file_name or str(self.id)
+
+    @classmethod
+    @ModelView.button
+    def check(cls, batches):
+        "Check every row in the background, writing nothing to the registry"
+        cls._start(batches, dry_run=True)
+
+    @classmethod
+    @ModelView.button
+    def run(cls, batches):
+        "Import the rows in the background"
+        cls._start(batches, dry_run=False)
+
+    @classmethod
+    def _start(cls, batches, dry_run):
+        Row = Pool().get('momd.kobo.import.row')
+        transaction = Transaction()
+        with without_check_access():
+            for batch in batches:
+                submissions, reader = batch.open_file()
+                if batch.dry_run:
+                    # the rows of the last check give way to the new run's
+                    Row.delete(Row.search([('batch', '=', batch.id)]))
+                version = batch.form_version
+                batch.file_checksum = hashlib.sha256(batch.file).hexdigest()
+                batch.user = transaction.user
+                batch.language = transaction.language
+                batch.state = 'running'
+                batch.dry_run = dry_run
+                batch.progress = 0
+                batch.rows_done = 0
+                batch.failure = None
+                batch.form_version = version
+            cls.save(batches)
+        with transaction.set_context(momd_kobo_commit=True):
+            cls.__queue__.process(batches)
+
+    def open_file(self):
+        """The submissions of the file and their reader; refuses, naming
+        what is wrong, a file that is no KoboToolbox export, without the
+        submission ids or without the columns of a person"""
+        Mapping = Pool().get('momd.kobo.mapping')
+        name = self.file_name or self.rec_name
+        if not self.file:
+            raise KoboImportError(gettext(
+                    'momd_referral.msg_kobo_file_required', batch=name))
+        try:
+            submissions = Submissions(bytes(self.file), name)
+        except KoboFileError:
+            raise KoboImportError(gettext(
+                    'momd_referral.msg_kobo_file_format', file=name))
+        if UUID not in submissions.header:
+            raise KoboImportError(gettext(
+                    'momd_referral.msg_kobo_column_missing',
+                    file=name, column=UUID))
+        first = next(iter(submissions), None)
+        if first is None:
+            raise KoboImportError(gettext(
+                    'momd_referral.msg_kobo_file_empty', file=name))
+        version = first.get(VERSION)
+        self.form_version = str(version) if version not in (None, '') else None
+        mapping = self.mapping or Mapping.for_version(self.form_version)
+        if not mapping:
+            raise KoboImportError(gettext(
+                    'momd_referral.msg_kobo_no_mapping',
+                    version=self.form_version or '', batch=name))
+        self.mapping = mapping
+        reader = Reader(mapping, submissions.header)
+        missing = reader.missing()
+        if missing:
+            raise KoboImportError(gettext(
+                    'momd_referral.msg_kobo_columns_missing', file=name,
+                    fields=', '.join(reader.strings[t] for t in missing)))
+        return submissions, reader
+
+    @classmethod
+    def process(cls, batches):
+        """Check or import the rows of the batches, each row all-or-nothing;
+        the progress is committed every PROGRESS_ROWS rows when run in the
+        background"""
+        transaction = Transaction()
+        commit = transaction.context.get('momd_kobo_commit')
+        for batch in batches:
+            with transaction.set_context(
+                    language=batch.language, _skip_warnings=True,
+                    momd_kobo_commit=None):
+                try:
+                    batch._process(commit)
+                except Exception as exception:
+                    if not commit:
+                        raise
+                    transaction.rollback()
+                    batch = cls(batch.id)
+                    batch.state = 'failed'
+                    batch.failure = str(getattr(
+                            exception, 'message', exception))
+                    batch.save()
+                    transaction.commit()
+
+    def _process(self, commit):
+        pool = Pool()
+        Row = pool.get('momd.kobo.import.row')
+        transaction = Transaction()
+        submissions, reader = self.open_file()
+        # rows already imported by a failed run stay and are not imported
+        # again
+        Row.delete(Row.search([
+                    ('batch', '=', self.id),
+                    ('status', 'not in', IMPORTED + ('held',)),
+                    ]))
+        done = {r.uuid for r in Row.search([('batch', '=', self.id)])}
+        self.started = dt.datetime.now()
+        self.rows_total = len(submissions)
+        for name in ['created', 'updated', 'unchanged', 'errors', 'held']:
+            setattr(self, name, 0)
+        self.rows_done = 0
+        self._save_progress(commit)
+        seen = {}
+        for number, values in enumerate(submissions, 2):
+            uuid = str(values.get(UUID) or '').strip()
+            if uuid and uuid in done:
+                self.unchanged += 1
+            else:
+                row = self._row(reader, number, uuid, values, seen)
+                self._count(row.status)
+                if uuid:
+                    seen.setdefault(uuid, number)
+            self.rows_done += 1
+            if self.rows_done % PROGRESS_ROWS == 0:
+                self._save_progress(commit)
+        self.state = 'checked' if self.dry_run else 'done'
+        self.finished = dt.datetime.now()
+        self._save_progress(commit)
+
+    def _save_progress(self, commit):
+        self.progress = (self.rows_done / self.rows_total
+            if self.rows_total else 1)
+        self.save()
+        if commit:
+            Transaction().commit()
+
+    def _count(self, status):
+        name = {
+            'to_create': 'created', 'created': 'created',
+            'to_update': 'updated', 'updated': 'updated',
+            'unchanged': 'unchanged', 'linked': 'unchanged',
+            'held': 'held', 'error': 'errors',
+            }[status]
+        setattr(self, name, getattr(self, name) + 1)
+
+    def _row(self, reader, number, uuid, values, seen):
+        "Check or import one submission; its row of the batch"
+        pool = Pool()
+        Row = pool.get('momd.kobo.import.row')
+        raw = reader.raw(values)
+        row = Row(batch=self, number=number, uuid=uuid or None,
+            submission_id=str(values.get(SUBMISSION_ID) or '') or None,
+            submission_time=_timestamp(values.get(SUBMISSION_TIME)),
+            values=json.dumps(raw, ensure_ascii=False))
+        converted, errors = reader.read(values)
+        row.values_hash = _hash(converted)
+        candidates = []
+        if not uuid:
+            errors.insert(0, gettext(
+                    'momd_referral.msg_kobo_uuid_empty', column=UUID))
+        elif uuid in seen:
+            errors.insert(0, gettext(
+                    'momd_referral.msg_kobo_uuid_repeated', uuid=uuid,
+                    first=seen[uuid]))
+        if errors:
+            row.status = 'error'
+            row.errors = '\n'.join(errors)
+            row.save()
+            return row
+        previous = Row.previous(uuid)
+        if previous and previous.values_hash == row.values_hash:
+            row.status = 'unchanged'
+            row.beneficiary = previous.beneficiary
+        elif previous:
+            row.beneficiary = previous.beneficiary
+            try:
+                with savepoint(keep=not self.dry_run):
+                    row.update_beneficiary(converted)
+                row.status = 'to_update' if self.dry_run else 'updated'
+            except _RowRefused as refused:
+                row.status, row.errors = 'error', str(refused)
+        elif Row.held_open(uuid):
+            row.status = 'held'
+            row.errors = gettext('momd_referral.msg_kobo_row_held_before')
+        else:
+            candidates = self._create_row(row, converted)
+        row.save()
+        if row.status == 'held' and not self.dry_run and candidates:
+            row.hold(candidates)
+        return row
+
+    def _create_row(self, row, converted):
+        """Create the row's beneficiary, or hold the row when a likely
+        duplicate is registered; the candidates found"""
+        Beneficiary = Pool().get('momd.beneficiary')
+        candidates = []
+        try:
+            with savepoint(keep=not self.dry_run):
+                beneficiary = row.create_beneficiary(converted)
+                with without_check_access():
+                    candidates = Beneficiary.duplicate_candidates(
+                        beneficiary)
+                if candidates:
+                    # held: nothing of the row is written
+                    raise _RowRefused()
+            row.status = 'to_create' if self.dry_run else 'created'
+            row.beneficiary = None if self.dry_run else beneficiary
+        except _RowRefused as refused:
+            if candidates:
+                row.status = 'held'
+                row.errors = gettext('momd_referral.msg_kobo_row_held',
+                    matches=gettext('momd_referral.msg_list_separator').join(
+                        gettext('momd_referral.msg_kobo_row_match',
+                            code=Beneficiary(c.beneficiary_id).code,
+                            score=round(c.score))
+                        for c in candidates))
+            else:
+                row.status, row.errors = 'error', str(refused)
+        return candidates
+
+
+def _timestamp(value):
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if value:
+        try:
+            return dt.datetime.fromisoformat(
+                str(value).strip().replace('Z', '+00:00')).replace(
+                    tzinfo=None)
+        except ValueError:
+            return None

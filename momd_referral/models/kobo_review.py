@@ -1,0 +1,98 @@
+"""The supervisor's review of an import row held as a likely duplicate:
+"different people" registers the row's person, "same person" links the row
+to the person already registered."""
+import datetime as dt
+
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from ..exceptions import KoboImportError
+
+
+class Duplicate(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary.duplicate'
+
+    import_row = fields.Many2One(
+        'momd.kobo.import.row', "Import Row", readonly=True,
+        ondelete='CASCADE',
+        help="The row of a KoboToolbox import held for this review.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'same_person': {
+                    'invisible': (Eval('state') != 'open')
+                    | ~Eval('import_row'),
+                    'depends': ['state', 'import_row'],
+                    },
+                })
+
+    @classmethod
+    def different(cls, lines):
+        """Different people: once no review of a held row is open, the
+        row's person is registered"""
+        super().different(lines)
+        rows = {l.import_row for l in lines if l.import_row}
+        for row in sorted(rows, key=lambda r: r.id):
+            row = row.__class__(row.id)
+            if row.status != 'held' or row.beneficiary:
+                continue
+            if cls.search([
+                        ('import_row', '=', row.id),
+                        ('state', '=', 'open'),
+                        ], limit=1):
+                continue
+            with without_check_access(), \
+                    Transaction().set_context(_skip_warnings=True):
+                beneficiary = row.create_beneficiary_from_row()
+                row.status = 'created'
+                row.beneficiary = beneficiary
+                row.save()
+
+    @classmethod
+    @ModelView.button
+    def same_person(cls, lines):
+        """Same person: the held row is the person already registered; the
+        phones and documents the row brings and the person lacks are added,
+        nothing of the person is overwritten"""
+        Row = Pool().get('momd.kobo.import.row')
+        for line in lines:
+            if not line.import_row or line.state != 'open':
+                raise KoboImportError(gettext(
+                        'momd_referral.msg_kobo_same_person_held',
+                        line=line.rec_name))
+        now = dt.datetime.now()
+        decided = now.date() if cls.decided_date._type == 'date' else now
+        with without_check_access(), \
+                Transaction().set_context(_skip_warnings=True):
+            for line in lines:
+                row = Row(line.import_row.id)
+                Row.add_lines(line.match, row.submitted())
+                row.status = 'linked'
+                row.beneficiary = line.match
+                row.save()
+            cls.write(list(lines), {
+                    'state': 'same',
+                    'decided_by': Transaction().user,
+                    'decided_date': decided,
+                    })
+
+
+class ImportRow(metaclass=PoolMeta):
+    __name__ = 'momd.kobo.import.row'
+
+    reviews = fields.One2Many(
+        'momd.beneficiary.duplicate', 'import_row', "Reviews",
+        readonly=True)
+
+    def create_beneficiary_from_row(self):
+        "Register the person of the held row as new, in the batch's office"
+        from .kobo_import import _RowRefused
+        try:
+            return self.create_beneficiary(self.submitted())
+        except _RowRefused as refused:
+            raise KoboImportError(str(refused)) from refused

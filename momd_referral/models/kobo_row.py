@@ -1,0 +1,236 @@
+"""The rows of a KoboToolbox import: one per submission, with what became
+of it, and the registry records it creates or updates."""
+import json
+
+from trytond.exceptions import UserError
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
+from trytond.transaction import without_check_access
+
+from ..tools import normalize_phone
+from .kobo_import import IMPORTED, ROW_STATUS, _RowRefused
+from .kobo_mapping import BENEFICIARY_TARGETS, Reader
+from .mixins import OfficeThroughMixin
+
+
+class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
+    "A submission of a KoboToolbox import and what became of it"
+    __name__ = 'momd.kobo.import.row'
+    __string__ = "KoboToolbox Import Row"
+    _office_through = 'batch'
+
+    batch = fields.Many2One(
+        'momd.kobo.import', "Import", required=True, readonly=True,
+        ondelete='CASCADE')
+    number = fields.Integer(
+        "Row", readonly=True, help="The row's line in the file.")
+    uuid = fields.Char(
+        "Submission UUID", readonly=True,
+        help="The _uuid KoboToolbox gives the submission: a submission "
+        "imported again is recognised by it.")
+    submission_id = fields.Char("Submission ID", readonly=True)
+    submission_time = fields.Timestamp("Submitted On", readonly=True)
+    status = fields.Selection(
+        ROW_STATUS, "Status", required=True, readonly=True, sort=False)
+    status_string = status.translated('status')
+    errors = fields.Text("Errors", readonly=True)
+    beneficiary = fields.Many2One(
+        'momd.beneficiary', "Beneficiary", readonly=True,
+        ondelete='SET NULL')
+    values = fields.Text(
+        "Submitted Values", readonly=True,
+        help="The values of the mapped columns, as submitted.")
+    values_hash = fields.Char(
+        "Values Hash", readonly=True,
+        help="The SHA-256 of the submitted values: an edited submission "
+        "has another.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.uuid, Index.Equality())),
+                Index(t, (t.batch, Index.Range())),
+                })
+        cls._order = [('batch', 'DESC'), ('number', 'ASC'), ('id', 'ASC')]
+
+    def get_rec_name(self, name):
+        return '%s #%s' % (self.batch.rec_name, self.number)
+
+    @classmethod
+    def previous(cls, uuid):
+        "The last row that brought the submission uuid into the registry"
+        rows = cls.search([
+                ('uuid', '=', uuid),
+                ('beneficiary', '!=', None),
+                ('status', 'in', IMPORTED),
+                ('batch.dry_run', '=', False),
+                ], order=[('id', 'DESC')], limit=1)
+        return rows[0] if rows else None
+
+    @classmethod
+    def held_open(cls, uuid):
+        "Whether a row of the submission uuid waits for a review"
+        Duplicate = Pool().get('momd.beneficiary.duplicate')
+        return bool(Duplicate.search([
+                    ('import_row.uuid', '=', uuid),
+                    ('import_row.batch.dry_run', '=', False),
+                    ('state', '=', 'open'),
+                    ], limit=1))
+
+    def hold(self, candidates):
+        "Put the row with each of the candidates in the review queue"
+        Duplicate = Pool().get('momd.beneficiary.duplicate')
+        lines = Duplicate.propose([(None, c) for c in candidates], 'import')
+        if lines:
+            Duplicate.write(lines, {'import_row': self.id})
+
+    def submitted(self):
+        "The row's values read again through its batch's mapping"
+        raw = json.loads(self.values or '{}')
+        reader = Reader(self.batch.mapping, list(raw))
+        converted, errors = reader.read(raw)
+        if errors:
+            raise UserError('\n'.join(errors))
+        return converted
+
+    def create_beneficiary(self, converted):
+        """Register the row's person in the batch's office, with household,
+        phones, documents and a case of the needs; _RowRefused with the
+        translated error when the registry refuses a value"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Household = pool.get('momd.household')
+        office = self.batch.office
+        values = {t: v for t, v in converted.items()
+            if t in BENEFICIARY_TARGETS}
+        values['office'] = office.id
+        values['phones'] = [('create', [
+                    {'number': n} for n in _unique_phones(converted)])]
+        values['identifiers'] = [('create', [
+                    {'type': t, 'number': n}
+                    for t, n in converted['identifiers']])]
+        with without_check_access():
+            try:
+                beneficiary, = Beneficiary.create([values])
+                household = self._household(converted, office)
+                if household:
+                    Beneficiary.write([beneficiary], {
+                            'household': household.id})
+                    if beneficiary.relationship == 'head':
+                        Household.write([household], {
+                                'head': beneficiary.id})
+                self._needs(beneficiary, converted)
+            except UserError as error:
+                raise _RowRefused(error.message) from error
+        return beneficiary
+
+    def _household(self, converted, office, household=None):
+        Household = Pool().get('momd.household')
+        values = {}
+        if converted.get('household_size') is not None:
+            values['declared_size'] = converted['household_size']
+        if converted.get('household_address'):
+            values['address'] = converted['household_address']
+        if household:
+            if values:
+                Household.write([household], values)
+            return household
+        if values or converted.get('relationship'):
+            values['office'] = office.id
+            household, = Household.create([values])
+            return household
+
+    def _needs(self, beneficiary, converted):
+        "Open a case of the row's needs, or add the new ones to it"
+        pool = Pool()
+        Case = pool.get('momd.case')
+        Need = pool.get('momd.need')
+        categories = converted.get('needs') or []
+        if not categories:
+            return
+        cases = Case.search([
+                ('beneficiary', '=', beneficiary.id),
+                ('state', 'in', ['open', 'active']),
+                ], order=[('id', 'DESC')], limit=1)
+        if cases:
+            case, = cases
+            known = {n.category.id for n in case.needs}
+            Need.create([{
+                        'case': case.id, 'category': c,
+                        'priority': 'normal',
+                        } for c in categories if c not in known])
+        else:
+            Case.create([{
+                        'beneficiary': beneficiary.id,
+                        'office': beneficiary.office.id,
+                        'household': (beneficiary.household.id
+                            if beneficiary.household else None),
+                        'needs': [('create', [{
+                                        'category': c, 'priority': 'normal',
+                                        } for c in categories])],
+                        }])
+
+    def update_beneficiary(self, converted):
+        """Bring the row's beneficiary to the edited submission: its fields,
+        the phones and documents it lacks, its household and new needs"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        beneficiary = self.beneficiary
+        with without_check_access():
+            try:
+                beneficiary = Beneficiary(beneficiary.id)
+                values = {}
+                for target in BENEFICIARY_TARGETS:
+                    if target not in converted:
+                        continue
+                    value = converted[target]
+                    current = getattr(beneficiary, target)
+                    current = getattr(current, 'id', current)
+                    if target == 'vulnerabilities':
+                        current = sorted(current or [])
+                    if current != value:
+                        values[target] = value
+                if values:
+                    Beneficiary.write([beneficiary], values)
+                self.add_lines(beneficiary, converted)
+                household = self._household(
+                    converted, beneficiary.office, beneficiary.household)
+                if household and not beneficiary.household:
+                    Beneficiary.write([beneficiary], {
+                            'household': household.id})
+                self._needs(beneficiary, converted)
+            except UserError as error:
+                raise _RowRefused(error.message) from error
+
+    @classmethod
+    def add_lines(cls, beneficiary, converted):
+        "Add to the beneficiary the phones and documents it does not have"
+        pool = Pool()
+        Phone = pool.get('momd.beneficiary.phone')
+        Identifier = pool.get('momd.beneficiary.identifier')
+        numbers = {p.number for p in beneficiary.phones}
+        Phone.create([{'beneficiary': beneficiary.id, 'number': n}
+                for n in _unique_phones(converted)
+                if (normalize_phone(n) or n) not in numbers])
+        documents = {(i.type, i.number) for i in beneficiary.identifiers}
+        Identifier.create([{
+                    'beneficiary': beneficiary.id, 'type': t, 'number': n}
+                for t, n in converted['identifiers']
+                if (t, _document(n)) not in documents])
+
+
+def _unique_phones(converted):
+    seen, numbers = set(), []
+    for number in converted['phone']:
+        key = normalize_phone(number) or number
+        if key not in seen:
+            seen.add(key)
+            numbers.append(number)
+    return numbers
+
+
+def _document(number):
+    return ''.join(number.split()).upper()
+
