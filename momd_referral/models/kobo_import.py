@@ -45,6 +45,8 @@ ROW_STATUS = [
     ]
 # the rows between two commits of the progress
 PROGRESS_ROWS = 50
+# the new people registered in one go (all again one by one if one fails)
+CREATE_ROWS = 10
 # the statuses of a row whose submission is in the registry
 IMPORTED = ('created', 'updated', 'unchanged', 'linked')
 
@@ -278,21 +280,56 @@ class ImportBatch(
         self.rows_done = 0
         self._save_progress(commit)
         seen = {}
+        chunk = []
         for number, values in enumerate(submissions, 2):
             uuid = str(values.get(UUID) or '').strip()
             if uuid and uuid in done:
                 self.unchanged += 1
+                self.rows_done += 1
             else:
-                row = self._row(reader, number, uuid, values, seen)
-                self._count(row.status)
+                chunk.append((number, uuid, values))
                 if uuid:
                     seen.setdefault(uuid, number)
-            self.rows_done += 1
-            if self.rows_done % PROGRESS_ROWS == 0:
+            if len(chunk) >= PROGRESS_ROWS:
+                chunk = self._chunk(reader, chunk, seen)
                 self._save_progress(commit)
+        while chunk:
+            chunk = self._chunk(reader, chunk, seen)
         self.state = 'checked' if self.dry_run else 'done'
         self.finished = dt.datetime.now()
         self._save_progress(commit)
+
+    def _chunk(self, reader, chunk, seen):
+        """Check or import the submissions of chunk, [(number, uuid,
+        values)]; those to check again after the others (a second row of
+        one person) are returned"""
+        Row = Pool().get('momd.kobo.import.row')
+        rows, new = [], []
+        for number, uuid, values in chunk:
+            row, converted = self._row(reader, number, uuid, values, seen)
+            rows.append(row)
+            if row.status is None:
+                new.append((row, converted))
+        keys, later = set(), set()
+        for row, converted in new:
+            # the same person twice among the new rows: the second waits
+            # until the first is in the registry, to be held
+            row_keys = Row.person_keys(converted)
+            if keys & row_keys:
+                later.add(row.number)
+            else:
+                keys |= row_keys
+        held = self._create_rows(
+            [(r, c) for r, c in new if r.number not in later])
+        rows = [r for r in rows if r.number not in later]
+        Row.save(rows)
+        for row, candidates in held:
+            if not self.dry_run:
+                row.hold(candidates)
+        for row in rows:
+            self._count(row.status)
+        self.rows_done += len(rows)
+        return [item for item in chunk if item[0] in later]
 
     def _save_progress(self, commit):
         self.progress = (self.rows_done / self.rows_total
@@ -311,29 +348,28 @@ class ImportBatch(
         setattr(self, name, getattr(self, name) + 1)
 
     def _row(self, reader, number, uuid, values, seen):
-        "Check or import one submission; its row of the batch"
+        """The row of one submission, checked or imported, and its values;
+        a row to create is left without status"""
         pool = Pool()
         Row = pool.get('momd.kobo.import.row')
         raw = reader.raw(values)
         row = Row(batch=self, number=number, uuid=uuid or None,
             submission_id=str(values.get(SUBMISSION_ID) or '') or None,
             submission_time=_timestamp(values.get(SUBMISSION_TIME)),
-            values=json.dumps(raw, ensure_ascii=False))
+            values=json.dumps(raw, ensure_ascii=False), status=None)
         converted, errors = reader.read(values)
         row.values_hash = _hash(converted)
-        candidates = []
         if not uuid:
             errors.insert(0, gettext(
                     'momd_referral.msg_kobo_uuid_empty', column=UUID))
-        elif uuid in seen:
+        elif seen.get(uuid, number) != number:
             errors.insert(0, gettext(
                     'momd_referral.msg_kobo_uuid_repeated', uuid=uuid,
                     first=seen[uuid]))
         if errors:
             row.status = 'error'
             row.errors = '\n'.join(errors)
-            row.save()
-            return row
+            return row, converted
         previous = Row.previous(uuid)
         if previous and previous.values_hash == row.values_hash:
             row.status = 'unchanged'
@@ -349,30 +385,20 @@ class ImportBatch(
         elif Row.held_open(uuid):
             row.status = 'held'
             row.errors = gettext('momd_referral.msg_kobo_row_held_before')
-        else:
-            candidates = self._create_row(row, converted)
-        row.save()
-        if row.status == 'held' and not self.dry_run and candidates:
-            row.hold(candidates)
-        return row
+        return row, converted
 
-    def _create_row(self, row, converted):
-        """Create the row's beneficiary, or hold the row when a likely
-        duplicate is registered; the candidates found"""
-        Beneficiary = Pool().get('momd.beneficiary')
-        candidates = []
-        try:
-            with savepoint(keep=not self.dry_run):
-                beneficiary = row.create_beneficiary(converted)
-                with without_check_access():
-                    candidates = Beneficiary.duplicate_candidates(
-                        beneficiary)
-                if candidates:
-                    # held: nothing of the row is written
-                    raise _RowRefused()
-            row.status = 'to_create' if self.dry_run else 'created'
-            row.beneficiary = None if self.dry_run else beneficiary
-        except _RowRefused as refused:
+    def _create_rows(self, items):
+        """Create the beneficiaries of the rows, [(row, values)], each row
+        all-or-nothing, or hold a row whose person is likely registered;
+        the held rows and their candidates"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Row = pool.get('momd.kobo.import.row')
+        held, ready = [], []
+        for row, converted in items:
+            with without_check_access():
+                candidates = Beneficiary.duplicate_candidates(
+                    Row.new_beneficiary(self.office, converted))
             if candidates:
                 row.status = 'held'
                 row.errors = gettext('momd_referral.msg_kobo_row_held',
@@ -381,9 +407,29 @@ class ImportBatch(
                             code=Beneficiary(c.beneficiary_id).code,
                             score=round(c.score))
                         for c in candidates))
+                held.append((row, candidates))
             else:
-                row.status, row.errors = 'error', str(refused)
-        return candidates
+                ready.append((row, converted))
+        # together while none is refused, else one at a time
+        groups = [ready[i:i + CREATE_ROWS]
+            for i in range(0, len(ready), CREATE_ROWS)]
+        while groups:
+            group = groups.pop(0)
+            try:
+                with savepoint(keep=not self.dry_run):
+                    beneficiaries = Row.create_beneficiaries(
+                        self.office, [c for _, c in group])
+            except _RowRefused as refused:
+                if len(group) > 1:
+                    groups[:0] = [[item] for item in group]
+                    continue
+                group[0][0].status = 'error'
+                group[0][0].errors = str(refused)
+                continue
+            for (row, _), beneficiary in zip(group, beneficiaries):
+                row.status = 'to_create' if self.dry_run else 'created'
+                row.beneficiary = None if self.dry_run else beneficiary
+        return held
 
 
 def _timestamp(value):

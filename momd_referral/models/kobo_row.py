@@ -7,7 +7,7 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
-from ..tools import normalize_phone
+from ..tools import normalize_phone, normalize_text
 from .kobo_import import IMPORTED, ROW_STATUS, _RowRefused
 from .kobo_mapping import BENEFICIARY_TARGETS, Reader
 from .mixins import OfficeThroughMixin
@@ -95,49 +95,121 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
             raise UserError('\n'.join(errors))
         return converted
 
+    @classmethod
+    def person_keys(cls, converted):
+        """What tells one person at a glance: phones, documents, the folded
+        names with the birth date"""
+        keys = {('phone', normalize_phone(n) or n)
+            for n in converted['phone']}
+        keys |= {('document', t, _document(n))
+            for t, n in converted['identifiers']}
+        names = ' '.join(filter(None, (converted.get(p) for p in (
+                        'first_name', 'father_name', 'grandfather_name',
+                        'family_name'))))
+        keys.add(('name', normalize_text(names), converted.get('sex'),
+                converted.get('birth_date') or converted.get('estimated_age')))
+        return keys
+
+    @classmethod
+    def new_beneficiary(cls, office, converted):
+        "The person of the row, not saved, as the duplicate check takes it"
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Phone = pool.get('momd.beneficiary.phone')
+        Identifier = pool.get('momd.beneficiary.identifier')
+        beneficiary = Beneficiary(office=office, **{
+                t: converted.get(t) for t in BENEFICIARY_TARGETS})
+        beneficiary.phones = [Phone(number=normalize_phone(n) or n)
+            for n in _unique_phones(converted)]
+        beneficiary.identifiers = [Identifier(type=t, number=_document(n))
+            for t, n in converted['identifiers']]
+        return beneficiary
+
     def create_beneficiary(self, converted):
-        """Register the row's person in the batch's office, with household,
-        phones, documents and a case of the needs; _RowRefused with the
-        translated error when the registry refuses a value"""
+        "Register the row's person in its batch's office"
+        beneficiary, = self.create_beneficiaries(
+            self.batch.office, [converted])
+        return beneficiary
+
+    @classmethod
+    def create_beneficiaries(cls, office, vlist):
+        """Register the people of the rows' values in the office, with
+        household, phones, documents and a case of the needs; _RowRefused
+        with the translated error when the registry refuses a value"""
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
         Household = pool.get('momd.household')
-        office = self.batch.office
-        values = {t: v for t, v in converted.items()
-            if t in BENEFICIARY_TARGETS}
-        values['office'] = office.id
-        values['phones'] = [('create', [
-                    {'number': n} for n in _unique_phones(converted)])]
-        values['identifiers'] = [('create', [
-                    {'type': t, 'number': n}
-                    for t, n in converted['identifiers']])]
         with without_check_access():
             try:
-                beneficiary, = Beneficiary.create([values])
-                household = self._household(converted, office)
-                if household:
-                    Beneficiary.write([beneficiary], {
-                            'household': household.id})
-                    if beneficiary.relationship == 'head':
-                        Household.write([household], {
-                                'head': beneficiary.id})
-                self._needs(beneficiary, converted)
+                households = {}
+                wanted = [i for i, c in enumerate(vlist)
+                    if cls._household_values(c)]
+                if wanted:
+                    households = dict(zip(wanted, Household.create([
+                                    {**cls._household_values(vlist[i]),
+                                        'office': office.id}
+                                    for i in wanted])))
+                beneficiaries = Beneficiary.create([{
+                            **{t: v for t, v in c.items()
+                                if t in BENEFICIARY_TARGETS},
+                            'office': office.id,
+                            'household': (households[i].id
+                                if i in households else None),
+                            'phones': [('create', [{'number': n}
+                                            for n in _unique_phones(c)])],
+                            'identifiers': [('create', [
+                                        {'type': t, 'number': n}
+                                        for t, n in c['identifiers']])],
+                            } for i, c in enumerate(vlist)])
+                heads = []
+                for i, household in households.items():
+                    if vlist[i].get('relationship') == 'head':
+                        heads.extend(([household], {
+                                    'head': beneficiaries[i].id}))
+                if heads:
+                    Household.write(*heads)
+                cls._new_cases(beneficiaries, households, vlist)
             except UserError as error:
                 raise _RowRefused(error.message) from error
-        return beneficiary
+        return beneficiaries
 
-    def _household(self, converted, office, household=None):
-        Household = Pool().get('momd.household')
+    @classmethod
+    def _household_values(cls, converted):
         values = {}
         if converted.get('household_size') is not None:
             values['declared_size'] = converted['household_size']
         if converted.get('household_address'):
             values['address'] = converted['household_address']
+        if not values and converted.get('relationship'):
+            values['declared_size'] = None
+        return values
+
+    @classmethod
+    def _new_cases(cls, beneficiaries, households, vlist):
+        "Open a case of the needs of each new person who has some"
+        Case = Pool().get('momd.case')
+        Case.create([{
+                    'beneficiary': b.id,
+                    'office': b.office.id,
+                    'household': (households[i].id
+                        if i in households else None),
+                    'needs': [('create', [{
+                                    'category': c, 'priority': 'normal',
+                                    } for c in vlist[i]['needs']])],
+                    } for i, b in enumerate(beneficiaries)
+                if vlist[i].get('needs')])
+
+    def _household(self, converted, office, household=None):
+        """The household of the row's values: the given one brought up to
+        date, or a new one"""
+        Household = Pool().get('momd.household')
+        values = self._household_values(converted)
         if household:
+            values = {k: v for k, v in values.items() if v is not None}
             if values:
                 Household.write([household], values)
             return household
-        if values or converted.get('relationship'):
+        if values:
             values['office'] = office.id
             household, = Household.create([values])
             return household
