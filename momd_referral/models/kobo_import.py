@@ -297,6 +297,10 @@ class ImportBatch(
             chunk = self._chunk(reader, chunk, seen)
         self.state = 'checked' if self.dry_run else 'done'
         self.finished = dt.datetime.now()
+        if not self.dry_run:
+            # the people are in the registry and the rows keep each one's
+            # values: the file of everyone's is not kept (its checksum is)
+            self.file = None
         self._save_progress(commit)
 
     def _chunk(self, reader, chunk, seen):

@@ -4,8 +4,8 @@ import json
 
 from trytond.exceptions import UserError
 from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool
-from trytond.transaction import without_check_access
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction, without_check_access
 
 from ..tools import normalize_phone, normalize_text
 from .kobo_import import IMPORTED, ROW_STATUS, _RowRefused
@@ -306,3 +306,20 @@ def _unique_phones(converted):
 def _document(number):
     return ''.join(number.split()).upper()
 
+
+
+class Beneficiary(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary'
+
+    @classmethod
+    def anonymise(cls, beneficiaries, reason):
+        """The submitted values and errors of the import rows of the
+        people are erased with them"""
+        super().anonymise(beneficiaries, reason)
+        Row = Pool().get('momd.kobo.import.row')
+        table = Row.__table__()
+        ids = [b.id for b in beneficiaries]
+        if ids:
+            Transaction().connection.cursor().execute(*table.update(
+                    [table.values, table.errors], [None, None],
+                    where=table.beneficiary.in_(ids)))

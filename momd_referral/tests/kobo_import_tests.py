@@ -350,15 +350,26 @@ class KoboImportTestMixin:
         self.assertEqual(beneficiary.first_name, rows[0]['first_name'])
         self.assertEqual(beneficiary.birth_date, rows[0]['birth_date'])
         self.assertFalse(by_number[3].beneficiary.cases)
-        # the same submissions exported again, one edited since
+        # the file of everyone's values is not kept, its checksum is
+        self.assertEqual((batch.file, len(batch.file_checksum)), (None, 64))
+        # erasing a person erases what their row holds
+        Beneficiary = Pool().get('momd.beneficiary')
+        Beneficiary.anonymise([by_number[3].beneficiary], 'Asked for it')
+        row = by_number[3].__class__(by_number[3].id)
+        self.assertEqual((row.values, row.errors), (None, None))
+        self.assertIn(rows[0]['first_name'], by_number[2].values)
+        # the same submissions exported again, the first edited since
+        edited = submissions(1, edits={0: {'household_size': 6}})
         comma, _ = import_file(
-            kobo_csv(submissions(2), delimiter=','), file_name='comma.csv')
+            kobo_csv(edited, delimiter=','), file_name='comma.csv')
         self.assertEqual(
-            (comma.created, comma.updated, comma.unchanged), (0, 1, 1))
+            (comma.created, comma.updated, comma.unchanged), (0, 1, 0))
+        self.assertEqual(beneficiary.__class__(
+            beneficiary.id).household.declared_size, 6)
         # and as XLSX with Arabic labels: the same values, unchanged
-        arabic, _ = import_file(kobo_xlsx(submissions(3)))
+        arabic, _ = import_file(kobo_xlsx(edited + submissions(3)[2:]))
         self.assertEqual(
-            (arabic.created, arabic.updated, arabic.unchanged), (0, 0, 3))
+            (arabic.created, arabic.updated, arabic.unchanged), (0, 0, 2))
 
     @with_transaction()
     def test_kobo_import_access(self):
