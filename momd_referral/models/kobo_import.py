@@ -336,7 +336,7 @@ class ImportBatch(
         return [item for item in chunk if item[0] in later]
 
     def _save_progress(self, commit):
-        self.progress = (self.rows_done / self.rows_total
+        self.progress = (round(self.rows_done / self.rows_total, 4)
             if self.rows_total else 1)
         self.save()
         if commit:
@@ -408,7 +408,7 @@ class ImportBatch(
                 row.errors = gettext('momd_referral.msg_kobo_row_held',
                     matches=gettext('momd_referral.msg_list_separator').join(
                         gettext('momd_referral.msg_kobo_row_match',
-                            code=Beneficiary(c.beneficiary_id).code,
+                            code=Beneficiary(c.beneficiary).code,
                             score=round(c.score))
                         for c in candidates))
                 held.append((row, candidates))

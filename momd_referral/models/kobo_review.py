@@ -1,10 +1,8 @@
 """The supervisor's review of an import row held as a likely duplicate:
 "different people" registers the row's person, "same person" links the row
 to the person already registered."""
-import datetime as dt
-
 from trytond.i18n import gettext
-from trytond.model import ModelView, fields
+from trytond.model import ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -46,27 +44,44 @@ class Duplicate(metaclass=PoolMeta):
                         ('state', '=', 'open'),
                         ], limit=1):
                 continue
-            with without_check_access(), \
-                    Transaction().set_context(_skip_warnings=True):
+            with without_check_access(), Transaction().set_context(
+                    _skip_warnings=True, momd_kobo_row=row.id):
                 beneficiary = row.create_beneficiary_from_row()
                 row.status = 'created'
                 row.beneficiary = beneficiary
                 row.save()
+                # the pairs stay decided for the person now registered
+                cls.write(cls.search([('import_row', '=', row.id)]), {
+                        'beneficiary': beneficiary.id,
+                        })
+
+    @classmethod
+    def decided(cls, beneficiary):
+        """The people decided different from the person of an import row
+        being registered are those of the row's reviews"""
+        decided = super().decided(beneficiary)
+        row = Transaction().context.get('momd_kobo_row')
+        if row:
+            decided |= {l.match.id for l in cls.search([
+                        ('import_row', '=', row),
+                        ('state', '=', 'different'),
+                        ])}
+        return decided
 
     @classmethod
     @ModelView.button
+    @Workflow.transition('same')
     def same_person(cls, lines):
         """Same person: the held row is the person already registered; the
         phones and documents the row brings and the person lacks are added,
         nothing of the person is overwritten"""
         Row = Pool().get('momd.kobo.import.row')
         for line in lines:
-            if not line.import_row or line.state != 'open':
+            if not line.import_row:
                 raise KoboImportError(gettext(
                         'momd_referral.msg_kobo_same_person_held',
                         line=line.rec_name))
-        now = dt.datetime.now()
-        decided = now.date() if cls.decided_date._type == 'date' else now
+        cls.check_decider(lines)
         with without_check_access(), \
                 Transaction().set_context(_skip_warnings=True):
             for line in lines:
@@ -75,11 +90,7 @@ class Duplicate(metaclass=PoolMeta):
                 row.status = 'linked'
                 row.beneficiary = line.match
                 row.save()
-            cls.write(list(lines), {
-                    'state': 'same',
-                    'decided_by': Transaction().user,
-                    'decided_date': decided,
-                    })
+        cls.write(list(lines), cls._decision())
 
 
 class ImportRow(metaclass=PoolMeta):

@@ -84,7 +84,11 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
         Duplicate = Pool().get('momd.beneficiary.duplicate')
         lines = Duplicate.propose([(None, c) for c in candidates], 'import')
         if lines:
-            Duplicate.write(lines, {'import_row': self.id})
+            # decided by the supervisors of the import's office too
+            Duplicate.write(lines, {
+                    'import_row': self.id,
+                    'office': self.batch.office.id,
+                    })
 
     def submitted(self):
         "The row's values read again through its batch's mapping"

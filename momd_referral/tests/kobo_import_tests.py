@@ -297,20 +297,45 @@ class KoboImportTestMixin:
             row.update({'_uuid': 'held-%d' % index, '_version': FORM_VERSION})
         batch, by_number = import_file(kobo_xlsx(rows))
         self.assertEqual(batch.held, 2)
+        supervisor = create_user('kobo.sup', ['group_supervisor'])
+        Office = pool.get('momd.office')
+        Office.write([office('SNJ')], {
+                'supervisors': [('add', [supervisor.id])]})
         same, = [d for d in by_number[2].reviews if d.match == first]
-        Duplicate.same_person([same])
+        different = [d for d in by_number[3].reviews if d.state == 'open']
+        self.assertEqual({d.office for d in different}, {office('SNJ')})
+        with Transaction().set_user(supervisor.id), \
+                Transaction().set_context(_check_access=True):
+            Duplicate.write([same] + different, {'reason': "Met them"})
+            Duplicate.same_person([Duplicate(same.id)])
+            Duplicate.different(Duplicate.browse(different))
         row = by_number[2].__class__(by_number[2].id)
         self.assertEqual((row.status, row.beneficiary), ('linked', first))
         self.assertIn('+9647801112233',
             [p.number for p in first.__class__(first.id).phones])
-        different = [d for d in by_number[3].reviews if d.state == 'open']
-        Duplicate.different(different)
+        self.assertEqual(Duplicate(same.id).state, 'same')
         row = by_number[3].__class__(by_number[3].id)
         self.assertEqual(row.status, 'created')
         self.assertNotEqual(row.beneficiary, second)
         self.assertEqual(row.beneficiary.first_name, second.first_name)
+        # the pair stays decided for the person registered from the row
+        self.assertEqual(
+            {d.beneficiary for d in Duplicate.browse(different)},
+            {row.beneficiary})
+        Beneficiary = pool.get('momd.beneficiary')
+        self.assertEqual(Beneficiary.duplicate_candidates(
+                Beneficiary(row.beneficiary.id)), [])
+        # the same submissions again: nothing more
+        again, _ = import_file(kobo_xlsx(rows))
+        self.assertEqual((again.created, again.unchanged, again.held),
+            (0, 2, 0))
+        # "Same Person" is for held import rows only
+        third = register('SNJ', **{k: values[k] for k in [
+                    'first_name', 'father_name', 'grandfather_name',
+                    'family_name', 'sex', 'birth_date']})
+        line = Duplicate.search([('beneficiary', '=', third.id)])[0]
         with self.assertRaises(KoboImportError):
-            Duplicate.same_person([same])
+            Duplicate.same_person([line])
 
     @with_transaction()
     def test_kobo_import_bad_file(self):
