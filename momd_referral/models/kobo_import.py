@@ -404,6 +404,14 @@ class ImportBatch(
                 candidates = Beneficiary.duplicate_candidates(
                     Row.new_beneficiary(self.office, converted))
             if candidates:
+                # a row the registry refuses is an error, held or not
+                try:
+                    with savepoint(keep=False):
+                        Row.create_beneficiaries(
+                            self.office, [converted], checked=True)
+                except _RowRefused as refused:
+                    row.status, row.errors = 'error', str(refused)
+                    continue
                 row.status = 'held'
                 row.errors = gettext('momd_referral.msg_kobo_row_held',
                     matches=gettext('momd_referral.msg_list_separator').join(

@@ -3,6 +3,7 @@ of it, and the registry records it creates or updates."""
 import json
 
 from trytond.exceptions import UserError
+from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
@@ -136,10 +137,11 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
         return beneficiary
 
     @classmethod
-    def create_beneficiaries(cls, office, vlist):
+    def create_beneficiaries(cls, office, vlist, checked=False):
         """Register the people of the rows' values in the office, with
         household, phones, documents and a case of the needs; _RowRefused
-        with the translated error when the registry refuses a value"""
+        with the translated error when the registry refuses a value;
+        checked: their likely duplicates are known (held for review)"""
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
         Household = pool.get('momd.household')
@@ -157,6 +159,9 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                             **{t: v for t, v in c.items()
                                 if t in BENEFICIARY_TARGETS},
                             'office': office.id,
+                            'duplicate_reason': (gettext(
+                                    'momd_referral.msg_kobo_row_held_reason')
+                                if checked else None),
                             'household': (households[i].id
                                 if i in households else None),
                             'phones': [('create', [{'number': n}

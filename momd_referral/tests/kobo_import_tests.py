@@ -52,20 +52,22 @@ FAULTS = [
 
 def person(index):
     """The values of the index-th generated submission (names, birth date,
-    phone, documents, household, needs), names unique by first and
-    father's name"""
+    phone, documents, household, needs): nobody else's likely duplicate"""
     female = index % 3 == 0
     firsts = FEMALE if female else MALE
-    first = firsts[index % len(firsts)]
-    father = FATHERS[(index // len(firsts)) % len(FATHERS)]
+    # the people of one block are siblings; namesakes differ in every
+    # other part
+    block, place = divmod(index, len(firsts))
+    first = firsts[place]
+    father = FATHERS[block % len(FATHERS)]
     today = dt.date.today()
     born = dt.date(today.year - 18 - (index * 7) % 60, 1 + index % 12,
         1 + (index * 5) % 28)
     return {
         'first_name': first,
         'father_name': father,
-        'grandfather_name': FATHERS[(index * 7 + 3) % len(FATHERS)],
-        'family_name': FAMILIES[(index * 3) % len(FAMILIES)],
+        'grandfather_name': FATHERS[(block * 7 + place + 3) % len(FATHERS)],
+        'family_name': FAMILIES[(block * 3 + place) % len(FAMILIES)],
         'sex': 'female' if female else 'male',
         'birth_date': born,
         'displacement_status': ['returnee_abroad', 'returned_idp',
