@@ -298,6 +298,7 @@ def main(db, people):
                     Case.activate([case])
                 registered += size
             total += registered
+        registered_twice(offices, today)
         providers = create_providers(rng, today)
         referrals = create_referrals(rng, today)
         transaction.commit()
@@ -579,6 +580,27 @@ def create_providers(rng, today):
     suspended.save()
     Provider.suspend([suspended])
     return len(providers)
+
+
+def registered_twice(offices, today):
+    """A returnee registered in Mosul, then again in Sinjar with his name
+    spelled otherwise and an estimated age: a possible duplicate for the
+    supervisors to review"""
+    Beneficiary = Pool().get('momd.beneficiary')
+    mosul, sinjar = [o for c in ('MSL', 'SNJ') for o in offices
+        if o.code == c]
+    person = {
+        'first_name': 'عبدالله', 'father_name': 'إسماعيل',
+        'grandfather_name': 'يونس', 'family_name': 'الحمداني',
+        'sex': 'male', 'displacement_status': 'returnee_abroad',
+        }
+    Beneficiary.create([dict(person, office=mosul.id,
+                birth_date=today.replace(year=today.year - 37, day=1),
+                phones=[('create', [{'number': '07701239876'}])])])
+    Beneficiary.create([dict(person, office=sinjar.id,
+                first_name='عبد الله', father_name='اسماعيل',
+                family_name='حمداني', estimated_age=36,
+                duplicate_reason="Says he was never registered")])
 
 
 def ensure_countries(Country):

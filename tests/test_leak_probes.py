@@ -305,6 +305,8 @@ class DataSet:
             'first_name_latin': 'Latinprobe', 'father_name_latin': name,
             'family_name_latin': 'Latin-' + name,
             'sex': 'female', 'estimated_age': 34,
+            # the probes' people have names alike by construction
+            'duplicate_reason': "Another probe person",
             'current_location': self.districts[office],
             'phones': [('create', [{'number': '0770%07d' % self.rng.randint(
                                 0, 9999999)}])],
