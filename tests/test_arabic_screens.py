@@ -330,7 +330,7 @@ def test_digits_as_the_user_chose(web, login):
 
 def test_registration_number_whole_in_arabic_message(web, login):
     """In a message in Arabic a registration number stays whole, left to
-    right on one line: the likely-duplicate warning names the person
+    right on one line: the refusal of a likely duplicate names the person
     already registered"""
     session = login('talafar.caseworker', language='ar')
     person, = session.model('momd.beneficiary', 'search_read', [
@@ -349,11 +349,12 @@ def test_registration_number_whole_in_arabic_message(web, login):
     client.write('birth_date', '%02d/%02d/%d' % (
             birth['day'], birth['month'], birth['year']))
     client.tab.locator('button#save').click()
-    warning = client.popup()
-    code = warning.locator('bdi', has_text=person['code'])
+    refusal = client.popup()
+    code = refusal.locator('bdi', has_text=person['code'])
     expect(code).to_have_count(1, timeout=TIMEOUT)
     assert code.inner_text() == person['code']
     assert code.evaluate('e => getComputedStyle(e).whiteSpace') == 'nowrap'
-    # not registered twice
-    warning.get_by_role('button', name=client.sao_text('No')).click()
+    # not registered twice without a reason
+    refusal.locator('.modal-footer button').last.click()
     client.settle()
+    client.expect_no_dialog()
