@@ -269,7 +269,8 @@ class Beneficiary(metaclass=PoolMeta):
         Household = pool.get('momd.household')
         cls.check_mergeable(kept, other)
         values = cls.merged_values(kept, other, choices)
-        household = values.get('household', getattr(kept.household, 'id', None))
+        household = values.get(
+            'household', getattr(kept.household, 'id', None))
         for headed in Household.search([('head', '=', other.id)]):
             if headed.id != household:
                 raise MergeError(gettext(
@@ -310,9 +311,8 @@ class Beneficiary(metaclass=PoolMeta):
         (Model, field name), found in the pool so that a model added later
         follows the merge too; a model with a follow_merge(kept, other,
         reason) method of its own follows it so instead"""
-        pool = Pool()
         references = []
-        for _, Model in pool.iterobject():
+        for _, Model in Pool().iterobject():
             if (not issubclass(Model, ModelSQL)
                     or callable(getattr(Model, 'table_query', None))
                     or hasattr(Model, 'follow_merge')):
@@ -365,7 +365,6 @@ class Beneficiary(metaclass=PoolMeta):
 
 class BeneficiaryLine:
     "No phone nor document is added to a record merged into another"
-
     __slots__ = ()
 
     @classmethod
@@ -423,6 +422,13 @@ class Duplicate(metaclass=PoolMeta):
         "Same person: the merge of the pair, the record registered before kept"
         pass
 
+    @staticmethod
+    def _pair_domain(first, second):
+        "The lines pairing first and second, either way"
+        return ['OR',
+            [('beneficiary', '=', first.id), ('match', '=', second.id)],
+            [('beneficiary', '=', second.id), ('match', '=', first.id)]]
+
     @classmethod
     def follow_merge(cls, kept, other, reason):
         """The pair merged is decided one person; the other pairs of the
@@ -430,31 +436,19 @@ class Duplicate(metaclass=PoolMeta):
         that pair already"""
         with without_check_access():
             pairs = cls.search([
-                    ('state', '=', 'open'),
-                    ['OR',
-                        [('beneficiary', '=', kept.id),
-                            ('match', '=', other.id)],
-                        [('beneficiary', '=', other.id),
-                            ('match', '=', kept.id)],
-                        ],
-                    ])
+                    ('state', '=', 'open'), cls._pair_domain(kept, other)])
             if pairs:
                 cls.write(pairs, {
                         'state': 'same', 'reason': reason,
                         **cls._decision()})
-            for name, office in [
-                    ('beneficiary', 'office'), ('match', 'match_office')]:
-                partner = 'match' if name == 'beneficiary' else 'beneficiary'
+            for name, office, partner in [
+                    ('beneficiary', 'office', 'match'),
+                    ('match', 'match_office', 'beneficiary')]:
                 for line in cls.search([(name, '=', other.id)]):
                     third = getattr(line, partner)
                     if third in (None, kept) or cls.search([
                                 ('id', '!=', line.id),
-                                ['OR',
-                                    [('beneficiary', '=', kept.id),
-                                        ('match', '=', third.id)],
-                                    [('beneficiary', '=', third.id),
-                                        ('match', '=', kept.id)],
-                                    ]], limit=1):
+                                cls._pair_domain(kept, third)], limit=1):
                         continue
                     cls.write([line], {
                             name: kept.id, office: kept.office.id})

@@ -122,7 +122,8 @@ class MergeTestMixin:
         self.assertEqual((shown['kept'], shown['other']), (kept.id, other.id))
         choices = {v['name']: v for v in shown['values']}
         self.assertEqual(choices['name_latin']['choice'], 'other')
-        self.assertEqual(choices['name_latin']['other_value'], 'Khalid Al-Jubouri')
+        self.assertEqual(
+            choices['name_latin']['other_value'], 'Khalid Al-Jubouri')
         self.assertEqual(choices['name']['choice'], 'kept')
 
         kept, other = Beneficiary(kept.id), Beneficiary(other.id)
