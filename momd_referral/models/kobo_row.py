@@ -332,3 +332,16 @@ class Beneficiary(metaclass=PoolMeta):
             Transaction().connection.cursor().execute(*table.update(
                     [table.values, table.errors], [None, None],
                     where=table.beneficiary.in_(ids)))
+
+
+class PersonalData(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary.personal_data'
+
+    @classmethod
+    def _related(cls, beneficiary):
+        "The import rows that brought or updated the person are held too"
+        Row = Pool().get('momd.kobo.import.row')
+        with without_check_access():
+            rows = Row.search([('beneficiary', '=', beneficiary.id)])
+        return super()._related(beneficiary) + [
+            ('momd.kobo.import.row', rows)]

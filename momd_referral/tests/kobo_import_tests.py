@@ -4,7 +4,7 @@ import datetime as dt
 import io
 import random
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
@@ -379,6 +379,14 @@ class KoboImportTestMixin:
         self.assertFalse(by_number[3].beneficiary.cases)
         # the file of everyone's values is not kept, its checksum is
         self.assertEqual((batch.file, len(batch.file_checksum)), (None, 64))
+        # what is held of a person lists the rows that brought them
+        PersonalData = Pool().get(
+            'momd.beneficiary.personal_data', type='report')
+        _, content, _, _ = PersonalData.execute(
+            [by_number[3].beneficiary.id], {})
+        sheet = load_workbook(io.BytesIO(content))['KoboToolbox Import Row']
+        self.assertIn(rows[1]['_uuid'], [
+                c for r in sheet.iter_rows(values_only=True) for c in r])
         # erasing a person erases what their row holds
         Beneficiary = Pool().get('momd.beneficiary')
         Beneficiary.anonymise([by_number[3].beneficiary], 'Asked for it')
