@@ -451,6 +451,68 @@ class KoboImportTestMixin:
                 Row.search([])
 
 
+    @with_transaction()
+    def test_kobo_import_pull(self):
+        """The scheduled pull reads the form's submissions page by page from
+        the KoboToolbox server once configured and imports them into the
+        office; the same submissions again make no batch, an edited one
+        updates; the token is the administrators' only"""
+        from ..models import kobo_pull
+        pool = Pool()
+        Batch = pool.get('momd.kobo.import')
+        Configuration = pool.get('momd.configuration')
+        names = [(g, n) for g, _, n, _, _, _ in questions()]
+        api = [{
+                **{'%s/%s' % (g, n): _csv(row[n])
+                    for g, n in names if row.get(n) is not None},
+                '_uuid': row['_uuid'], '_id': row['_id'],
+                '_submission_time': row['_submission_time'],
+                '__version__': FORM_VERSION, '_attachments': [],
+                } for row in submissions(3)]
+        calls = []
+
+        def fetch(url, token):
+            calls.append((url, token))
+            if url.endswith('page=2'):
+                return {'results': api[2:], 'next': None}
+            return {'results': api[:2],
+                'next': 'https://kobo.example/api/v2/assets/aX/data/?page=2'}
+        original, kobo_pull.fetch = kobo_pull.fetch, fetch
+        try:
+            Batch.pull()
+            self.assertEqual(calls, [])
+            configuration = Configuration(1)
+            configuration.kobo_server = 'https://kobo.example/'
+            configuration.kobo_token = 'secret'
+            configuration.kobo_asset = 'aX'
+            configuration.kobo_office = office('SNJ')
+            configuration.save()
+            Batch.pull()
+            run_queue()
+            self.assertEqual(calls[0], ('https://kobo.example/api/v2/assets'
+                    '/aX/data/?format=json&limit=1000', 'secret'))
+            self.assertEqual(len(calls), 2)
+            batch, = Batch.search([('file_name', '=', 'kobotoolbox-aX.csv')])
+            self.assertEqual((batch.state, batch.created, batch.form_version),
+                ('done', 3, FORM_VERSION))
+            Batch.pull()
+            run_queue()
+            self.assertEqual(len(Batch.search([])), 1)
+            api[0]['person/family_name'] = 'الموصلي'
+            Batch.pull()
+            run_queue()
+            last, _ = Batch.search([], order=[('id', 'DESC')])
+            self.assertEqual((last.created, last.updated, last.unchanged),
+                (0, 1, 2))
+        finally:
+            kobo_pull.fetch = original
+        caseworker = create_user('kobo.pull', ['group_caseworker'],
+            [office('SNJ')])
+        with Transaction().set_user(caseworker.id), \
+                Transaction().set_context(_check_access=True), \
+                self.assertRaises(AccessError):
+            Configuration.read([1], ['kobo_token'])
+
 class KoboImportArabicTestMixin:
 
     @with_transaction(context={'language': 'ar'})
