@@ -17,7 +17,8 @@ import zipfile
 FORM_ID = 'momd_registration'
 FORM_VERSION = '2026.1'
 FORM_TITLE_AR = 'استمارة تسجيل المستفيدين - وزارة الهجرة والمهجرين'
-FORM_TITLE_EN = 'Beneficiary Registration - Ministry of Migration and Displaced'
+FORM_TITLE_EN = (
+    'Beneficiary Registration - Ministry of Migration and Displaced')
 
 # Submission columns KoboToolbox adds to every export
 UUID = '_uuid'
@@ -143,7 +144,8 @@ class Submissions:
         self.is_xlsx = data[:4] == b'PK\x03\x04'
         if self.is_xlsx:
             try:
-                zipfile.ZipFile(io.BytesIO(data)).getinfo('[Content_Types].xml')
+                zipfile.ZipFile(io.BytesIO(data)).getinfo(
+                    '[Content_Types].xml')
             except (zipfile.BadZipFile, KeyError) as exception:
                 raise KoboFileError(filename) from exception
         else:

@@ -92,7 +92,7 @@ def write_form(path):
     settings.append(['form_title', 'form_id', 'version', 'default_language'])
     settings.append(['%s / %s' % (FORM_TITLE_AR, FORM_TITLE_EN), FORM_ID,
             FORM_VERSION, 'Arabic (ar)'])
-    # the same bytes for the same form: fixed document dates
+    # the document dates are the form's, not the day it is written
     import datetime as dt
     fixed = dt.datetime(2026, 1, 1)
     workbook.properties.created = workbook.properties.modified = fixed
@@ -104,7 +104,9 @@ def write_mapping(path):
     for sequence, (group, _, name, label_ar, label_en, _) in enumerate(
             questions(), 1):
         target = 'phone' if name.startswith('phone') else name
-        lines.append('''        <record model="momd.kobo.mapping.line" id="kobo_mapping_default_%(name)s">
+        lines.append('''\
+        <record model="momd.kobo.mapping.line" \
+id="kobo_mapping_default_%(name)s">
             <field name="mapping" ref="kobo_mapping_default"/>
             <field name="sequence" eval="%(sequence)d"/>
             <field name="column">%(group)s/%(name)s</field>

@@ -23,8 +23,8 @@ from ..kobo_form import (
     SUBMISSION_ID, SUBMISSION_TIME, UUID, VERSION, KoboFileError,
     Submissions)
 from .audit import AuditMixin
-from .kobo_mapping import BENEFICIARY_TARGETS, Reader
-from .mixins import OfficeScopedMixin, OfficeThroughMixin, RoleButtonsMixin
+from .kobo_mapping import Reader
+from .mixins import OfficeScopedMixin, RoleButtonsMixin
 
 STATES = [
     ('draft', "Draft"),
