@@ -444,6 +444,9 @@ class KoboImportTestMixin:
             with self.assertRaises(AccessError):
                 Batch.create([{'office': office('SNJ').id,
                             'file': data, 'file_name': 'b.xlsx'}])
+            # nor run another office's import
+            with self.assertRaises(AccessError):
+                Batch.check(Batch.browse([batch.id]))
         with Transaction().set_user(focal.id), \
                 Transaction().set_context(_check_access=True):
             with self.assertRaises(AccessError):
