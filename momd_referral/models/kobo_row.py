@@ -339,9 +339,12 @@ class PersonalData(metaclass=PoolMeta):
 
     @classmethod
     def _related(cls, beneficiary):
-        "The import rows that brought or updated the person are held too"
+        """The import rows that brought or updated the person are held too
+        (for those who came by an import)"""
         Row = Pool().get('momd.kobo.import.row')
         with without_check_access():
             rows = Row.search([('beneficiary', '=', beneficiary.id)])
-        return super()._related(beneficiary) + [
-            ('momd.kobo.import.row', rows)]
+        related = super()._related(beneficiary)
+        if rows:
+            related.append(('momd.kobo.import.row', rows))
+        return related
