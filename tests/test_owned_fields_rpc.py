@@ -21,12 +21,15 @@ ROLES = [
     'provider.legal.network', 'administrator', 'admin']
 # The audit trail is written by the refusals themselves
 UNCHECKED_TABLES = {'momd_access_log'}
-# Models no role writes to: refused before their fields are looked at
+# Models the administrator does not write to: refused before their fields
+# are looked at
 READ_ONLY_MODELS = {
     'momd.access.log', 'momd.referral.statistic',
     'momd.beneficiary.statistic', 'momd.outreach.statistic',
     'momd.referral.kpi', 'momd.referral.answer', 'momd.referral.link',
-    'momd.outbox.message', 'momd.provider.scorecard'}
+    'momd.outbox.message', 'momd.provider.scorecard',
+    # the review of possible duplicates is the supervisors' and managers'
+    'momd.beneficiary.duplicate'}
 DATE = {'__class__': 'date', 'year': 2020, 'month': 2, 'day': 3}
 DATETIME = dict(DATE, __class__='datetime', hour=4, minute=5, second=6,
     microsecond=0)
