@@ -29,7 +29,9 @@ READ_ONLY_MODELS = {
     'momd.referral.kpi', 'momd.referral.answer', 'momd.referral.link',
     'momd.outbox.message', 'momd.provider.scorecard',
     # the review of possible duplicates is the supervisors' and managers'
-    'momd.beneficiary.duplicate'}
+    'momd.beneficiary.duplicate',
+    # the rows of a KoboToolbox import are written by the import
+    'momd.kobo.import.row'}
 DATE = {'__class__': 'date', 'year': 2020, 'month': 2, 'day': 3}
 DATETIME = dict(DATE, __class__='datetime', hour=4, minute=5, second=6,
     microsecond=0)
