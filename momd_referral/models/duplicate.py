@@ -1,5 +1,6 @@
-"""One person, one record: likely duplicates found while registering, at
-import and by the nightly scan, and the supervisors' review of them."""
+"""One person, one record: the people likely registered already, scored
+by name parts, birth, phones and documents, while a caseworker registers
+(the review of the pairs: duplicate_review.py)."""
 import datetime as dt
 import logging
 from collections import namedtuple
@@ -12,24 +13,18 @@ from sql.operators import Mod
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model import Index, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from .. import names
-from ..exceptions import BeneficiaryValidationError, DuplicateReviewError
+from ..exceptions import BeneficiaryValidationError
 from ..tools import normalize_phone
-from .mixins import RoleButtonsMixin
 
 logger = logging.getLogger(__name__)
 Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
 
-SOURCES = [
-    ('registration', "Registration"),
-    ('import', "Import"),
-    ('scan', "Nightly Scan"),
-    ]
 # how many people the name search brings for scoring, at most, and how
 # alike their folded names must be at least (out of 100, without trigrams)
 BLOCK = 100
@@ -124,7 +119,7 @@ class Beneficiary(metaclass=PoolMeta):
         help="Why this person is registered although likely duplicates "
         "were found.")
     likely_duplicates = fields.Function(
-        fields.Text("Likely Duplicates"), 'on_change_with_likely_duplicates')
+        fields.Text("Likely Duplicates"), 'get_likely_duplicates')
 
     @classmethod
     def __setup__(cls):
@@ -189,6 +184,29 @@ class Beneficiary(metaclass=PoolMeta):
         if not self.first_name or not self.sex:
             return None
         return self.describe_candidates(self.duplicate_candidates(self))
+
+    @classmethod
+    def get_likely_duplicates(cls, beneficiaries, name):
+        "Of a saved person: the pairs waiting in the review queue"
+        Duplicate = Pool().get('momd.beneficiary.duplicate')
+        table = Duplicate.__table__()
+        cursor = Transaction().connection.cursor()
+        ids = [b.id for b in beneficiaries]
+        pending = {i: [] for i in ids}
+        for start in range(0, len(ids), 1000):
+            sub = ids[start:start + 1000]
+            cursor.execute(*table.select(
+                    table.beneficiary, table.match, table.score,
+                    table.reasons,
+                    where=(table.state == 'open') & (
+                        table.beneficiary.in_(sub) | table.match.in_(sub)),
+                    order_by=[table.score.desc, table.id]))
+            for first, second, score, reasons in cursor:
+                for mine, other in [(first, second), (second, first)]:
+                    if mine in pending and other:
+                        pending[mine].append(Candidate(
+                                other, score, (reasons or '').splitlines()))
+        return {i: cls.describe_candidates(c) for i, c in pending.items()}
 
     @classmethod
     def describe_candidates(cls, candidates):
@@ -383,212 +401,3 @@ class Beneficiary(metaclass=PoolMeta):
             proposed.extend((beneficiary, c) for c in candidates)
         if proposed:
             Duplicate.propose(proposed, 'registration')
-
-
-class Duplicate(RoleButtonsMixin, Workflow, ModelSQL, ModelView):
-    "A pair of records that may be one person, for a supervisor to decide"
-    __name__ = 'momd.beneficiary.duplicate'
-    __string__ = "Possible Duplicate"
-
-    beneficiary = fields.Many2One(
-        'momd.beneficiary', "Beneficiary", readonly=True,
-        ondelete='CASCADE')
-    match = fields.Many2One(
-        'momd.beneficiary', "Registered Before", readonly=True,
-        required=True, ondelete='CASCADE')
-    office = fields.Many2One(
-        'momd.office', "Office", readonly=True, ondelete='RESTRICT')
-    match_office = fields.Many2One(
-        'momd.office', "Office Registered Before", readonly=True,
-        required=True, ondelete='RESTRICT')
-    beneficiary_summary = fields.Function(
-        fields.Char("Beneficiary"), 'get_summary')
-    match_summary = fields.Function(
-        fields.Char("Registered Before"), 'get_summary')
-    score = fields.Float(
-        "Score", digits=(3, 0), readonly=True, required=True)
-    reasons = fields.Text("Why", readonly=True)
-    source = fields.Selection(
-        SOURCES, "Found By", readonly=True, required=True)
-    source_string = source.translated('source')
-    state = fields.Selection([
-            ('open', "To Review"),
-            ('different', "Different People"),
-            ('same', "Same Person"),
-            ], "State", readonly=True, required=True, sort=False)
-    reason = fields.Char(
-        "Decision Reason", strip=True,
-        states={'readonly': Eval('state') != 'open'},
-        help="Why the records are, or are not, one person.")
-    decided_by = fields.Many2One(
-        'res.user', "Decided By", readonly=True, ondelete='RESTRICT')
-    decided_date = fields.Timestamp("Decided On", readonly=True)
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_indexes.update({
-                Index(t, (t.match, Index.Equality())),
-                Index(t, (t.beneficiary, Index.Equality())),
-                Index(t, (t.state, Index.Equality()),
-                    where=t.state == 'open'),
-                })
-        cls._order = [('score', 'DESC'), ('id', 'DESC')]
-        cls._transitions |= {('open', 'different'), ('open', 'same')}
-        cls._buttons.update({
-                'different': {
-                    'invisible': Eval('state') != 'open',
-                    'depends': ['state'],
-                    },
-                })
-
-    @classmethod
-    def default_state(cls):
-        return 'open'
-
-    def get_summary(self, name):
-        "Number, office, sex, age band: what any office may know of a match"
-        record = self.match if name == 'match_summary' else self.beneficiary
-        if not record:
-            return None
-        with without_check_access():
-            Beneficiary = Pool().get('momd.beneficiary')
-            record = Beneficiary(record.id)
-            return gettext('momd_referral.msg_beneficiary_match',
-                code=record.code, office=record.office.rec_name,
-                sex=record.sex_string, age=record.age_band())
-
-    def get_rec_name(self, name):
-        return ' / '.join(filter(None, (
-                    self.beneficiary_summary, self.match_summary)))
-
-    @classmethod
-    def decided(cls, beneficiary):
-        "Ids of the people decided different from beneficiary"
-        if getattr(beneficiary, 'id', None) is None or beneficiary.id < 0:
-            return set()
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.beneficiary, table.match,
-                where=(table.state == 'different')
-                & ((table.beneficiary == beneficiary.id)
-                    | (table.match == beneficiary.id))))
-        return {i for row in cursor for i in row} - {beneficiary.id}
-
-    @classmethod
-    def propose(cls, pairs, source):
-        """Open a review line for each (beneficiary or None, Candidate)
-        not already proposed or decided; return the lines created"""
-        Beneficiary = Pool().get('momd.beneficiary')
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        to_create = []
-        seen = set()
-        with without_check_access():
-            for beneficiary, candidate in pairs:
-                other = beneficiary.id if beneficiary else None
-                pair = frozenset([other, candidate.beneficiary])
-                if other is not None:
-                    if pair in seen:
-                        continue
-                    cursor.execute(*table.select(table.id, where=(
-                                ((table.beneficiary == other)
-                                    & (table.match == candidate.beneficiary))
-                                | ((table.match == other)
-                                    & (table.beneficiary
-                                        == candidate.beneficiary))),
-                            limit=1))
-                    if cursor.fetchone():
-                        continue
-                seen.add(pair)
-                match = Beneficiary(candidate.beneficiary)
-                to_create.append({
-                        'beneficiary': other,
-                        'office': beneficiary.office.id if beneficiary
-                        else None,
-                        'match': match.id,
-                        'match_office': match.office.id,
-                        'score': round(candidate.score),
-                        'reasons': '\n'.join(candidate.reasons),
-                        'source': source,
-                        })
-            return cls.create(to_create)
-
-    @classmethod
-    @ModelView.button
-    @Workflow.transition('different')
-    def different(cls, duplicates):
-        "Not one person: the pair is not proposed again"
-        cls.check_decider(duplicates)
-        cls.write(duplicates, cls._decision())
-
-    @classmethod
-    def _decision(cls):
-        return {
-            'decided_by': Transaction().user,
-            'decided_date': dt.datetime.now(),
-            }
-
-    @classmethod
-    def check_decider(cls, duplicates):
-        """A supervisor decides for the pairs of their offices, a manager
-        for any; a decision needs its reason"""
-        pool = Pool()
-        User = pool.get('res.user')
-        transaction = Transaction()
-        if transaction.user == 0:
-            return
-        user = User(transaction.user)
-        groups = {g.id for g in user.groups}
-        ModelData = pool.get('ir.model.data')
-        manager = ModelData.get_id('momd_referral', 'group_manager')
-        offices = {o.id for o in user.supervised_offices}
-        for duplicate in duplicates:
-            if not duplicate.reason:
-                raise DuplicateReviewError(gettext(
-                        'momd_referral.msg_duplicate_reason_required',
-                        duplicate=duplicate.rec_name,
-                        field=cls.fields_get(['reason'])['reason'][
-                            'string']))
-            mine = {o.id for o in (duplicate.office, duplicate.match_office)
-                if o}
-            if manager not in groups and not mine & offices:
-                raise DuplicateReviewError(gettext(
-                        'momd_referral.msg_duplicate_not_supervisor',
-                        duplicate=duplicate.rec_name))
-
-    @classmethod
-    def scan(cls):
-        """The nightly scan: the people registered or changed since the
-        last scan, each against the whole registry"""
-        pool = Pool()
-        Beneficiary = pool.get('momd.beneficiary')
-        Configuration = pool.get('momd.configuration')
-        config = Configuration(1)
-        started = dt.datetime.now()
-        domain = [('active', '=', True)]
-        if config.duplicate_scan_date:
-            domain.append(['OR',
-                    ('create_date', '>=', config.duplicate_scan_date),
-                    ('write_date', '>=', config.duplicate_scan_date),
-                    ])
-        with without_check_access():
-            people = Beneficiary.search(domain, order=[('id', 'ASC')])
-            pairs = []
-            for person in people:
-                pairs.extend((person, c)
-                    for c in Beneficiary.duplicate_candidates(person))
-            cls.propose(pairs, 'scan')
-            Configuration.write([config], {'duplicate_scan_date': started})
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.beneficiary.duplicate|scan',
-                "Look for Duplicates among New Registrations"))

@@ -93,6 +93,9 @@ class DuplicateTestMixin:
         line, = Duplicate.search([('beneficiary', '=', second.id)])
         self.assertEqual(line.match, first)
         self.assertEqual(line.match_office, first.office)
+        # each record's form names the other while the pair waits
+        self.assertIn(first.code, Beneficiary(second.id).likely_duplicates)
+        self.assertIn(second.code, Beneficiary(first.id).likely_duplicates)
         Office = pool.get('momd.office')
         sinjar = create_user('snj.sup', groups=['group_supervisor'])
         hamdaniya = create_user('hmd.sup', groups=['group_supervisor'])
@@ -117,6 +120,7 @@ class DuplicateTestMixin:
         line = Duplicate(line.id)
         self.assertEqual((line.state, line.decided_by), ('different', sinjar))
         self.assertEqual(Beneficiary.duplicate_candidates(second), [])
+        self.assertIsNone(Beneficiary(second.id).likely_duplicates)
         Duplicate.scan()
         self.assertEqual(Duplicate.search([
                     ('state', '=', 'open'),
