@@ -23,6 +23,7 @@ from ..kobo_form import (
     SUBMISSION_ID, SUBMISSION_TIME, UUID, VERSION, KoboFileError,
     Submissions)
 from .audit import AuditMixin
+from .content import ContentMixin
 from .kobo_mapping import Reader
 from .mixins import OfficeScopedMixin, RoleButtonsMixin
 
@@ -95,10 +96,13 @@ def _hash(converted):
 
 
 class ImportBatch(
-        AuditMixin, OfficeScopedMixin, RoleButtonsMixin, ModelSQL, ModelView):
+        AuditMixin, OfficeScopedMixin, RoleButtonsMixin, ContentMixin,
+        ModelSQL, ModelView):
     "A KoboToolbox export imported into an office's registry"
     __name__ = 'momd.kobo.import'
     __string__ = "KoboToolbox Import"
+    # an import of no file is nothing (a finished one keeps the checksum)
+    _content_fields = ('file', 'file_checksum')
 
     _draft = {'readonly': Eval('state') != 'draft'}
     office = fields.Many2One(
