@@ -9,11 +9,10 @@ from rapidfuzz import fuzz, process
 from sql import Literal, Null
 from sql.conditionals import Coalesce
 from sql.functions import Extract
-from sql.operators import Mod
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import Index, fields
+from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -21,6 +20,7 @@ from trytond.transaction import Transaction, without_check_access
 from .. import names
 from ..exceptions import BeneficiaryValidationError
 from ..tools import normalize_phone
+from . import name_block
 
 logger = logging.getLogger(__name__)
 Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
@@ -30,11 +30,6 @@ Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
 BLOCK = 100
 BLOCK_SIMILARITY = 55
 NAME_FIELDS = names.PARTS + tuple(p + '_latin' for p in names.PARTS)
-
-
-class TrigramSimilar(Mod):
-    "pg_trgm's a % b: the trigrams of a and b alike (written as modulo)"
-    __slots__ = ()
 
 
 def match_key(record):
@@ -122,12 +117,6 @@ class Beneficiary(metaclass=PoolMeta):
         fields.Text("Likely Duplicates"), 'get_likely_duplicates')
 
     @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_indexes.add(Index(t, (t.match_key, Index.Similarity())))
-
-    @classmethod
     def __register__(cls, module):
         transaction = Transaction()
         database = transaction.database
@@ -150,6 +139,8 @@ class Beneficiary(metaclass=PoolMeta):
         super().__register__(module)
         if not filled:
             cls.refresh_name_keys()
+        if backend.name == 'postgresql':
+            name_block.create_index(transaction.connection.cursor())
 
     @classmethod
     def refresh_name_keys(cls, size=1000):
@@ -290,8 +281,9 @@ class Beneficiary(metaclass=PoolMeta):
     @classmethod
     def _name_block(cls, beneficiary, reference):
         """Ids of the active people of the same sex born around the same
-        year whose names are near (trigram similarity on PostgreSQL; on
-        SQLite the block is scored whole)"""
+        year whose names are near: on PostgreSQL those sharing two name
+        parts (see name_block), the most alike by trigrams first; on
+        SQLite the block is scored whole"""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         where = (table.active == Literal(True)) & (
@@ -311,8 +303,15 @@ class Beneficiary(metaclass=PoolMeta):
         key = match_key(beneficiary)
         if backend.name == 'postgresql' and database.has_extension(
                 'pg_trgm'):
+            if birth:
+                spans = [(birth.year - s, birth.year + s)
+                    for s in ((5 if estimated else 2), 5)]
+            else:
+                today = Pool().get('ir.date').today()
+                spans = [(today.year - 130, today.year)] * 2
+            where &= name_block.SharesWord(table, name_block.query_words(
+                    cursor, beneficiary.sex, key, *spans))
             similarity = database.similarity(table.match_key, key)
-            where &= TrigramSimilar(table.match_key, key)
             cursor.execute(*table.select(table.id, where=where,
                     order_by=[similarity.desc], limit=BLOCK))
         else:

@@ -1,0 +1,93 @@
+"""The name block of the duplicate search on PostgreSQL: the people who
+share two name parts with a registration, found through one index.
+
+Each person is indexed by a few words made of sex, birth year (or '?'),
+whether that year comes from an estimated age, and two folded name parts:
+first and father's names; the first name with the grandfather's or the
+family name; the father's name with either of them, or the grandfather's
+with the family name (these two kinds also carry the first letter of the
+first name). A registration with one part mistyped or missing, or with
+the family name given third, still shares a word with the record of the
+same person, while the search reads a few dozen people where a trigram
+search on common names (محمد, علي, الجبوري...) reads tens of thousands.
+"""
+from sql import Expression, Flavor
+
+INDEX = 'momd_beneficiary_name_block'
+# the year of a person as the words carry it
+_YEAR = ("COALESCE(CAST(CAST(EXTRACT(YEAR FROM age_reference) AS INTEGER) "
+    "AS VARCHAR), '?')")
+_KIND = "CASE WHEN estimated_age IS NULL THEN 'x' ELSE 'e' END"
+
+
+def words(sex, kind, year, key):
+    "SQL of the array of words of a person (each argument an SQL text)"
+    def part(n):
+        return "split_part(%s, ' ', %d)" % (key, n)
+
+    def tail(n):
+        return "NULLIF(%s, '-')" % part(n)
+    head = "%s || '|' || %s || '|' || %s || '|'" % (sex, kind, year)
+    initial = 'left(%s, 1)' % part(1)
+    pairs = [
+        ("'A'", part(1), part(2)),
+        ("'B'", part(1), tail(3)),
+        ("'B'", part(1), tail(4)),
+        ("'C' || %s" % initial, part(2), tail(3)),
+        ("'C' || %s" % initial, part(2), tail(4)),
+        ("'D' || %s" % initial, tail(3), tail(4)),
+        ]
+    return 'ARRAY[%s]' % ', '.join(
+        "%s || %s || '|' || %s || '|' || %s" % (head, kind_, a, b)
+        for kind_, a, b in pairs)
+
+
+def create_index(cursor, table='momd_beneficiary'):
+    "Create the index of the words of every person, when it is missing"
+    cursor.execute('CREATE INDEX IF NOT EXISTS "%s" ON "%s" USING GIN ((%s))'
+        % (INDEX, table, words('sex', _KIND, _YEAR, 'match_key')))
+
+
+def query_words(cursor, sex, key, exact, estimated):
+    """The words a registration's near people carry: exact and estimated
+    are (first, last) birth years of the people to find with a date of
+    birth and with an estimated age, or None for any year"""
+    years = []
+    for kind, span in (('x', exact), ('e', estimated)):
+        if span:
+            years.append("SELECT '%s', CAST(y AS VARCHAR) FROM "
+                "generate_series(%d, %d) AS y" % (kind, span[0], span[1]))
+    param = Flavor.get().param
+    cursor.execute('SELECT array_agg(w) FROM (%s) AS years (kind, year), '
+        '(SELECT CAST(%s AS VARCHAR), CAST(%s AS VARCHAR)) AS q (sex, key), '
+        'unnest(%s) AS w' % (
+            ' UNION ALL '.join(years + [
+                    "SELECT 'x', '?'", "SELECT 'e', '?'"]),
+            param, param,
+            words('q.sex', 'years.kind', 'years.year', 'q.key')),
+        (sex, key))
+    found, = cursor.fetchone()
+    return [w for w in found or [] if w is not None]
+
+
+class SharesWord(Expression):
+    "The person of table carries one of the words"
+    __slots__ = ('table', 'words')
+
+    def __init__(self, table, words):
+        super().__init__()
+        self.table = table
+        self.words = words
+
+    def __str__(self):
+        t = self.table
+        # the same expression as the index's, the columns of the query
+        year = _YEAR.replace('age_reference', str(t.age_reference))
+        kind = _KIND.replace('estimated_age', str(t.estimated_age))
+        return '(%s && CAST(%s AS TEXT[]))' % (
+            words(str(t.sex), kind, year, str(t.match_key)),
+            Flavor.get().param)
+
+    @property
+    def params(self):
+        return (list(self.words),)
