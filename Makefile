@@ -31,7 +31,8 @@ reset:
 	$(MAKE) run
 
 ## bench: speed ratios against stock Tryton, measured in the same run;
-## the dashboard queries again on PostgreSQL, the production database
+## the dashboard queries and the duplicate candidates among 1M people again
+## on PostgreSQL, the production database
 BENCH_PG ?= /tmp/momd-bench-pg
 BENCH_PG_PORT ?= 55439
 bench: install sao system-packages
@@ -39,7 +40,7 @@ bench: install sao system-packages
 	-sh scripts/pg_cluster.sh stop $(BENCH_PG) 2>/dev/null
 	sh scripts/pg_cluster.sh start $(BENCH_PG) $(BENCH_PG_PORT)
 	BENCH_DATABASE_URI=postgresql://postgres@127.0.0.1:$(BENCH_PG_PORT)/ \
-		$(PY) bench/run.py bench_dashboard; \
+		$(PY) bench/run.py bench_dashboard bench_duplicates; \
 		status=$$?; sh scripts/pg_cluster.sh stop $(BENCH_PG); exit $$status
 
 install: $(VENV)/.installed

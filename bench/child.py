@@ -5,14 +5,15 @@ import subprocess
 import sys
 
 
-def run_child(path, name):
+def run_child(path, name, keep=False):
     """Run path as a script on a fresh test database (SQLite in memory, or
-    a PostgreSQL database named after name when BENCH_DATABASE_URI is set);
+    a PostgreSQL database named after name when BENCH_DATABASE_URI is set;
+    with keep, the database named name, kept from one run to the next);
     return the JSON it printed last"""
     env = dict(os.environ)
     if env.get('BENCH_DATABASE_URI'):
         env['TRYTOND_DATABASE_URI'] = env['BENCH_DATABASE_URI']
-        env['DB_NAME'] = '%s_%d' % (name, os.getpid())
+        env['DB_NAME'] = name if keep else '%s_%d' % (name, os.getpid())
     else:
         env['DB_NAME'] = ':memory:'
     env.pop('DB_CACHE', None)
