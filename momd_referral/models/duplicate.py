@@ -310,7 +310,7 @@ class Beneficiary(metaclass=PoolMeta):
                 today = Pool().get('ir.date').today()
                 spans = [(today.year - 130, today.year)] * 2
             where &= name_block.SharesWord(table, name_block.query_words(
-                    cursor, beneficiary.sex, key, *spans))
+                    cursor, getattr(beneficiary, 'sex', None), key, *spans))
             similarity = database.similarity(table.match_key, key)
             cursor.execute(*table.select(table.id, where=where,
                     order_by=[similarity.desc], limit=BLOCK))
