@@ -61,6 +61,7 @@ def is_arabic(value):
     return bool(value and _ARABIC.search(value))
 
 
+@functools.lru_cache(maxsize=100000)
 def fold(part):
     """Return one name part folded: Arabic variants unified, spaces and
     hyphens inside the part removed, the article dropped.

@@ -312,8 +312,10 @@ class Beneficiary(metaclass=PoolMeta):
             where &= name_block.SharesWord(table, name_block.query_words(
                     cursor, getattr(beneficiary, 'sex', None), key, *spans))
             similarity = database.similarity(table.match_key, key)
-            cursor.execute(*table.select(table.id, where=where,
-                    order_by=[similarity.desc], limit=BLOCK))
+            with name_block.serial(cursor):
+                cursor.execute(*table.select(table.id, where=where,
+                        order_by=[similarity.desc], limit=BLOCK))
+                return [i for i, in cursor]
         else:
             # the same narrowing as the trigrams, computed here
             cursor.execute(*table.select(
@@ -322,7 +324,6 @@ class Beneficiary(metaclass=PoolMeta):
             return [i for _, _, i in process.extract(key, keys,
                     scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
                     limit=BLOCK)]
-        return [i for i, in cursor]
 
     @classmethod
     def _sharing(cls, model, field, values, beneficiary):

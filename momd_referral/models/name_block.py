@@ -11,6 +11,8 @@ the family name given third, still shares a word with the record of the
 same person, while the search reads a few dozen people where a trigram
 search on common names (محمد, علي, الجبوري...) reads tens of thousands.
 """
+from contextlib import contextmanager
+
 from sql import Expression, Flavor
 
 INDEX = 'momd_beneficiary_name_block'
@@ -68,6 +70,21 @@ def query_words(cursor, sex, key, exact, estimated):
         (sex, key))
     found, = cursor.fetchone()
     return [w for w in found or [] if w is not None]
+
+
+@contextmanager
+def serial(cursor):
+    """Run the queries within without parallel workers: the block is a few
+    dozen rows, which workers only delay (by their start)"""
+    setting = 'max_parallel_workers_per_gather'
+    cursor.execute('SELECT current_setting(%s), set_config(%s, %s, true)'
+        .replace('%s', Flavor.get().param), (setting, setting, '0'))
+    before, _ = cursor.fetchone()
+    try:
+        yield
+    finally:
+        cursor.execute('SELECT set_config(%s, %s, true)'.replace(
+                '%s', Flavor.get().param), (setting, before))
 
 
 class SharesWord(Expression):
