@@ -80,11 +80,10 @@ def serial(cursor):
     cursor.execute('SELECT current_setting(%s), set_config(%s, %s, true)'
         .replace('%s', Flavor.get().param), (setting, setting, '0'))
     before, _ = cursor.fetchone()
-    try:
-        yield
-    finally:
-        cursor.execute('SELECT set_config(%s, %s, true)'.replace(
-                '%s', Flavor.get().param), (setting, before))
+    # after an error the transaction is rolled back, and the setting too
+    yield
+    cursor.execute('SELECT set_config(%s, %s, true)'.replace(
+            '%s', Flavor.get().param), (setting, before))
 
 
 class SharesWord(Expression):
