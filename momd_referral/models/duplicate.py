@@ -252,10 +252,11 @@ class Beneficiary(metaclass=PoolMeta):
                     same_phone=other['id'] in by_phone,
                     same_document=other['id'] in by_document)
                 if score >= threshold:
-                    candidates.append(Candidate(other['id'], score,
-                            cls._reason_texts(reasons)))
-        candidates.sort(key=lambda c: (-c.score, c.beneficiary))
-        return candidates[:limit]
+                    candidates.append(Candidate(other['id'], score, reasons))
+            candidates.sort(key=lambda c: (-c.score, c.beneficiary))
+            # the reasons put in words for the people shown only
+            return [c._replace(reasons=cls._reason_texts(c.reasons))
+                for c in candidates[:limit]]
 
     def reference_birth(self):
         "(reference date of birth, estimated) of the record as it stands"
