@@ -282,9 +282,8 @@ class Beneficiary(metaclass=PoolMeta):
     @classmethod
     def _name_block(cls, beneficiary, reference):
         """Ids of the active people of the same sex born around the same
-        year whose names are near: on PostgreSQL those sharing two name
-        parts (see name_block), the most alike by trigrams first; on
-        SQLite the block is scored whole"""
+        year whose folded names are near, the most alike first (on
+        PostgreSQL among those sharing two name parts, see name_block)"""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         where = (table.active == Literal(True)) & (
@@ -300,10 +299,8 @@ class Beneficiary(metaclass=PoolMeta):
                 near |= (table.estimated_age != Null) & (
                     year >= birth.year - 5) & (year <= birth.year + 5)
             where &= near | (table.age_reference == Null)
-        database = Transaction().database
         key = match_key(beneficiary)
-        if backend.name == 'postgresql' and database.has_extension(
-                'pg_trgm'):
+        if backend.name == 'postgresql':
             if birth:
                 spans = [(birth.year - s, birth.year + s)
                     for s in ((5 if estimated else 2), 5)]
@@ -312,19 +309,14 @@ class Beneficiary(metaclass=PoolMeta):
                 spans = [(today.year - 130, today.year)] * 2
             where &= name_block.SharesWord(table, name_block.query_words(
                     cursor, getattr(beneficiary, 'sex', None), key, *spans))
-            similarity = database.similarity(table.match_key, key)
-            with name_block.serial(cursor):
-                cursor.execute(*table.select(table.id, where=where,
-                        order_by=[similarity.desc], limit=BLOCK))
-                return [i for i, in cursor]
-        else:
-            # the same narrowing as the trigrams, computed here
+        with name_block.serial(cursor):
             cursor.execute(*table.select(
                     table.id, table.match_key, where=where))
             keys = {i: k or '' for i, k in cursor}
-            return [i for _, _, i in process.extract(key, keys,
-                    scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
-                    limit=BLOCK)]
+        # the most alike folded names first
+        return [i for _, _, i in process.extract(key, keys,
+                scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
+                limit=BLOCK)]
 
     @classmethod
     def _sharing(cls, model, field, values, beneficiary):

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 from sql import Expression, Flavor
 
+from trytond import backend
+
 INDEX = 'momd_beneficiary_name_block'
 # the year of a person as the words carry it
 _YEAR = ("COALESCE(CAST(CAST(EXTRACT(YEAR FROM age_reference) AS INTEGER) "
@@ -74,8 +76,11 @@ def query_words(cursor, sex, key, exact, estimated):
 
 @contextmanager
 def serial(cursor):
-    """Run the queries within without parallel workers: the block is a few
-    dozen rows, which workers only delay (by their start)"""
+    """Run the queries within without parallel workers on PostgreSQL: the
+    block is a few dozen rows, which workers only delay (by their start)"""
+    if backend.name != 'postgresql':
+        yield
+        return
     setting = 'max_parallel_workers_per_gather'
     cursor.execute('SELECT current_setting(%s), set_config(%s, %s, true)'
         .replace('%s', Flavor.get().param), (setting, setting, '0'))
