@@ -27,10 +27,13 @@ from webclient import TIMEOUT  # noqa: E402
 # Washington Group (WG) disability questions, UN place codes (P-code), the
 # standard operating procedures (SOP), file formats, the Iraqi mobile
 # number pattern shown as an example in a help text, the names of the SMS
-# alphabets and gateways of the outbox (GSM, UCS-2, SMPP, HTTP)
+# alphabets and gateways of the outbox (GSM, UCS-2, SMPP, HTTP), and the
+# name of the field teams' collection tool as its app shows it (KoboToolbox),
+# the column of its exports that identifies a submission (_uuid) and the
+# checksum kept of an imported file (SHA-256)
 ABBREVIATIONS = re.compile(
     r'\b(?:WG|P-codes?|SOP|PDF|XLSX|CSV|ID|07XX|XXX|XXXX'
-    r'|GSM|UCS-2|SMPP|HTTP)\b'
+    r'|GSM|UCS-2|SMPP|HTTP|KoboToolbox|_uuid|SHA-256)\b'
     # and examples of the codes a field takes (hlp.rent)
     r'|\b[a-z]+(?:\.[a-z_]+)+\b')
 LATIN = re.compile(r'[A-Za-z]')
