@@ -268,7 +268,6 @@ class ImportBatch(
     def _process(self, commit):
         pool = Pool()
         Row = pool.get('momd.kobo.import.row')
-        transaction = Transaction()
         submissions, reader = self.open_file()
         # rows already imported by a failed run stay and are not imported
         # again
