@@ -37,6 +37,16 @@ def normalize_text(value):
     return _SPACES.sub(' ', value).strip().lower()
 
 
+def normalize_identifier(value):
+    """Return an identity document number as it is kept: without spaces,
+    in capitals.
+
+    >>> normalize_identifier(' a12 345 6')
+    'A123456'
+    """
+    return re.sub(r'\s+', '', value or '').upper()
+
+
 _DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹', '01234567890123456789')
 _IRAQI_MOBILE = re.compile(r'^7[3-9][0-9]{8}$')
 

@@ -14,7 +14,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from .. import names
 from ..exceptions import BeneficiaryValidationError
-from ..tools import normalize_phone, normalize_text
+from ..tools import normalize_identifier, normalize_phone, normalize_text
 from .audit import AuditMixin
 from .mixins import (
     OfficeScopedMixin, OfficeThroughMixin, RevisionsInScopeMixin,
@@ -445,8 +445,7 @@ class BeneficiaryIdentifier(BeneficiaryLineMixin, ModelSQL, ModelView):
     def preprocess_values(cls, mode, values):
         values = super().preprocess_values(mode, values)
         if values.get('number'):
-            values['number'] = re.sub(
-                r'\s+', '', values['number']).upper()
+            values['number'] = normalize_identifier(values['number'])
         return values
 
     @classmethod

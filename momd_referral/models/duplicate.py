@@ -19,7 +19,8 @@ from trytond.transaction import Transaction, without_check_access
 
 from .. import names
 from ..exceptions import BeneficiaryValidationError
-from ..tools import normalize_phone
+from ..tools import normalize_identifier, normalize_phone
+from .beneficiary import _shift_years
 from . import name_block
 
 logger = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ class Beneficiary(metaclass=PoolMeta):
             phones = {normalize_phone(p.number)
                 for p in (getattr(beneficiary, 'phones', None) or [])
                 if p.number} - {None}
-            documents = {(i.type, (i.number or '').replace(' ', '').upper())
+            documents = {(i.type, normalize_identifier(i.number))
                 for i in (getattr(beneficiary, 'identifiers', None) or [])
                 if i.type and i.number}
             reference = beneficiary.reference_birth()
@@ -267,10 +268,7 @@ class Beneficiary(metaclass=PoolMeta):
         if age is not None:
             Date = Pool().get('ir.date')
             since = getattr(self, 'estimated_age_date', None) or Date.today()
-            try:
-                return since.replace(year=since.year - age), True
-            except ValueError:  # 29 February
-                return since.replace(year=since.year - age, day=28), True
+            return _shift_years(since, -age), True
         return None, False
 
     @classmethod
