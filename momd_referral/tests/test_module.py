@@ -30,6 +30,8 @@ from .eligibility_tests import EligibilityTestMixin
 from .kobo_import_tests import KoboImportArabicTestMixin, KoboImportTestMixin
 from .matching_tests import MatchingTestMixin
 from .merge_tests import MergeArabicTestMixin, MergeTestMixin
+from .merged_record_tests import (
+    MergedRecordArabicTestMixin, MergedRecordTestMixin)
 from .provider_answer_tests import (
     IntakeQueueTestMixin, ProviderAnswerArabicTestMixin,
     ProviderAnswerTestMixin)
@@ -59,7 +61,7 @@ class MomdReferralTestCase(
         ProviderAnswerTestMixin, IntakeQueueTestMixin,
         ProviderEscalationTestMixin, AnswerLinkTestMixin,
         OutboxTestMixin, ProviderSMSTestMixin, MergeTestMixin,
-        KoboImportTestMixin,
+        MergedRecordTestMixin, KoboImportTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
@@ -404,7 +406,7 @@ class MomdReferralArabicTestCase(
         ReferralFormArabicTestMixin, ProviderEscalationArabicTestMixin,
         OutboxLanguageTestMixin, ProviderAnswerArabicTestMixin,
         ProviderSMSArabicTestMixin, MergeArabicTestMixin,
-        KoboImportArabicTestMixin,
+        MergedRecordArabicTestMixin, KoboImportArabicTestMixin,
         ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
