@@ -8,7 +8,11 @@ new to it: a case, a consent, a phone, a document, a household, a note, a
 file, an activity, a message, a review line... The links are found in the
 pool as the merge finds them (every stored many2one to the beneficiary and
 every reference field), so that a model added later is covered too. Nor is
-the merged record brought back (un-archived) or copied."""
+the merged record brought back (un-archived) or copied.
+
+A provider never reads which beneficiary record a referral is about (the
+registry's internal number): two referrals of records merged into one would
+otherwise show their provider that they are one person."""
 import weakref
 
 from sql.operators import In
@@ -20,6 +24,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from ..exceptions import MergeError
+from .rule import provider_only
 
 BENEFICIARY = 'momd.beneficiary'
 # Models that record what happened, not links: Tryton's log of the
@@ -162,3 +167,18 @@ class Beneficiary(metaclass=PoolMeta):
                         kept=beneficiary.merged_into.code))
         return super().copy(beneficiaries, default=default)
 
+
+class Referral(metaclass=PoolMeta):
+    __name__ = 'momd.referral'
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        if ('beneficiary' in (fields_names or ())
+                and Transaction().check_access and provider_only()):
+            # which record of the registry the referral is about tells
+            # nothing of the person, but that two referrals are of one
+            # person (also once two records are merged into one)
+            for row in result:
+                row['beneficiary'] = None
+        return result

@@ -1,5 +1,6 @@
-"""A record merged into another is a dead end: tests mixed into the module
-test cases, each told as what the people involved do."""
+"""A record merged into another is a dead end, and a provider holding
+referrals of both records learns nothing from the merge: tests mixed into
+the module test cases, each told as what the people involved do."""
 import datetime as dt
 import re
 
@@ -8,7 +9,8 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import MergeError
-from .merge_tests import run_merge
+from .disclosure_tests import KEPT, PERSONAL
+from .merge_tests import MergeWorld, run_merge
 from .registry_tests import office, open_case, register
 from .tools import create_user
 
@@ -212,6 +214,54 @@ class MergedRecordTestMixin:
                         attempt()
         self.assertEqual(len(Case.search([('beneficiary', '=', kept.id)])), 3)
         self.assertEqual(links_to(twin), before)
+
+    @with_transaction()
+    def test_merge_provider_holding_both(self):
+        """Provider A holds a referral of each record of the returnee: it
+        never reads which record a referral is about, so the merge does not
+        tell it that the two are one person; the ministry's staff read the
+        one person on both"""
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        world = MergeWorld()
+        case = open_case(world.mosul, ['legal.aid'])
+        second, = Referral.create([{
+                    'case': case.id, 'need': case.needs[0].id,
+                    'provider_service': world.provider_a.services[0].id,
+                    'reason': "Civil documentation",
+                    'caseworker': world.caseworker.id}])
+        Referral.send([second])
+        held = [world.referral.id, second.id]
+        names = PERSONAL + KEPT + ['beneficiary', 'case']
+
+        def provider_reads(when=None):
+            with world.as_(world.alice), Transaction().set_context(
+                    _datetime=when):
+                rows = Referral.read(held, names)
+                rows += Referral.search_read(
+                    [('id', 'in', held)], fields_names=names)
+            return sorted(rows, key=lambda r: r['id'])
+
+        before = provider_reads()
+        self.assertEqual([r['beneficiary'] for r in before], [None] * 4)
+        # the referrals are of two records today
+        with world.as_(world.manager):
+            self.assertEqual(
+                [r['beneficiary'] for r in Referral.read(held, [
+                            'beneficiary'])],
+                [world.beneficiary.id, world.mosul.id])
+        then = dt.datetime.now()
+
+        run_merge(world.manager, [world.mosul, world.beneficiary])
+
+        with world.as_(world.manager):
+            self.assertEqual(
+                [r['beneficiary'] for r in Referral.read(held, [
+                            'beneficiary'])],
+                [world.beneficiary.id] * 2)
+        self.assertEqual(provider_reads(), before)
+        self.assertEqual(
+            [r['beneficiary'] for r in provider_reads(then)], [None] * 4)
 
 
 class MergedRecordArabicTestMixin:
