@@ -21,6 +21,7 @@ from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
     supervised_world, told)
 from .disclosure_tests import DisclosureTestMixin
+from .duplicate_scope_tests import DuplicateScopeTestMixin
 from .duplicate_tests import DuplicateTestMixin
 from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
@@ -51,7 +52,8 @@ from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        RegistryTestMixin, DuplicateTestMixin, ProviderTestMixin,
+        RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,
         DisclosureTestMixin, ReferralFormTestMixin, AutomationTestMixin,
