@@ -500,13 +500,3 @@ class AccessLog(metaclass=PoolMeta):
                         ','.join(sorted(changed)) if changed else None,
                         operation, session, address, date, link.id,
                         link.recipient]]))
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.referral.link|end_dead', "End Answer Links No Longer Valid"))

@@ -1,7 +1,7 @@
 "Consent: what a beneficiary agreed to share, with whom, until when."
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
@@ -299,13 +299,3 @@ class ConsentProvider(ModelSQL):
         'momd.consent', "Consent", required=True, ondelete='CASCADE')
     provider = fields.Many2One(
         'momd.provider', "Provider", required=True, ondelete='CASCADE')
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.consent|expire', "Expire Consents"))

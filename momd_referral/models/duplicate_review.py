@@ -5,7 +5,7 @@ import datetime as dt
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
@@ -215,14 +215,3 @@ class Duplicate(RoleButtonsMixin, Workflow, ModelSQL, ModelView):
                     for c in Beneficiary.duplicate_candidates(person))
             cls.propose(pairs, 'scan')
             Configuration.write([config], {'duplicate_scan_date': started})
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.beneficiary.duplicate|scan',
-                "Look for Duplicates among New Registrations"))

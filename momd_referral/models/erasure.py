@@ -447,14 +447,3 @@ class PersonalData(Report):
             rows = export(AccessLog, lines, [
                     'date', 'user', 'action.translated', 'model', 'record'])
         return (AccessLog.__names__()['model'], [], rows)
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.beneficiary|apply_retention',
-                "Apply the Retention Period"))

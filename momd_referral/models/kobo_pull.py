@@ -123,14 +123,3 @@ class ImportBatch(metaclass=PoolMeta):
                         'file_name': name,
                         }])
             cls._start([batch], dry_run=False)
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.kobo.import|pull',
-                "Import the Submissions of the KoboToolbox Server"))

@@ -524,14 +524,3 @@ class PersonalData(metaclass=PoolMeta):
         if messages:
             related.append((Message.__name__, messages))
         return related
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.outbox.message|retry_due',
-                "Send the Beneficiary Messages Due"))

@@ -10,7 +10,6 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Exclude, ModelSingleton, ModelSQL, ModelView, fields,
     sequence_ordered)
-from trytond.pool import PoolMeta
 from trytond.transaction import Transaction
 
 from ..exceptions import SLAValidationError
@@ -218,17 +217,3 @@ class EscalationStep(sequence_ordered(), DeactivableMixin, ModelSQL,
         "The active steps in order: [(level, role, delay)] starting at 1"
         return [(i, s.role, s.delay_hours)
             for i, s in enumerate(cls.search([]), 1)]
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.extend([
-                ('momd.referral|escalate',
-                    "Mark Overdue Referrals and Escalate"),
-                ('momd.case|flag_reviews', "Ask for Due Case Reviews"),
-                ('momd.activity|remind', "Remind of Activities Due"),
-                ])

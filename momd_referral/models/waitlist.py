@@ -490,14 +490,3 @@ class ReferralStatistic(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         add_waiting(cls.state.selection)
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('momd.referral|release_waitlist',
-                "Send Waiting Referrals as Places Free Up"))
