@@ -1,13 +1,30 @@
 """The supervisor's review of an import row held as a likely duplicate:
 "different people" registers the row's person, "same person" links the row
 to the person already registered."""
+import contextlib
+import contextvars
+
 from trytond.i18n import gettext
 from trytond.model import ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
 from ..exceptions import KoboImportError
+
+# the import row whose person "different people" registers: set by the
+# decision only, never by a client
+_registering = contextvars.ContextVar('momd_kobo_row', default=None)
+
+
+@contextlib.contextmanager
+def registering(row):
+    "Register the person of the import row (its decided pairs known)"
+    token = _registering.set(row.id)
+    try:
+        yield
+    finally:
+        _registering.reset(token)
 
 
 class Duplicate(metaclass=PoolMeta):
@@ -44,8 +61,7 @@ class Duplicate(metaclass=PoolMeta):
                         ('state', '=', 'open'),
                         ], limit=1):
                 continue
-            with without_check_access(), Transaction().set_context(
-                    _skip_warnings=True, momd_kobo_row=row.id):
+            with without_check_access(), registering(row):
                 beneficiary = row.create_beneficiary_from_row()
                 row.status = 'created'
                 row.beneficiary = beneficiary
@@ -60,7 +76,7 @@ class Duplicate(metaclass=PoolMeta):
         """The people decided different from the person of an import row
         being registered are those of the row's reviews"""
         decided = super().decided(beneficiary)
-        row = Transaction().context.get('momd_kobo_row')
+        row = _registering.get()
         if row:
             decided |= {l.match.id for l in cls.search([
                         ('import_row', '=', row),
@@ -82,8 +98,7 @@ class Duplicate(metaclass=PoolMeta):
                         'momd_referral.msg_kobo_same_person_held',
                         line=line.rec_name))
         cls.check_decider(lines)
-        with without_check_access(), \
-                Transaction().set_context(_skip_warnings=True):
+        with without_check_access():
             for line in lines:
                 row = Row(line.import_row.id)
                 Row.add_lines(line.match, row.submitted())
