@@ -10,7 +10,7 @@ from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, fields)
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .. import names
 from ..exceptions import BeneficiaryValidationError
@@ -296,17 +296,17 @@ class Beneficiary(
             ]
 
     @classmethod
+    def create(cls, vlist):
+        # numbering is the system's doing, whoever registers (after the
+        # check of what a client may give)
+        vlist = Pool().get('momd.office').number(
+            vlist, 'beneficiary_sequence')
+        return super().create(vlist)
+
+    @classmethod
     def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Office = pool.get('momd.office')
-        Date = pool.get('ir.date')
+        Date = Pool().get('ir.date')
         values = super().preprocess_values(mode, values)
-        if mode == 'create' and values.get('office') and not values.get(
-                'code'):
-            # numbering is the system's doing, whoever registers
-            with without_check_access():
-                values['code'] = Office(
-                    values['office']).beneficiary_sequence.get()
         if values.get('estimated_age') is not None:
             values.setdefault('estimated_age_date', Date.today())
         return values

@@ -237,18 +237,6 @@ class Case(
             ]
 
     @classmethod
-    def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Office = pool.get('momd.office')
-        values = super().preprocess_values(mode, values)
-        if mode == 'create' and values.get('office') and not values.get(
-                'code'):
-            with without_check_access():
-                values['code'] = Office(
-                    values['office']).case_sequence.get()
-        return values
-
-    @classmethod
     def validate_fields(cls, cases, field_names):
         super().validate_fields(cases, field_names)
         if field_names and not field_names & {'opened_date'}:
@@ -350,6 +338,8 @@ class Case(
 
     @classmethod
     def create(cls, vlist):
+        # numbered by the system in the office's sequence
+        vlist = Pool().get('momd.office').number(vlist, 'case_sequence')
         cases = super().create(vlist)
         Pool().get('momd.activity.plan').fire('case_opened', cases)
         return cases

@@ -1,6 +1,8 @@
 """One person, one record: the people likely registered already, scored
 by name parts, birth, phones and documents, while a caseworker registers
 (the review of the pairs: duplicate_review.py)."""
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 from collections import namedtuple
@@ -31,6 +33,20 @@ Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
 BLOCK = 100
 BLOCK_SIMILARITY = 55
 NAME_FIELDS = names.PARTS + tuple(p + '_latin' for p in names.PARTS)
+# set by module code only (the KoboToolbox import), never by a client: the
+# people created within were checked against the registry and among
+# themselves, and their likely duplicates held for review
+_checked = contextvars.ContextVar('momd_duplicates_checked', default=False)
+
+
+@contextlib.contextmanager
+def checked_before():
+    "Create people whose likely duplicates the caller has checked"
+    token = _checked.set(True)
+    try:
+        yield
+    finally:
+        _checked.reset(token)
 
 
 def match_key(record):
@@ -259,6 +275,42 @@ class Beneficiary(metaclass=PoolMeta):
             return [c._replace(reasons=cls._reason_texts(c.reasons))
                 for c in candidates[:limit]]
 
+    @classmethod
+    def duplicates_among(cls, people):
+        """The pairs (i, j), i < j, of the people (records, saved or not)
+        likely to be one person: the same phone or document, or names and
+        births scoring at least the configured threshold"""
+        Configuration = Pool().get('momd.configuration')
+        with without_check_access():
+            threshold = Configuration(1).duplicate_threshold or 80
+        items = []
+        for person in people:
+            reference = person.reference_birth()
+            items.append((person, cls._match_values(person, reference),
+                    match_key(person), {normalize_phone(p.number)
+                        for p in (getattr(person, 'phones', None) or [])
+                        if p.number} - {None},
+                    {(i.type, normalize_identifier(i.number))
+                        for i in (getattr(person, 'identifiers', None) or [])
+                        if i.type and i.number}))
+        pairs = []
+        for j, (second, values, key, phones, documents) in enumerate(items):
+            for i in range(j):
+                first, other, other_key, other_phones, other_documents = (
+                    items[i])
+                same_phone = bool(phones & other_phones)
+                same_document = bool(documents & other_documents)
+                if not (same_phone or same_document) and (
+                        getattr(first, 'sex', None)
+                        != getattr(second, 'sex', None)
+                        or fuzz.ratio(key, other_key) < BLOCK_SIMILARITY):
+                    continue
+                score, _ = pair_score(values, other,
+                    same_phone=same_phone, same_document=same_document)
+                if score >= threshold:
+                    pairs.append((i, j))
+        return pairs
+
     def reference_birth(self):
         "(reference date of birth, estimated) of the record as it stands"
         birth_date = getattr(self, 'birth_date', None)
@@ -377,6 +429,8 @@ class Beneficiary(metaclass=PoolMeta):
         """A person likely registered already is registered again only
         with a reason; the pair then waits in the supervisors' review"""
         Duplicate = Pool().get('momd.beneficiary.duplicate')
+        if _checked.get():
+            return
         proposed = []
         for beneficiary in beneficiaries:
             candidates = cls.duplicate_candidates(beneficiary)

@@ -24,6 +24,7 @@ from ..kobo_form import (
     Submissions)
 from .audit import AuditMixin
 from .content import ContentMixin
+from .duplicate import checked_before
 from .kobo_mapping import Reader
 from .mixins import OfficeScopedMixin, RoleButtonsMixin
 
@@ -45,9 +46,9 @@ ROW_STATUS = [
     ('error', "Error"),
     ]
 # the rows between two commits of the progress
-PROGRESS_ROWS = 50
-# the new people registered in one go (all again one by one if one fails)
-CREATE_ROWS = 10
+PROGRESS_ROWS = 100
+# the new people registered in one go (again in halves if one is refused)
+CREATE_ROWS = 25
 # the statuses of a row whose submission is in the registry
 IMPORTED = ('created', 'updated', 'unchanged', 'linked')
 
@@ -250,8 +251,7 @@ class ImportBatch(
         commit = transaction.context.get('momd_kobo_commit')
         for batch in batches:
             with transaction.set_context(
-                    language=batch.language, _skip_warnings=True,
-                    momd_kobo_commit=None):
+                    language=batch.language, momd_kobo_commit=None):
                 try:
                     batch._process(commit)
                 except Exception as exception:
@@ -282,7 +282,7 @@ class ImportBatch(
             setattr(self, name, 0)
         self.rows_done = 0
         self._save_progress(commit)
-        seen = {}
+        seen, fates, partners = {}, {}, {}
         chunk = []
         for number, values in enumerate(submissions, 2):
             uuid = str(values.get(UUID) or '').strip()
@@ -294,10 +294,10 @@ class ImportBatch(
                 if uuid:
                     seen.setdefault(uuid, number)
             if len(chunk) >= PROGRESS_ROWS:
-                chunk = self._chunk(reader, chunk, seen)
+                chunk = self._chunk(reader, chunk, seen, fates, partners)
                 self._save_progress(commit)
         while chunk:
-            chunk = self._chunk(reader, chunk, seen)
+            chunk = self._chunk(reader, chunk, seen, fates, partners)
         self.state = 'checked' if self.dry_run else 'done'
         self.finished = dt.datetime.now()
         if not self.dry_run:
@@ -306,34 +306,50 @@ class ImportBatch(
             self.file = None
         self._save_progress(commit)
 
-    def _chunk(self, reader, chunk, seen):
+    def _chunk(self, reader, chunk, seen, fates, partners):
         """Check or import the submissions of chunk, [(number, uuid,
-        values)]; those to check again after the others (a second row of
-        one person) are returned"""
-        Row = Pool().get('momd.kobo.import.row')
+        values)]; those to check again after the others (a row likely of
+        the same person as an earlier row of the chunk) are returned;
+        fates: the status of each row done, partners: the earlier row of
+        each row that waited"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Row = pool.get('momd.kobo.import.row')
+        uuids = [u for _, u, _ in chunk if u]
+        previous = Row.previous_many(uuids)
+        held_open = Row.held_open_many(uuids)
         rows, new = [], []
         for number, uuid, values in chunk:
-            row, converted = self._row(reader, number, uuid, values, seen)
+            row, converted = self._row(reader, number, uuid, values, seen,
+                previous.get(uuid), uuid in held_open)
             rows.append(row)
             if row.status is None:
                 new.append((row, converted))
-        keys, later = set(), set()
-        for row, converted in new:
-            # the same person twice among the new rows: the second waits
-            # until the first is in the registry, to be held
-            row_keys = Row.person_keys(converted)
-            if keys & row_keys:
-                later.add(row.number)
-            else:
-                keys |= row_keys
-        held = self._create_rows(
-            [(r, c) for r, c in new if r.number not in later])
+        # a person twice among the new rows: the second waits until the
+        # first is in the registry, to be held with it
+        people = [Row.new_beneficiary(self.office, c) for _, c in new]
+        later = {}
+        for i, j in Beneficiary.duplicates_among(people):
+            later.setdefault(new[j][0].number, new[i][0].number)
+        for row, _ in new:
+            first = partners.get(row.number)
+            if (first is not None and row.number not in later
+                    and fates.get(first) in {'to_create', 'held'}):
+                # a dry run creates nothing: the earlier row's person is
+                # not in the registry to be found
+                row.status = 'held'
+                row.errors = gettext(
+                    'momd_referral.msg_kobo_row_held_in_file', row=first)
+        partners.update(later)
+        held = self._create_rows([(r, c) for r, c in new
+                if r.status is None and r.number not in later])
         rows = [r for r in rows if r.number not in later]
         Row.save(rows)
         for row, candidates in held:
             if not self.dry_run:
                 row.hold(candidates)
         for row in rows:
+            fates[row.number] = row.status
             self._count(row.status)
         self.rows_done += len(rows)
         return [item for item in chunk if item[0] in later]
@@ -354,9 +370,11 @@ class ImportBatch(
             }[status]
         setattr(self, name, getattr(self, name) + 1)
 
-    def _row(self, reader, number, uuid, values, seen):
+    def _row(self, reader, number, uuid, values, seen, previous, held):
         """The row of one submission, checked or imported, and its values;
-        a row to create is left without status"""
+        a row to create is left without status; previous: the last row
+        that imported the submission, held: whether one waits for a
+        review"""
         pool = Pool()
         Row = pool.get('momd.kobo.import.row')
         raw = reader.raw(values)
@@ -377,7 +395,6 @@ class ImportBatch(
             row.status = 'error'
             row.errors = '\n'.join(errors)
             return row, converted
-        previous = Row.previous(uuid)
         if previous and previous.values_hash == row.values_hash:
             row.status = 'unchanged'
             row.beneficiary = previous.beneficiary
@@ -389,7 +406,7 @@ class ImportBatch(
                 row.status = 'to_update' if self.dry_run else 'updated'
             except _RowRefused as refused:
                 row.status, row.errors = 'error', str(refused)
-        elif Row.held_open(uuid):
+        elif held:
             row.status = 'held'
             row.errors = gettext('momd_referral.msg_kobo_row_held_before')
         return row, converted
@@ -409,7 +426,7 @@ class ImportBatch(
             if candidates:
                 # a row the registry refuses is an error, held or not
                 try:
-                    with savepoint(keep=False):
+                    with savepoint(keep=False), checked_before():
                         Row.create_beneficiaries(
                             self.office, [converted], checked=True)
                 except _RowRefused as refused:
@@ -425,18 +442,21 @@ class ImportBatch(
                 held.append((row, candidates))
             else:
                 ready.append((row, converted))
-        # together while none is refused, else one at a time
+        # together while none is refused, else in halves; the registry
+        # was searched for their likely duplicates and the chunk too
         groups = [ready[i:i + CREATE_ROWS]
             for i in range(0, len(ready), CREATE_ROWS)]
         while groups:
             group = groups.pop(0)
             try:
-                with savepoint(keep=not self.dry_run):
+                with savepoint(keep=not self.dry_run), checked_before():
                     beneficiaries = Row.create_beneficiaries(
                         self.office, [c for _, c in group])
             except _RowRefused as refused:
                 if len(group) > 1:
-                    groups[:0] = [[item] for item in group]
+                    # the halves again, until the refused rows are alone
+                    half = len(group) // 2
+                    groups[:0] = [group[:half], group[half:]]
                     continue
                 group[0][0].status = 'error'
                 group[0][0].errors = str(refused)

@@ -8,7 +8,7 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
-from ..tools import normalize_phone, normalize_text
+from ..tools import normalize_identifier, normalize_phone
 from .kobo_import import IMPORTED, ROW_STATUS, _RowRefused
 from .kobo_mapping import BENEFICIARY_TARGETS, Reader
 from .mixins import OfficeThroughMixin
@@ -60,25 +60,32 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
         return '%s #%s' % (self.batch.rec_name, self.number)
 
     @classmethod
-    def previous(cls, uuid):
-        "The last row that brought the submission uuid into the registry"
-        rows = cls.search([
-                ('uuid', '=', uuid),
-                ('beneficiary', '!=', None),
-                ('status', 'in', IMPORTED),
-                ('batch.dry_run', '=', False),
-                ], order=[('id', 'DESC')], limit=1)
-        return rows[0] if rows else None
+    def previous_many(cls, uuids):
+        """{uuid: the last row that brought the submission into the
+        registry} of the submissions uuids"""
+        found = {}
+        for start in range(0, len(uuids), 500):
+            for row in cls.search([
+                        ('uuid', 'in', uuids[start:start + 500]),
+                        ('beneficiary', '!=', None),
+                        ('status', 'in', IMPORTED),
+                        ('batch.dry_run', '=', False),
+                        ], order=[('id', 'ASC')]):
+                found[row.uuid] = row
+        return found
 
     @classmethod
-    def held_open(cls, uuid):
-        "Whether a row of the submission uuid waits for a review"
+    def held_open_many(cls, uuids):
+        "The submissions of uuids of which a row waits for a review"
         Duplicate = Pool().get('momd.beneficiary.duplicate')
-        return bool(Duplicate.search([
-                    ('import_row.uuid', '=', uuid),
-                    ('import_row.batch.dry_run', '=', False),
-                    ('state', '=', 'open'),
-                    ], limit=1))
+        held = set()
+        for start in range(0, len(uuids), 500):
+            held |= {d.import_row.uuid for d in Duplicate.search([
+                        ('import_row.uuid', 'in', uuids[start:start + 500]),
+                        ('import_row.batch.dry_run', '=', False),
+                        ('state', '=', 'open'),
+                        ])}
+        return held
 
     def hold(self, candidates):
         "Put the row with each of the candidates in the review queue"
@@ -101,21 +108,6 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
         return converted
 
     @classmethod
-    def person_keys(cls, converted):
-        """What tells one person at a glance: phones, documents, the folded
-        names with the birth date"""
-        keys = {('phone', normalize_phone(n) or n)
-            for n in converted['phone']}
-        keys |= {('document', t, _document(n))
-            for t, n in converted['identifiers']}
-        names = ' '.join(filter(None, (converted.get(p) for p in (
-                        'first_name', 'father_name', 'grandfather_name',
-                        'family_name'))))
-        keys.add(('name', normalize_text(names), converted.get('sex'),
-                converted.get('birth_date') or converted.get('estimated_age')))
-        return keys
-
-    @classmethod
     def new_beneficiary(cls, office, converted):
         "The person of the row, not saved, as the duplicate check takes it"
         pool = Pool()
@@ -126,7 +118,8 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                 t: converted.get(t) for t in BENEFICIARY_TARGETS})
         beneficiary.phones = [Phone(number=normalize_phone(n) or n)
             for n in _unique_phones(converted)]
-        beneficiary.identifiers = [Identifier(type=t, number=_document(n))
+        beneficiary.identifiers = [
+            Identifier(type=t, number=normalize_identifier(n))
             for t, n in converted['identifiers']]
         return beneficiary
 
@@ -299,7 +292,7 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
         Identifier.create([{
                     'beneficiary': beneficiary.id, 'type': t, 'number': n}
                 for t, n in converted['identifiers']
-                if (t, _document(n)) not in documents])
+                if (t, normalize_identifier(n)) not in documents])
 
 
 def _unique_phones(converted):
@@ -310,10 +303,6 @@ def _unique_phones(converted):
             seen.add(key)
             numbers.append(number)
     return numbers
-
-
-def _document(number):
-    return ''.join(number.split()).upper()
 
 
 

@@ -107,6 +107,24 @@ class Office(BilingualNameMixin, DeactivableMixin, ModelSQL, ModelView):
             cls.write(*to_write)
 
     @classmethod
+    def number(cls, vlist, sequence):
+        """The values of the new records of vlist, each with the next
+        number of its office's sequence (the field named) as code unless it
+        has one: the numbers of one office taken together"""
+        vlist = [dict(v) for v in vlist]
+        wanted = {}
+        for values in vlist:
+            if values.get('office') and not values.get('code'):
+                wanted.setdefault(int(values['office']), []).append(values)
+        with without_check_access():
+            for office, records in wanted.items():
+                numbers = getattr(cls(office), sequence).get_many(
+                    len(records))
+                for values, code in zip(records, numbers):
+                    values['code'] = code
+        return vlist
+
+    @classmethod
     def validate_fields(cls, offices, field_names):
         super().validate_fields(offices, field_names)
         cls.check_code(offices, field_names)

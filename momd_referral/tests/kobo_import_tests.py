@@ -340,6 +340,40 @@ class KoboImportTestMixin:
             Duplicate.same_person([line])
 
     @with_transaction()
+    def test_kobo_import_same_person_twice_in_file(self):
+        """A person twice in one file, the name spelled otherwise and
+        another phone: the dry run says the second row would be held naming
+        the first; the import creates the first and holds the second with
+        it for review, as if it were registered before"""
+        pool = Pool()
+        Duplicate = pool.get('momd.beneficiary.duplicate')
+        values = person(11)
+        self.assertEqual(values['first_name'], 'عبدالله')
+        again = dict(values, first_name='عبد الله',
+            family_name=values['family_name'].removeprefix('ال'),
+            phone='07719998877', identifier_national_id='299000000011')
+        rows = [person(5), values, person(6), again]
+        for index, row in enumerate(rows):
+            row.update({'_uuid': 'twice-%d' % index, '_version': FORM_VERSION})
+        data = kobo_xlsx(rows)
+        before = registry_counts()
+        batch, by_number = import_file(data, dry_run=True)
+        self.assertEqual(registry_counts(), before)
+        self.assertEqual({n: r.status for n, r in by_number.items()},
+            {2: 'to_create', 3: 'to_create', 4: 'to_create', 5: 'held'})
+        self.assertIn(' 3 ', by_number[5].errors)
+        self.assertEqual((batch.created, batch.held), (3, 1))
+
+        batch, by_number = import_file(data)
+        self.assertEqual({n: r.status for n, r in by_number.items()},
+            {2: 'created', 3: 'created', 4: 'created', 5: 'held'})
+        line, = Duplicate.search([('import_row', '=', by_number[5].id)])
+        self.assertEqual(line.match, by_number[3].beneficiary)
+        self.assertIsNone(line.beneficiary)
+        self.assertEqual(registry_counts()['momd.beneficiary'],
+            before['momd.beneficiary'] + 3)
+
+    @with_transaction()
     def test_kobo_import_bad_file(self):
         """A file that is no KoboToolbox export, or one without the
         submissions' _uuid, is refused naming what is wrong; nothing is
