@@ -18,6 +18,13 @@ which records a user may see:
   the restricted categories and their services: only for users with
   sensitive data access and administrators;
 - activities: of the user's offices or provider, or assigned to them;
+- the review of possible duplicates: supervisors the pairs with either
+  record in their offices, managers and administrators all, nobody else
+  (of the other record of a pair only its number, office, sex and age band);
+- KoboToolbox imports and their rows: caseworkers and supervisors those of
+  their offices, managers and administrators all, providers never;
+- a beneficiary merged into another: its number finds the kept record, and
+  whoever reads the kept record may know the numbers merged into it;
 - the providers' answers (the answer log): those of the referrals the user
   may read;
 - attachments and notes: those of the records the user may read; a focal
@@ -50,7 +57,7 @@ FIELDS = {
         'code', 'office', 'first_name', 'father_name', 'first_name_latin',
         'full_name', 'full_name_latin', 'phones', 'identifiers', 'household',
         'cases', 'consents', 'active', 'sex', 'outreach_event',
-        'create_date', 'write_date'],
+        'merged_into', 'merged_by', 'create_date', 'write_date'],
     'momd.beneficiary.phone': [
         'beneficiary', 'number', 'create_date', 'write_date'],
     'momd.beneficiary.identifier': [
@@ -76,6 +83,11 @@ FIELDS = {
         'office', 'provider', 'user', 'resource', 'name', 'restricted'],
     'momd.referral.answer': ['referral', 'step', 'via', 'contact_name'],
     'momd.referral.link': ['referral', 'recipient', 'state'],
+    'momd.beneficiary.duplicate': [
+        'beneficiary', 'match', 'office', 'match_office', 'state', 'score',
+        'source', 'import_row'],
+    'momd.kobo.import': ['office', 'file_name', 'state', 'user', 'rows'],
+    'momd.kobo.import.row': ['batch', 'beneficiary', 'uuid', 'status'],
     'ir.attachment': ['resource', 'name', 'description'],
     'ir.note': ['resource', 'message'],
     }
@@ -95,6 +107,7 @@ RELATIONS = {
     ('momd.beneficiary', 'cases'): ('momd.case', 'x2m'),
     ('momd.beneficiary', 'consents'): ('momd.consent', 'x2m'),
     ('momd.beneficiary', 'outreach_event'): ('momd.outreach.event', 'm2o'),
+    ('momd.beneficiary', 'merged_into'): ('momd.beneficiary', 'm2o'),
     ('momd.beneficiary.phone', 'beneficiary'): ('momd.beneficiary', 'm2o'),
     ('momd.beneficiary.identifier', 'beneficiary'): (
         'momd.beneficiary', 'm2o'),
@@ -119,6 +132,16 @@ RELATIONS = {
     ('momd.activity', 'provider'): ('momd.provider', 'm2o'),
     ('momd.referral.answer', 'referral'): ('momd.referral', 'm2o'),
     ('momd.referral.link', 'referral'): ('momd.referral', 'm2o'),
+    ('momd.beneficiary.duplicate', 'beneficiary'): ('momd.beneficiary', 'm2o'),
+    ('momd.beneficiary.duplicate', 'match'): ('momd.beneficiary', 'm2o'),
+    ('momd.beneficiary.duplicate', 'office'): ('momd.office', 'm2o'),
+    ('momd.beneficiary.duplicate', 'match_office'): ('momd.office', 'm2o'),
+    ('momd.beneficiary.duplicate', 'import_row'): (
+        'momd.kobo.import.row', 'm2o'),
+    ('momd.kobo.import', 'office'): ('momd.office', 'm2o'),
+    ('momd.kobo.import', 'rows'): ('momd.kobo.import.row', 'x2m'),
+    ('momd.kobo.import.row', 'batch'): ('momd.kobo.import', 'm2o'),
+    ('momd.kobo.import.row', 'beneficiary'): ('momd.beneficiary', 'm2o'),
     }
 # Function fields searched through a relation (their searchers)
 SEARCHED_THROUGH = {
@@ -128,6 +151,7 @@ SEARCHED_THROUGH = {
     ('momd.beneficiary.phone', 'office'): 'beneficiary.office',
     ('momd.beneficiary.identifier', 'office'): 'beneficiary.office',
     ('momd.consent', 'office'): 'beneficiary.office',
+    ('momd.kobo.import.row', 'office'): 'batch.office',
     }
 # The relation of the computed fields searched through a relation
 DERIVED = {
@@ -161,6 +185,12 @@ READABLE = {
 for _models in READABLE.values():
     _models.update({'momd.office', 'ir.attachment', 'ir.note',
             'momd.referral.answer'})
+# the review of possible duplicates: supervisors, managers, administrators
+for _role in ['supervisor', 'manager', 'admin']:
+    READABLE[_role].add('momd.beneficiary.duplicate')
+# the KoboToolbox imports: the ministry's staff, never the providers
+for _role in ['caseworker', 'supervisor', 'manager', 'admin']:
+    READABLE[_role].update({'momd.kobo.import', 'momd.kobo.import.row'})
 # the answer links: the ministry's staff, never the providers
 for _role in ['caseworker', 'supervisor', 'manager', 'admin']:
     READABLE[_role].add('momd.referral.link')
@@ -172,7 +202,11 @@ TEXT_TOKENS = [
     ('momd.referral', 'reason'), ('momd.need', 'description'),
     ('ir.attachment', 'name'), ('ir.attachment', 'description'),
     ('ir.note', 'message'), ('momd.outreach.event', 'notes'),
-    ('momd.activity', 'name')]
+    ('momd.activity', 'name'), ('momd.kobo.import', 'file_name'),
+    ('momd.kobo.import.row', 'uuid')]
+# The operators of a search on the registration number that also find the
+# record a number was merged into
+MERGED_NUMBER_OPERATORS = {'=', 'like', 'ilike', 'in'}
 # The states in which nothing of the person is shared with the provider
 UNSHARED_STATES = {'draft', 'to_approve', 'waiting', 'cancelled'}
 # The steps after which the provider keeps the person for a number of days,
@@ -272,6 +306,11 @@ class Snapshot:
         if model in {'momd.need', 'momd.referral'}:
             case = self.get('momd.case', record['case'])
             return case['office'] if case else None
+        if model == 'momd.kobo.import':
+            return record['office']
+        if model == 'momd.kobo.import.row':
+            batch = self.get('momd.kobo.import', record['batch'])
+            return batch['office'] if batch else None
         raise KeyError(model)
 
     def derived(self, model, record, name):
@@ -353,6 +392,15 @@ class Snapshot:
                 or (user.office_staff and r['office'] in user.offices)
                 or (user.focal_point and r['provider'] in user.providers)
                 or r['user'] == user.id)}
+        if model == 'momd.beneficiary.duplicate':
+            # a pair with either record in the supervisor's offices
+            return {i for i, r in records.items()
+                if user.all_offices or ('supervisor' in user.roles and (
+                        {r['office'], r['match_office']} & user.offices))}
+        if model in {'momd.kobo.import', 'momd.kobo.import.row'}:
+            return {i for i, r in records.items()
+                if user.all_offices or (user.office_staff
+                    and self.office_of(model, r) in user.offices)}
         if model in {'momd.referral.answer', 'momd.referral.link'}:
             # the answers and answer links of the referrals the user reads
             # (today's: they keep no history)
@@ -497,9 +545,23 @@ class Snapshot:
         "The tokens of what the user may see"
         allowed = set()
         if user.readable('momd.beneficiary'):
-            for id_ in self.visible(user, 'momd.beneficiary'):
+            visible = self.visible(user, 'momd.beneficiary')
+            for id_ in visible:
                 allowed |= self.person_tokens(
                     self.records['momd.beneficiary'][id_])
+            # the numbers merged into a record its readers know (its
+            # audit trail names them, and they find it)
+            for record in self.records['momd.beneficiary'].values():
+                if record.get('merged_into') in visible:
+                    allowed.add(record['code'])
+        if user.readable('momd.beneficiary.duplicate'):
+            # of both records of a pair to review: the number
+            for id_ in self.visible(user, 'momd.beneficiary.duplicate'):
+                line = self.records['momd.beneficiary.duplicate'][id_]
+                for side in ['beneficiary', 'match']:
+                    person = self.get('momd.beneficiary', line[side])
+                    if person and person['code']:
+                        allowed.add(person['code'])
         staff = user.office_staff or user.all_offices
         for model, field in TEXT_TOKENS:
             if not user.readable(model):
@@ -712,4 +774,12 @@ class Evaluator:
         value = record[name]
         if isinstance(value, bool) or isinstance(operand, bool):
             value = bool(value) if value is not None else None
+        if (model, name) == ('momd.beneficiary', 'code') and (
+                operator in MERGED_NUMBER_OPERATORS):
+            # a number merged into the record finds it (whoever may read
+            # the record merged)
+            return compare(value, operator, operand) or any(
+                compare(other['code'], operator, operand)
+                for other in self.snapshot.records[model].values()
+                if other.get('merged_into') == record['id'])
         return compare(value, operator, operand)

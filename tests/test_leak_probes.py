@@ -5,6 +5,9 @@ search_read, export_data, the reports, attachments and notes, history
 through other models, on_change, notifications, the /data CSV route and
 the REST API — each checked against what the user may see, computed in
 Python (tests/leak_oracle.py) from the records an administrator reads.
+The data set also holds possible duplicates to review (across offices, and
+rows of a KoboToolbox import held), an import with its rows, and a record
+merged into another's of another office.
 
 A probe leaks when the answer holds a record outside the user's scope, a
 count larger than the user's records, or a name, phone, document number,
@@ -65,14 +68,16 @@ PROBED_MODELS = [
     'momd.case', 'momd.need', 'momd.referral', 'momd.outreach.event',
     'momd.provider', 'momd.provider.service', 'momd.activity',
     'momd.referral.answer', 'momd.referral.link', 'ir.attachment',
-    'ir.note']
+    'ir.note', 'momd.beneficiary.duplicate', 'momd.kobo.import',
+    'momd.kobo.import.row']
 # what the probes read of each model: stored, computed and related fields
 READ_FIELDS = {
     'momd.beneficiary': [
         'code', 'full_name', 'rec_name', 'phones', 'identifiers',
         'household', 'cases', 'consents', 'office', 'notes',
         'phones.number', 'identifiers.number', 'household.rec_name',
-        'cases.code', 'consents.state', 'outreach_event.rec_name'],
+        'cases.code', 'consents.state', 'outreach_event.rec_name',
+        'merged_into', 'merged_into.rec_name', 'merged_by', 'merged_date'],
     'momd.beneficiary.phone': [
         'number', 'beneficiary', 'beneficiary.full_name', 'office',
         'rec_name'],
@@ -119,6 +124,17 @@ READ_FIELDS = {
         'rec_name', 'referral.code', 'revoked_by'],
     'ir.attachment': ['name', 'description', 'resource', 'data', 'link'],
     'ir.note': ['message', 'resource', 'unread'],
+    'momd.beneficiary.duplicate': [
+        'beneficiary', 'match', 'office', 'match_office', 'score', 'reasons',
+        'state', 'source', 'beneficiary_summary', 'match_summary',
+        'rec_name', 'match.rec_name', 'import_row', 'import_row.values'],
+    'momd.kobo.import': [
+        'office', 'file_name', 'file', 'state', 'user', 'rows_total',
+        'created', 'held', 'failure', 'rows', 'rows.values', 'rec_name'],
+    'momd.kobo.import.row': [
+        'batch', 'number', 'uuid', 'status', 'errors', 'beneficiary',
+        'values', 'rec_name', 'office', 'batch.file_name',
+        'beneficiary.rec_name', 'reviews'],
     }
 # what the probes export (a path of fields separated by /)
 EXPORT_FIELDS = {
@@ -149,6 +165,11 @@ EXPORT_FIELDS = {
     'momd.referral.link': ['referral', 'recipient', 'state'],
     'ir.attachment': ['name', 'description', 'resource', 'data'],
     'ir.note': ['message', 'resource'],
+    'momd.beneficiary.duplicate': [
+        'beneficiary', 'match', 'match_summary', 'reasons', 'import_row'],
+    'momd.kobo.import': ['file_name', 'rows/values', 'rows/uuid', 'office'],
+    'momd.kobo.import.row': [
+        'values', 'uuid', 'beneficiary', 'batch/file_name', 'errors'],
     }
 # scalar columns of the spreadsheet export (one line per record)
 SHEET_COLUMNS = {
@@ -210,8 +231,9 @@ def _plain(value):
 class DataSet:
     "What the probes need beyond the demo, created as an administrator"
 
-    def __init__(self, admin, tag, rng, database=None):
+    def __init__(self, admin, tag, rng, database=None, url=None):
         self.admin = admin
+        self.url = url
         self.tag = tag
         self.rng = rng
         self.database = database
@@ -293,10 +315,11 @@ class DataSet:
             self.events[office] = event
         return self.events[office]
 
-    def person(self, office, label, needs=(), event=None):
+    def person(self, office, label, needs=(), event=None, like=None):
         """A beneficiary with a phone, a national card and an active consent
         to share everything; a case with needs [(category, event)] if any;
-        return (beneficiary, consent, case, needs)"""
+        registered again with the names and phone of the beneficiary like
+        if given; return (beneficiary, consent, case, needs)"""
         name = '%s%s' % (label, self.tag)
         values = {
             'office': self.offices[office],
@@ -316,6 +339,16 @@ class DataSet:
             }
         if event:
             values['outreach_event'] = self.event(office)
+        if like:
+            names = ['first_name', 'father_name', 'grandfather_name',
+                'family_name', 'first_name_latin', 'father_name_latin',
+                'family_name_latin']
+            row, = self.admin.model('momd.beneficiary', 'read', [like],
+                names + ['phones.number'])
+            values.update({n: row[n] for n in names})
+            values['phones'] = [('create', [{
+                            'number': p['number']}
+                        for p in row['phones.']])]
         beneficiary, = self.admin.model('momd.beneficiary', 'create',
             [values])
         consent, = self.admin.model('momd.consent', 'create', [{
@@ -386,6 +419,75 @@ class DataSet:
         self.admin.model('ir.note', 'create', [{
                     'resource': '%s,%s' % (model, id_),
                     'message': self.marker('NOTE')}])
+
+    def merge(self, kept, other):
+        """The ministry's manager merges other into kept (records of two
+        offices), as the web client runs the wizard"""
+        manager = Session(self.url, DB, 'manager', password('manager'))
+        wizard = 'wizard.momd.beneficiary.merge'
+        context = {'active_model': 'momd.beneficiary',
+            'active_ids': [kept, other], 'active_id': kept}
+        session_id, _, _ = manager.call('%s.create' % wizard, context)
+        try:
+            shown = manager.call('%s.execute' % wizard, session_id, {},
+                'start', context)['view']['defaults']
+            manager.call('%s.execute' % wizard, session_id, {'start': {
+                        'kept': kept, 'other': other,
+                        'values': [
+                            {k: v for k, v in value.items() if k != 'id'}
+                            for value in shown['values']],
+                        'reason': 'Same national ID card'}}, 'merge',
+                context)
+        finally:
+            manager.call('%s.delete' % wizard, session_id, context)
+
+    def kobo_import(self, login, office, like):
+        """A KoboToolbox export imported by a caseworker (login) of the
+        office: two new people, a bad row and a row of the beneficiary like,
+        held for review; return the import"""
+        from momd_referral.tests.kobo_import_tests import (
+            kobo_csv, submissions)
+        caseworker = Session(self.url, DB, login, password(login))
+        known, = self.admin.model('momd.beneficiary', 'read', [like], [
+                'first_name', 'father_name', 'grandfather_name',
+                'family_name', 'phones.number'])
+        rows = submissions(4)
+        for values, label in zip(rows, ['Koboone', 'Kobotwo', 'Kobobad',
+                    'Kobolike']):
+            values.update({
+                    'first_name': label, 'father_name': 'Kobo' + self.tag,
+                    'grandfather_name': 'Koboson',
+                    'family_name': 'Al-Kobo' + self.tag,
+                    'phone': '0771%07d' % self.rng.randint(0, 9999999),
+                    'identifier_national_id': '%012d' % self.rng.randint(
+                        10 ** 11, 10 ** 12 - 1),
+                    '_uuid': self.marker('KOBO')})
+            if label == 'Kobobad':
+                values['sex'] = 'unknown'
+            if label == 'Kobolike':
+                values.update({n: known[n] for n in [
+                            'first_name', 'father_name', 'grandfather_name',
+                            'family_name']})
+                values.update({'sex': 'female', 'birth_date': None,
+                        'estimated_age': 34,
+                        'phone': known['phones.'][0]['number']})
+        data = kobo_csv(rows)
+        batch, = caseworker.model('momd.kobo.import', 'create', [{
+                    'office': self.offices[office],
+                    'file_name': self.marker('KOBOFILE') + '.csv',
+                    'file': {'__class__': 'bytes', 'base64':
+                        base64.b64encode(data).decode()}}])
+        caseworker.model('momd.kobo.import', 'run', [batch])
+        deadline = time.monotonic() + 300
+        while True:
+            state, = caseworker.model('momd.kobo.import', 'read', [batch],
+                ['state'])
+            if state['state'] in {'done', 'failed'}:
+                break
+            assert time.monotonic() < deadline, 'the import did not end'
+            time.sleep(0.5)
+        assert state['state'] == 'done', state
+        return batch
 
     def activity(self, referral):
         """A to-do about the referral for the supervisors of its office
@@ -467,6 +569,12 @@ class DataSet:
                 'legal.aid', shared, steps)
         people['Moved'] = self.person('MSL', 'Moved')
         moved = people['Moved'][0]
+        # the Mosul person registered again in Tal Afar: a pair to review
+        # across offices
+        people['Copy'] = self.person('TLF', 'Copy', like=people['MSL'][0])
+        # a Hamdaniya record to merge into a Sinjar one
+        people['Mergekept'] = self.person('SNJ', 'Mergekept')
+        people['Mergeaway'] = self.person('HMD', 'Mergeaway')
 
         for beneficiary, consent, case, needs in people.values():
             self.attach('momd.beneficiary', beneficiary)
@@ -486,6 +594,10 @@ class DataSet:
                         ('office', '=', office),
                         ('first_name', '!=', 'Leakprobe')])[:1]:
                 self.attach('momd.beneficiary', beneficiary)
+        # merged, with its notes and files; a Sinjar import with a row
+        # of the Sinjar person held for review
+        self.merge(people['Mergekept'][0], people['Mergeaway'][0])
+        self.kobo_import('sinjar.caseworker', 'SNJ', people['SNJ'][0])
 
         def later():
             self.admin.model('momd.consent', 'write', [tlf_consent],
@@ -650,7 +762,7 @@ def world(server):
     tag = ''.join(random.Random().choice(string.ascii_lowercase)
         for _ in range(5))
     database = connect(server)
-    data = DataSet(admin, tag, random.Random(tag), database)
+    data = DataSet(admin, tag, random.Random(tag), database, url=server)
     world = None
     try:
         later = data.build()
@@ -876,6 +988,8 @@ class Campaign:
                     person['first_name']),
                 ('rec_name', 'ilike', '%' + person['code'] + '%'),
                 ('outreach_event', '!=', None),
+                ('active', '=', False), ('merged_into', '!=', None),
+                ('merged_into.code', '=', person['code']),
                 ],
             'momd.beneficiary.phone': [
                 ('number', '=', self.number('momd.beneficiary.phone')),
@@ -963,6 +1077,24 @@ class Campaign:
                 ('resource', '=', 'momd.referral,%s' % referral['id']),
                 ('resource', 'like', 'momd.need,%'),
                 ('message', 'ilike', '%LEAKMARK%'),
+                ],
+            'momd.beneficiary.duplicate': [
+                ('office', '=', office), ('match_office', '=', office),
+                ('state', '=', 'open'), ('source', '=', 'import'),
+                ('match.code', '=', person['code']),
+                ('beneficiary.first_name', 'ilike', person['first_name']),
+                ('import_row', '!=', None),
+                ],
+            'momd.kobo.import': [
+                ('office', '=', office), ('office.code', '=', code),
+                ('file_name', 'ilike', '%LEAKMARK%'),
+                ('state', '=', 'done'),
+                ],
+            'momd.kobo.import.row': [
+                ('office', '=', office), ('batch.office', '=', office),
+                ('uuid', 'ilike', '%LEAKMARK%'), ('status', '=', 'held'),
+                ('beneficiary.code', '=', person['code']),
+                ('values', 'ilike', '%' + person['first_name'] + '%'),
                 ],
             }
         return rng.choice(leaves.get(model, []) + common)
@@ -1719,6 +1851,119 @@ def test_broken_rule_is_caught(world):
         'momd.beneficiary', 'search_count', [
             ('active', 'in', [True, False])]) == len(
         world.now.visible(user, 'momd.beneficiary'))
+
+
+# The review of possible duplicates, the KoboToolbox imports and the merged
+# record, read by each user of another office or provider, all at once
+
+NEW_MODELS = {
+    'momd.beneficiary.duplicate': ['beneficiary', 'match', 'match_summary',
+        'reasons', 'import_row'],
+    'momd.kobo.import': ['office', 'file_name', 'rows'],
+    'momd.kobo.import.row': ['batch', 'uuid', 'values', 'beneficiary'],
+    }
+MERGE_FIELDS = ['merged_into', 'merged_by', 'merged_date']
+
+
+def test_review_import_merge_scope(world):
+    """The possible duplicates to review, the KoboToolbox imports and their
+    rows, and the merge fields of the beneficiaries: the focal points read,
+    find, count and export none; caseworkers and supervisors those of their
+    offices as the record rules say, nothing of another office's (of the
+    other record of a pair only its number); managers all"""
+    now = world.now
+    lines = now.records['momd.beneficiary.duplicate'].values()
+    # the data set holds what is checked
+    assert any(line['office'] and line['office'] != line['match_office']
+        for line in lines), 'no pair across offices'
+    assert any(line['import_row'] for line in lines), 'no import row held'
+    assert now.records['momd.kobo.import.row'], 'no import row'
+    merged = [b for b in now.records['momd.beneficiary'].values()
+        if b['merged_into']]
+    assert merged, 'no record merged'
+    failures = []
+    counts = Counter()
+    print()
+    for login in ['provider.sinjar.women', 'provider.shelter',
+            'mosul.caseworker', 'hamdaniya.caseworker', 'sinjar.supervisor',
+            'talafar.supervisor', 'leak.multi', 'manager']:
+        user = world.users[login]
+        session = world.session(login)
+        scanner = now.scanner(user)
+        seen = []
+        for model, fields in sorted(NEW_MODELS.items()):
+            every = set(now.records[model])
+            visible = now.visible(user, model)
+            if user.focal_point:
+                assert not visible
+            try:
+                found = set(_ids(session, model, []))
+                count = session.model(model, 'search_count', [])
+            except RPCError:
+                found, count = set(), 0
+                counts['refused'] += 1
+            if found != visible or count != len(visible):
+                failures.append('%s %s finds %s (count %s), may %s' % (
+                        login, model, sorted(found), count,
+                        sorted(visible)))
+            for id_ in sorted(every):
+                for method, args in [('read', [[id_], fields]),
+                        ('export_data', [[id_], fields[:2]])]:
+                    counts[method] += 1
+                    try:
+                        answer = decode(session.model(model, method, *args))
+                    except RPCError as error:
+                        counts['refused'] += 1
+                        answer = error.message
+                        if id_ in visible and method == 'read':
+                            failures.append('%s %s.read(%s) refused: %s' % (
+                                    login, model, id_, answer[:120]))
+                    else:
+                        if id_ not in visible:
+                            failures.append('%s %s.%s(%s) answered' % (
+                                    login, model, method, id_))
+                    for token, what in scanner.scan(_text(answer))[:3]:
+                        failures.append('%s %s.%s(%s) shows %r (%s)' % (
+                                login, model, method, id_, token, what))
+            seen.append('%s %d/%d' % (model.split('.', 1)[1], len(visible),
+                    len(every)))
+        # the merged records: their merge fields as the record rules say
+        visible = now.visible(user, 'momd.beneficiary')
+        for record in merged:
+            counts['read'] += 1
+            try:
+                row, = decode(session.model('momd.beneficiary', 'read',
+                        [record['id']], MERGE_FIELDS,
+                        context={'active_test': False}))
+            except RPCError:
+                counts['refused'] += 1
+                row = None
+            if (row is not None) != (record['id'] in visible):
+                failures.append('%s reads merged %s: %s' % (
+                        login, record['code'], row))
+            elif row and row['merged_into'] != record['merged_into']:
+                failures.append('%s reads merged %s into %s' % (
+                        login, record['code'], row['merged_into']))
+            # and the kept record only if it may read it
+            counts['read'] += 1
+            try:
+                session.model('momd.beneficiary', 'read', [record['id']],
+                    ['merged_into.rec_name'],
+                    context={'active_test': False})
+                named = True
+            except RPCError:
+                counts['refused'] += 1
+                named = False
+            if named and not {record['id'], record['merged_into']} <= (
+                    visible):
+                failures.append('%s reads the record %s was merged into' % (
+                        login, record['code']))
+        print('%-22s %s; merged %d/%d' % (login, ', '.join(seen),
+                len([r for r in merged if r['id'] in visible]), len(merged)))
+    print('%d reads, %d exports, %d refused, %d failures' % (
+            counts['read'], counts['export_data'], counts['refused'],
+            len(failures)))
+    assert not failures, '\n'.join(failures[:20])
 
 
 # What a provider keeps of the person: the referrals of the data set whose
