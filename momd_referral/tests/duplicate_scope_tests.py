@@ -15,16 +15,29 @@ class DuplicateScopeTestMixin:
     def test_duplicate_export_other_office(self):
         """The Tal Afar supervisor exports the pairs to review: of the
         Mosul record of a pair, its number, office, sex and age band, never
-        its name; its fields are refused"""
+        its name; its fields are refused, and so is the row of a Sinjar
+        import held with a Tal Afar person"""
         pool = Pool()
         Duplicate = pool.get('momd.beneficiary.duplicate')
         Office = pool.get('momd.office')
+        Batch = pool.get('momd.kobo.import')
+        Row = pool.get('momd.kobo.import.row')
         mosul = register('MSL', first_name='زهراء', sex='female')
         talafar = register('TLF', first_name='زهراء', sex='female')
         line, = Duplicate.create([{
                     'beneficiary': talafar.id, 'office': office('TLF').id,
                     'match': mosul.id, 'match_office': office('MSL').id,
                     'score': 91, 'source': 'registration'}])
+        batch, = Batch.create([{
+                    'office': office('SNJ').id, 'file': b'_uuid\nx-1\n',
+                    'file_name': 'sinjar-camp-visit.csv'}])
+        row, = Row.create([{
+                    'batch': batch.id, 'number': 1, 'status': 'held',
+                    'uuid': 'x-1'}])
+        held, = Duplicate.create([{
+                    'import_row': row.id, 'office': office('SNJ').id,
+                    'match': talafar.id, 'match_office': office('TLF').id,
+                    'score': 88, 'source': 'import'}])
         supervisor = create_user(
             'tlf-sup', groups=['group_supervisor'], offices=[office('TLF')])
         Office.write([office('TLF')], {
@@ -41,9 +54,20 @@ class DuplicateScopeTestMixin:
                             self.assertRaises(AccessError):
                         Duplicate.export_data(lines, [path])
                 own, = Duplicate.export_data(lines, ['beneficiary/code'])
+                offices, = Duplicate.export_data(lines, [
+                        'office', 'match_office', 'decided_by', 'state'])
+                lines = Duplicate.browse([held.id])
+                with self.assertRaises(AccessError):
+                    Duplicate.export_data(lines, ['import_row'])
+                (held_match, number), = Duplicate.export_data(
+                    lines, ['match', 'score'])
         self.assertIn(mosul.code, match)
         self.assertIn('Mosul', match)
         self.assertNotIn(mosul.full_name, match)
         self.assertIn(talafar.code, beneficiary)
         self.assertEqual(score, 91)
         self.assertEqual(own, [talafar.code])
+        self.assertEqual(offices[:2], [
+                office('TLF').rec_name, office('MSL').rec_name])
+        self.assertIn(talafar.code, held_match)
+        self.assertEqual(number, 88)
