@@ -397,9 +397,10 @@ class PersonalData(Report):
             raise ErasureError(gettext('momd_referral.msg_personal_data_one'))
         beneficiary, = Beneficiary.browse(ids)
         sheets = [cls._person(beneficiary)]
-        for model, records in cls._related(beneficiary):
+        for model, records, *title in cls._related(beneficiary):
             Model = pool.get(model)
-            sheets.append((Model.__names__()['model'], [],
+            sheets.append((
+                    title[0] if title else Model.__names__()['model'], [],
                     export(Model, records, list_fields(Model))))
         sheets.append(cls._trail(beneficiary))
         AccessLog.log(Beneficiary.__name__, ids, action='print')

@@ -10,6 +10,11 @@ pool as the merge finds them (every stored many2one to the beneficiary and
 every reference field), so that a model added later is covered too. Nor is
 the merged record brought back (un-archived) or copied.
 
+The merged record still holds the person's former names, phones and
+history: it is the same person's, so an erasure (on request or at the end
+of retention) erases it with the kept record, and a subject access request
+on the kept record lists it.
+
 A provider never reads which beneficiary record a referral is about (the
 registry's internal number): two referrals of records merged into one would
 otherwise show their provider that they are one person."""
@@ -21,7 +26,8 @@ from trytond.i18n import gettext
 from trytond.model import ModelStorage, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import (
+    Transaction, inactive_records, without_check_access)
 
 from ..exceptions import MergeError
 from .rule import provider_only
@@ -166,6 +172,43 @@ class Beneficiary(metaclass=PoolMeta):
                         beneficiary=beneficiary.code,
                         kept=beneficiary.merged_into.code))
         return super().copy(beneficiaries, default=default)
+
+
+    @classmethod
+    def merged_records(cls, beneficiaries):
+        """The records merged into the people, and those merged into them
+        in turn"""
+        found, ids = [], {b.id for b in beneficiaries}
+        with without_check_access(), inactive_records():
+            while ids:
+                merged = cls.search([
+                        ('merged_into', 'in', sorted(ids)),
+                        ], order=[('id', 'ASC')])
+                found.extend(merged)
+                ids = {m.id for m in merged}
+        return found
+
+    @classmethod
+    def anonymise(cls, beneficiaries, reason):
+        """The records merged into the people are theirs: erased with
+        them"""
+        merged = [m for m in cls.merged_records(beneficiaries)
+            if not m.anonymised]
+        super().anonymise(list(beneficiaries) + merged, reason)
+
+
+class PersonalData(metaclass=PoolMeta):
+    __name__ = 'momd.beneficiary.personal_data'
+
+    @classmethod
+    def _related(cls, beneficiary):
+        "The person's records merged into this one are listed too"
+        related = super()._related(beneficiary)
+        merged = beneficiary.merged_records([beneficiary])
+        if merged:
+            related.append((BENEFICIARY, merged,
+                    gettext('momd_referral.msg_personal_data_merged')))
+        return related
 
 
 class Referral(metaclass=PoolMeta):

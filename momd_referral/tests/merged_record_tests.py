@@ -2,13 +2,18 @@
 referrals of both records learns nothing from the merge: tests mixed into
 the module test cases, each told as what the people involved do."""
 import datetime as dt
+import io
 import re
 
+from openpyxl import load_workbook
+
+from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, inactive_records
 
 from ..exceptions import MergeError
+from ..models.erasure import ERASED
 from .disclosure_tests import KEPT, PERSONAL
 from .merge_tests import MergeWorld, run_merge
 from .registry_tests import office, open_case, register
@@ -283,3 +288,48 @@ class MergedRecordArabicTestMixin:
                             'number': '07709998877'}])
         self.assertEqual(
             Phone.search([('beneficiary', '=', world.twin.id)]), [])
+
+    @with_transaction()
+    def test_merged_record_erased_and_listed(self):
+        """The record merged into a person's is the same person's: their
+        subject access request lists it, and erasing the person (on request
+        or at the end of retention) erases its names and phones too, in its
+        history as well"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Office = pool.get('momd.office')
+        Report = pool.get('momd.beneficiary.personal_data', type='report')
+        supervisor = create_user(
+            'sup', groups=['group_supervisor'], offices=[office('SNJ')])
+        Office.write([office('SNJ')], {
+                'supervisors': [('add', [supervisor.id])]})
+        kept = register('SNJ')
+        twin = register('SNJ', first_name_latin='Khaled',
+            phones=[('create', [{'number': '07701234567'}])])
+        older = register('SNJ', first_name_latin='Khalid')
+        # an older record merged into the twin first, then the twin into
+        # the kept one
+        run_merge(supervisor, [twin, older])
+        run_merge(supervisor, [kept, twin])
+        self.assertEqual(
+            [r.id for r in Beneficiary.merged_records([kept])],
+            [twin.id, older.id])
+
+        _, content, _, _ = Report.execute([kept.id], {})
+        sheet = load_workbook(io.BytesIO(content))[
+            gettext('momd_referral.msg_personal_data_merged')]
+        rows = list(sheet.iter_rows(values_only=True))
+        self.assertEqual({r[0] for r in rows[1:]}, {twin.code, older.code})
+
+        Beneficiary.anonymise([kept], "Asked for it")
+        with inactive_records():
+            for record in Beneficiary.browse([kept, twin, older]):
+                self.assertEqual(record.first_name, ERASED)
+                self.assertIsNotNone(record.anonymised)
+            self.assertEqual(
+                [p.number for p in Beneficiary(twin.id).phones], [])
+        cursor = Transaction().connection.cursor()
+        history = Beneficiary.__table_history__()
+        cursor.execute(*history.select(history.first_name_latin,
+                where=history.id.in_([twin.id, older.id])))
+        self.assertEqual({n for n, in cursor} - {None}, set())
