@@ -1,12 +1,30 @@
 "Helpers for the module tests."
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, USER
+from trytond.tests.test_tryton import (
+    DB_CACHE, DB_NAME, USER, activate_module, backup_db_cache, drop_db,
+    restore_db_cache)
 from trytond.transaction import Transaction
 
 
 def load_language(code, module='momd_referral'):
     """Upgrade the module with a language that it brings itself, the way an
-    administrator does (`trytond-admin -u momd_referral -l ar`)."""
+    administrator does (`trytond-admin -u momd_referral -l ar`).
+
+    With a cache of the tests' databases (DB_CACHE, as in `make test`) the
+    upgraded database is kept there too, and the next test process on that
+    cache restores it instead of upgrading again: the upgrade reads all the
+    module's files, as long as installing it."""
+    name = '%s--upgraded-with-%s' % (module, code)
+    if DB_CACHE:
+        drop_db()
+        if restore_db_cache(name):
+            return
+        activate_module(module)
+    _upgrade_with(code, module)
+    backup_db_cache(name)
+
+
+def _upgrade_with(code, module):
     with Transaction().start(DB_NAME, USER, close=True) as transaction:
         pool = Pool()
         Module = pool.get('ir.module')
