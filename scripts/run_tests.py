@@ -6,7 +6,13 @@
    arithmetic goes wrong (see DATES), the clock set by libfaketime;
 3. module tests on PostgreSQL, in a throwaway cluster started here;
 4. system tests (pytest, tests/): JSON-RPC, access probes and the browser
-   in headless Chromium, against a server on that PostgreSQL.
+   in headless Chromium, against a server on PostgreSQL, in a throwaway
+   cluster of their own.
+
+These stages run side by side, MOMD_TEST_JOBS at a time (by default as
+many as the machine has cores, at least 2), the longest first: each is a
+process of its own with its own database, temporary folder and log, and
+its output is printed whole when it ends.
 
 Exits non-zero when anything failed or could not run.
 """
@@ -14,10 +20,14 @@ import datetime as dt
 import glob
 import json
 import os
+import queue
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -82,21 +92,115 @@ def faketime_env(env, date):
         FAKETIME_DONT_FAKE_MONOTONIC='1')
 
 
-def run_module_tests(name, env, workdir, files=(), title=None):
-    result = workdir / ('%s.json' % name.replace(' ', '-'))
-    start = time.monotonic()
-    print('== %s' % (title or 'module tests on %s' % name), flush=True)
-    process = subprocess.run(
-        [PY, 'scripts/run_unittest.py', str(result), *files],
-        cwd=ROOT, env=env)
-    if result.exists():
-        counts = json.loads(result.read_text())
-    else:
-        counts = {'passed': 0, 'failed': 1, 'skipped': 0}
-    if process.returncode and not counts['failed']:
-        counts['failed'] = 1
-    counts['seconds'] = time.monotonic() - start
-    return counts
+class Stage:
+    """One process of the run: the name of its line in the summary, its
+    title, the stages whose end it waits for (a database cache they make)
+    and run(stage) -> its counts. Its output goes to its log, its temporary
+    files to its own folder."""
+
+    def __init__(self, workdir, name, title, run, needs=()):
+        self.name = name
+        self.title = title
+        self.run = run
+        self.needs = list(needs)
+        slug = name.replace(' ', '-')
+        self.log = workdir / ('%s.log' % slug)
+        self.result = workdir / ('%s.json' % slug)
+        self.tmp = workdir / slug / 'tmp'
+
+    def env(self, env):
+        "env with the stage's own temporary folder"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return dict(env, TMPDIR=str(self.tmp))
+
+    def call(self, command, env):
+        "Run command, its output appended to the log; return its exit code"
+        with open(self.log, 'ab') as log:
+            return subprocess.run(command, cwd=ROOT, env=env, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                ).returncode
+
+    def say(self, text):
+        with open(self.log, 'a') as log:
+            print(text, file=log)
+
+
+def run_stages(stages, jobs):
+    """Run the stages, at most jobs at a time, each as soon as the stages it
+    needs have ended, in their order otherwise; print each stage's output
+    whole when it ends; return the counts by stage name"""
+    names = {stage.name for stage in stages}
+    for stage in stages:
+        assert set(stage.needs) <= names, stage.needs
+    results = {}
+    ended = queue.Queue()
+
+    def work(stage):
+        start = time.monotonic()
+        try:
+            counts = stage.run(stage)
+        except Exception:
+            stage.say(traceback.format_exc())
+            counts = {'passed': 0, 'failed': 1, 'skipped': 0}
+        counts['seconds'] = time.monotonic() - start
+        ended.put((stage, counts))
+
+    waiting = list(stages)
+    running = []
+    try:
+        while waiting or running:
+            for stage in list(waiting):
+                if len(running) >= jobs:
+                    break
+                if all(name in results for name in stage.needs):
+                    waiting.remove(stage)
+                    print('-- %s: started (%s)' % (stage.title, stage.log),
+                        flush=True)
+                    thread = threading.Thread(target=work, args=(stage,),
+                        name=stage.name, daemon=True)
+                    running.append(thread)
+                    thread.start()
+            stage, counts = ended.get()
+            running = [t for t in running if t.name != stage.name]
+            results[stage.name] = counts
+            print('\n== %s: ended in %.0f s, %d passed, %d failed, '
+                '%d skipped' % (stage.title, counts['seconds'],
+                    counts['passed'], counts['failed'], counts['skipped']),
+                flush=True)
+            if stage.log.exists():
+                sys.stdout.write(
+                    stage.log.read_text(encoding='utf-8', errors='replace'))
+            if counts['failed'] and stage.tmp.parent.exists():
+                # what a failed stage leaves (the server's log...) is kept
+                print('(its files: %s)' % stage.tmp.parent)
+            else:
+                shutil.rmtree(stage.tmp.parent, ignore_errors=True)
+            print(flush=True)
+    except KeyboardInterrupt:
+        # the stages' processes had the interrupt too: let them stop their
+        # PostgreSQL clusters
+        for thread in running:
+            thread.join()
+        raise
+    return results
+
+
+def module_tests(env, files=()):
+    "run(stage) of the module tests (those written in files, if given)"
+    def run(stage):
+        # the database's files (attachments) apart from the other stages'
+        stage_env = dict(stage.env(env),
+            TRYTOND_DATABASE__PATH=str(stage.tmp.parent / 'db'))
+        code = stage.call([PY, 'scripts/run_unittest.py', str(stage.result),
+                *files], stage_env)
+        if stage.result.exists():
+            counts = json.loads(stage.result.read_text())
+        else:
+            counts = {'passed': 0, 'failed': 1, 'skipped': 0}
+        if code and not counts['failed']:
+            counts['failed'] = 1
+        return counts
+    return run
 
 
 def sqlite_env(base_env, cache):
@@ -113,99 +217,147 @@ def sqlite_env(base_env, cache):
         TRYTOND_CACHE__CLEAN_TIMEOUT=str(10 ** 6))
 
 
-def run_date_sweep(base_env, workdir):
-    "The date-sensitive module tests on today (real clock) and each of DATES"
-    results = {}
+def date_sweep(base_env, workdir):
+    """The stages of the date-sensitive module tests on today (real clock)
+    and each of DATES"""
+    stages = []
+    earliest = 'on ' + min(DATES)[:10]
     for date in [None] + sorted(DATES):
         day = date[:10] if date else dt.date.today().isoformat()
         name = 'on ' + day
+        if not date and day in {d[:10] for d in DATES}:
+            name += ' real'
+        title = 'date-sensitive module tests on %s' % (
+            date or '%s (today, real clock)' % day)
         # the faked dates share a database cache made on the earliest of
-        # them, so that its records are never dated after the day a test
-        # lives on; today reuses the one of the SQLite run
-        env = sqlite_env(base_env, workdir / (
-                'db-cache-faked' if date else 'db-cache'))
+        # them (the others wait for it), so that its records are never
+        # dated after the day a test lives on; today reuses the one of the
+        # SQLite run
         if date:
-            env = faketime_env(env, date)
+            env = faketime_env(
+                sqlite_env(base_env, workdir / 'db-cache-faked'), date)
+            needs = [earliest] if name != earliest else []
+        else:
+            env = sqlite_env(base_env, workdir / 'db-cache')
+            needs = ['SQLite']
         if env is None:
-            print('libfaketime is missing (Debian package faketime): '
-                'the date-sensitive tests did not run on %s' % day,
-                file=sys.stderr)
-            results[name] = {'passed': 0, 'failed': 1, 'skipped': 0}
-            continue
-        results[name] = run_module_tests(name, env, workdir, DATED_TESTS,
-            title='date-sensitive module tests on %s' % (
-                date or '%s (today, real clock)' % day))
-    return results
+            def run(stage, day=day):
+                stage.say('libfaketime is missing (Debian package '
+                    'faketime): the date-sensitive tests did not run on %s'
+                    % day)
+                return {'passed': 0, 'failed': 1, 'skipped': 0}
+        else:
+            run = module_tests(env, DATED_TESTS)
+        stages.append(Stage(workdir, name, title, run, needs))
+    return stages
 
 
-def run_system_tests(env, workdir):
-    report = workdir / 'pytest.xml'
-    start = time.monotonic()
-    print('== system tests', flush=True)
-    process = subprocess.run(
-        [PY, '-m', 'pytest', 'tests', '-q', '-p', 'no:cacheprovider',
-            '--junitxml', str(report)],
-        cwd=ROOT, env=env)
-    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
-    if report.exists():
-        suite = ET.parse(report).getroot()
-        if suite.tag == 'testsuites':
-            suite = suite[0]
-        tests = int(suite.get('tests', 0))
-        failed = int(suite.get('failures', 0)) + int(suite.get('errors', 0))
-        skipped = int(suite.get('skipped', 0))
-        counts.update(
-            passed=tests - failed - skipped, failed=failed, skipped=skipped)
-    # 5: no test collected, which is a failure here too
-    if process.returncode and not counts['failed']:
-        counts['failed'] = 1
-    counts['seconds'] = time.monotonic() - start
-    return counts
+_cluster_lock = threading.Lock()
+
+
+def postgresql(stage, run):
+    """run(uri) against a throwaway PostgreSQL cluster of the stage; its
+    counts, or a failure when the cluster could not start"""
+    directory = None
+    for attempt in range(3):
+        # a port found free can be taken before the cluster listens on it
+        # (by another stage): then another port
+        with _cluster_lock:
+            directory = Path(tempfile.mkdtemp(prefix='momd-pg-'))
+            port = free_port()
+            started = stage.call(['sh', 'scripts/pg_cluster.sh', 'start',
+                    str(directory), str(port)], dict(os.environ)) == 0
+        if started:
+            break
+        stage.call(['sh', 'scripts/pg_cluster.sh', 'stop', str(directory)],
+            dict(os.environ))
+    else:
+        stage.say('PostgreSQL could not start: the tests did not run')
+        return {'passed': 0, 'failed': 1, 'skipped': 0}
+    try:
+        return run('postgresql://postgres@127.0.0.1:%s/' % port)
+    finally:
+        stage.call(['sh', 'scripts/pg_cluster.sh', 'stop', str(directory)],
+            dict(os.environ))
+
+
+def postgresql_module_tests(base_env):
+    def run(stage):
+        def tests(uri):
+            env = dict(base_env, TRYTOND_DATABASE_URI=uri,
+                DB_NAME='test_momd', DB_CACHE=uri.rstrip('/'))
+            return module_tests(env)(stage)
+        return postgresql(stage, tests)
+    return run
+
+
+def system_tests(base_env):
+    def run(stage):
+        def tests(uri):
+            env = stage.env(dict(base_env, MOMD_TEST_DATABASE_URI=uri,
+                    MOMD_TEST_ARTIFACTS=str(ROOT / 'test-artifacts')))
+            report = stage.result.with_suffix('.xml')
+            code = stage.call([PY, '-m', 'pytest', 'tests', '-q',
+                    '-p', 'no:cacheprovider', '--junitxml', str(report)],
+                env)
+            counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+            if report.exists():
+                suite = ET.parse(report).getroot()
+                if suite.tag == 'testsuites':
+                    suite = suite[0]
+                tests = int(suite.get('tests', 0))
+                failed = (int(suite.get('failures', 0))
+                    + int(suite.get('errors', 0)))
+                skipped = int(suite.get('skipped', 0))
+                counts.update(passed=tests - failed - skipped,
+                    failed=failed, skipped=skipped)
+            # 5: no test collected, which is a failure here too
+            if code and not counts['failed']:
+                counts['failed'] = 1
+            return counts
+        return postgresql(stage, tests)
+    return run
+
+
+def jobs():
+    "How many stages run at a time: MOMD_TEST_JOBS, else the cores (>= 2)"
+    value = os.environ.get('MOMD_TEST_JOBS')
+    if value:
+        return max(1, int(value))
+    return max(2, os.cpu_count() or 1)
 
 
 def main():
     workdir = Path(tempfile.mkdtemp(prefix='momd-test-'))
     base_env = dict(os.environ)
     for key in ['TRYTOND_DATABASE_URI', 'DB_NAME', 'DB_CACHE',
-            'TRYTOND_CONFIG', 'DATABASE_URI']:
+            'TRYTOND_CONFIG', 'DATABASE_URI', 'TRYTOND_DATABASE__PATH']:
         base_env.pop(key, None)
     base_env['PYTHONPATH'] = str(ROOT)
-    results = {}
 
-    env = sqlite_env(base_env, workdir / 'db-cache')
-    results['SQLite'] = run_module_tests('SQLite', env, workdir)
-
-    results.update(run_date_sweep(base_env, workdir))
-
-    pg_dir = Path(tempfile.mkdtemp(prefix='momd-pg-'))
-    pg_port = free_port()
-    started = subprocess.run(
-        ['sh', 'scripts/pg_cluster.sh', 'start', str(pg_dir), str(pg_port)],
-        cwd=ROOT).returncode == 0
-    try:
-        if started:
-            uri = 'postgresql://postgres@127.0.0.1:%s/' % pg_port
-            env = dict(base_env, TRYTOND_DATABASE_URI=uri,
-                DB_NAME='test_momd', DB_CACHE=uri.rstrip('/'))
-            results['PostgreSQL'] = run_module_tests(
-                'PostgreSQL', env, workdir)
-            env = dict(base_env, MOMD_TEST_DATABASE_URI=uri,
-                MOMD_TEST_ARTIFACTS=str(ROOT / 'test-artifacts'))
-            results['system'] = run_system_tests(env, workdir)
-        else:
-            print('PostgreSQL could not start: its tests did not run',
-                file=sys.stderr)
-            results['PostgreSQL'] = {'passed': 0, 'failed': 1, 'skipped': 0}
-            results['system'] = {'passed': 0, 'failed': 1, 'skipped': 0}
-    finally:
-        subprocess.run(
-            ['sh', 'scripts/pg_cluster.sh', 'stop', str(pg_dir)], cwd=ROOT)
+    sqlite = Stage(workdir, 'SQLite', 'module tests on SQLite',
+        module_tests(sqlite_env(base_env, workdir / 'db-cache')))
+    sweep = date_sweep(base_env, workdir)
+    pg = Stage(workdir, 'PostgreSQL', 'module tests on PostgreSQL',
+        postgresql_module_tests(base_env))
+    system = Stage(workdir, 'system', 'system tests', system_tests(base_env))
+    # the summary's order
+    stages = [sqlite, *sweep, pg, system]
+    # the longest first (on 2 cores: system tests ~13 min, module tests on
+    # PostgreSQL ~10, on SQLite ~5, each date of the sweep ~1), the first
+    # faked date before the others, which wait for its database cache
+    order = [system, pg, sqlite, sweep[1], sweep[0], *sweep[2:]]
+    print('Test stages, %d at a time; logs in %s' % (jobs(), workdir),
+        flush=True)
+    results = run_stages(order, jobs())
 
     print()
     passed = failed = skipped = 0
-    for name, counts in results.items():
+    for stage in stages:
+        counts = results[stage.name]
         print('%-13s %4d passed, %d failed, %d skipped%s' % (
-                name, counts['passed'], counts['failed'], counts['skipped'],
+                stage.name, counts['passed'], counts['failed'],
+                counts['skipped'],
                 ' in %.0f s' % counts['seconds']
                 if 'seconds' in counts else ''))
         passed += counts['passed']
