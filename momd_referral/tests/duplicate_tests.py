@@ -18,11 +18,11 @@ FIELDS = ['sex', 'first_name', 'father_name', 'grandfather_name',
 RECALL_PHONES, RECALL_NAMES, PRECISION = 0.95, 0.90, 0.95
 
 
-def registration(person, index, phones=True):
-    "The values a caseworker types for person"
+def registration(person, index, offices, phones=True):
+    "The values a caseworker types for person, in one of offices (ids)"
     values = {f: person.get(f) for f in FIELDS}
     values.update({
-            'office': office(OFFICES[index % len(OFFICES)]).id,
+            'office': offices[index % len(offices)],
             'displacement_status': 'returnee_abroad',
             })
     if phones:
@@ -51,15 +51,17 @@ class DuplicateTestMixin:
         Phone = pool.get('momd.beneficiary.phone')
         pairs = Generator().pairs()
         self.assertGreaterEqual(len(pairs), 2000)
+        offices = [office(code).id for code in OFFICES]
         firsts = Beneficiary.create([dict(
-                    registration(p.first, i),
+                    registration(p.first, i, offices),
                     duplicate_reason="Labelled set")
                 for i, p in enumerate(pairs)])
         results = {}
         for phones in (True, False):
             found = []
             for i, (pair, first) in enumerate(zip(pairs, firsts)):
-                values = registration(pair.second, i + 1, phones=False)
+                values = registration(
+                    pair.second, i + 1, offices, phones=False)
                 typed = Beneficiary(**values)
                 typed.phones = [Phone(number=pair.second['phone'])] if (
                     phones) else []
