@@ -23,6 +23,7 @@ from .automation_tests import (
 from .disclosure_tests import DisclosureTestMixin
 from .duplicate_scope_tests import DuplicateScopeTestMixin
 from .duplicate_tests import DuplicateTestMixin
+from .export_scope_tests import ExportScopeTestMixin
 from .protection_tests import (
     ErasureTestMixin, ProtectionTestMixin, ScopeTestMixin)
 from .owned_fields_tests import OwnedFieldsTestMixin
@@ -63,7 +64,7 @@ class MomdReferralTestCase(
         ProviderAnswerTestMixin, IntakeQueueTestMixin,
         ProviderEscalationTestMixin, AnswerLinkTestMixin,
         OutboxTestMixin, ProviderSMSTestMixin, MergeTestMixin,
-        MergedRecordTestMixin, KoboImportTestMixin,
+        MergedRecordTestMixin, KoboImportTestMixin, ExportScopeTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'

@@ -1,0 +1,121 @@
+"""An export names only what the user may read.
+
+Tryton writes the name of the record at the end of an exported path (a
+case's beneficiary, a beneficiary's cases, a referral's provider service)
+without the record rules of that record: after a merge across offices or a
+transfer, a caseworker exporting a case of their office with the column
+"Beneficiary" would read the name and number of a person of another office,
+whose read is refused. An export of any momd model by a user is refused, as
+a read is, when a record a requested path goes through or ends on is one
+the user may not read; the refusal names the column and the audit trail
+keeps it as a refused read of those records. The records are read in
+batches, so that an export of many records makes a few queries per column.
+"""
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction, without_check_access
+
+# records read at once
+BATCH = 1000
+LINKS = {'many2one', 'one2one', 'reference', 'one2many', 'many2many'}
+
+
+def _step(name):
+    """The field name of a step of a path, and whether the step names
+    records (a descriptor such as .translated gives a label instead)"""
+    if '.' in name:
+        return name.split('.')[0], False
+    return name.split(':lang=')[0], True
+
+
+def _targets(Model, ids, name, field):
+    """{model name: ids} of the records the field name of the records ids
+    of Model links to, as the export reads them (without the rules)"""
+    targets = {}
+    with without_check_access():
+        for sub_ids in grouped_slice(ids, BATCH):
+            for row in Model.read(list(sub_ids), [name]):
+                value = row[name]
+                if field._type == 'reference':
+                    if isinstance(value, str) and ',' in value:
+                        model, id_ = value.split(',', 1)
+                        if model and int(id_) >= 0:
+                            targets.setdefault(model, set()).add(int(id_))
+                    continue
+                if not isinstance(value, (list, tuple)):
+                    value = [value]
+                targets.setdefault(field.model_name, set()).update(
+                    i for i in value if isinstance(i, int) and i >= 0)
+    return targets
+
+
+def check_named_records(Model, ids, path, _checked=None):
+    """Refuse (AccessError) an export of path (a list of field names) from
+    the records ids of Model if a record it goes through or ends on is one
+    the user may not read, as a read of it is refused"""
+    pool = Pool()
+    checked = {} if _checked is None else _checked
+    ids = sorted(set(ids))
+    if not path or not ids:
+        return
+    name, names_records = _step(path[0])
+    field = Model._fields.get(name)
+    if field is None or field._type not in LINKS or not names_records:
+        # an unknown field is refused by the export itself
+        return
+    key = (Model.__name__, tuple(ids), name)
+    if key not in checked:
+        checked[key] = _targets(Model, ids, name, field)
+    for model, target_ids in checked[key].items():
+        Target = pool.get(model)
+        done = checked.setdefault(('read', model), set())
+        unread = sorted(target_ids - done)
+        # as a read of the records' names: refused by the record rules
+        for sub_ids in grouped_slice(unread, BATCH):
+            Target.read(list(sub_ids), ['id'])
+        done.update(unread)
+        check_named_records(Target, target_ids, path[1:], checked)
+
+
+def from_client():
+    "Whether the running code answers a user (with its access checked)"
+    transaction = Transaction()
+    return bool(transaction.user) and transaction.check_access
+
+
+class ExportScopeMixin:
+    """Every model gets it (see tryton.cfg); it acts on those of
+    momd_referral, for an export a user asks for"""
+    __slots__ = ()
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        data = super().export_data(records, fields_names, header=header)
+        if from_client() and cls.__name__.startswith('momd.'):
+            # after the model's own refusals, which say more; the rows are
+            # not given if a path names what the user may not read
+            cls.check_export_scope([int(r) for r in records], fields_names)
+        return data
+
+    @classmethod
+    def check_export_scope(cls, ids, fields_names):
+        """Refuse an export of fields_names from the records ids if one of
+        its paths goes through or names records the user may not read"""
+        checked = {}
+        # a model exporting a column otherwise than by its path says what
+        # it exports instead (a model's method: the mixin comes first)
+        exported = getattr(cls, 'export_scope_names', None)
+        paths = [n.split('/')
+            for n in (exported(fields_names) if exported else fields_names)]
+        for name, path in zip(fields_names, paths):
+            try:
+                check_named_records(cls, ids, path, checked)
+            except AccessError as exception:
+                column, = cls._convert_field_names([
+                        [s.split('.')[0].split(':lang=')[0]
+                            for s in name.split('/')]])
+                raise AccessError(gettext(
+                        'momd_referral.msg_export_unreadable',
+                        column=column)) from exception
