@@ -7,8 +7,8 @@ transfer, a caseworker exporting a case of their office with the column
 "Beneficiary" would read the name and number of a person of another office,
 whose read is refused. An export of any momd model by a user is refused, as
 a read is, when a record a requested path goes through or ends on is one
-the user may not read; the refusal names the column and the audit trail
-keeps it as a refused read of those records. The records are read in
+the user may not read; the refusal names the column (the audit trail keeps
+the refused read of the records named). The records are read in
 batches, so that an export of many records makes a few queries per column.
 """
 from trytond.i18n import gettext
