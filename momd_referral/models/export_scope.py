@@ -15,7 +15,9 @@ from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
+
+from .owned_fields import from_client
 
 # records read at once
 BATCH = 1000
@@ -79,12 +81,6 @@ def check_named_records(Model, ids, path, _checked=None):
         check_named_records(Target, target_ids, path[1:], checked)
 
 
-def from_client():
-    "Whether the running code answers a user (with its access checked)"
-    transaction = Transaction()
-    return bool(transaction.user) and transaction.check_access
-
-
 class ExportScopeMixin:
     """Every model gets it (see tryton.cfg); it acts on those of
     momd_referral, for an export a user asks for"""
@@ -92,6 +88,7 @@ class ExportScopeMixin:
 
     @classmethod
     def export_data(cls, records, fields_names, header=False):
+        records = list(records)
         data = super().export_data(records, fields_names, header=header)
         if from_client() and cls.__name__.startswith('momd.'):
             # after the model's own refusals, which say more; the rows are
