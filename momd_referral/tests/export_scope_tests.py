@@ -1,5 +1,7 @@
 """An export names only what the user may read: tests mixed into the
 module test case, each told as what the people involved do."""
+from unittest import mock
+
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
@@ -135,3 +137,55 @@ class ExportScopeTestMixin:
             [referral.id], ['code', 'provider_service'])
         self.assertEqual(code, referral.code)
         self.assertTrue(service)
+
+    @with_transaction()
+    def test_export_import_row_other_office(self):
+        """A row of a Sinjar import registered its person, since moved to
+        Tal Afar's office: the Sinjar caseworker exports the rows of the
+        import, not the person the row names"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Batch = pool.get('momd.kobo.import')
+        Row = pool.get('momd.kobo.import.row')
+        caseworker = create_user(
+            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+        person = register('SNJ')
+        batch, = Batch.create([{
+                    'office': office('SNJ').id, 'file': b'_uuid\nx-1\n',
+                    'file_name': 'sinjar-camp-visit.csv'}])
+        row, = Row.create([{
+                    'batch': batch.id, 'number': 1, 'status': 'created',
+                    'uuid': 'x-1', 'beneficiary': person.id}])
+        (before,), = exported(
+            caseworker, 'momd.kobo.import.row', [row.id], ['beneficiary'])
+        self.assertIn(person.code, before)
+        Beneficiary.write([person], {'office': office('TLF').id})
+        self.assertExportRefused(caseworker, 'momd.kobo.import.row',
+            [row.id], ['number', 'beneficiary'], 'Beneficiary')
+        (number,), = exported(
+            caseworker, 'momd.kobo.import.row', [row.id], ['number'])
+        self.assertEqual(number, 1)
+
+    @with_transaction()
+    def test_export_scope_cost(self):
+        """An export of many cases checks their people together: one read
+        of them for the column, however many cases"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        caseworker = create_user(
+            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+        cases = [open_case(register('SNJ'), ['legal.aid'])
+            for _ in range(12)]
+        checks = []
+        read = Beneficiary.read
+
+        def counted(cls, ids, fields_names):
+            if fields_names == ['id']:
+                checks.append(len(ids))
+            return read(ids, fields_names)
+        with mock.patch.object(
+                Beneficiary, 'read', classmethod(counted)):
+            rows = exported(caseworker, 'momd.case', [c.id for c in cases],
+                ['code', 'beneficiary'])
+        self.assertEqual(len(rows), 12)
+        self.assertEqual(checks, [12])
