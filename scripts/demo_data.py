@@ -355,6 +355,8 @@ def create_referrals(rng, today):
     Case = pool.get('momd.case')
     SLARule = pool.get('momd.sla.rule')
     count = 0
+    # the providers whose focal points have a referral to answer
+    answered = set()
     for need in Need.search([], order=[('id', 'ASC')]):
         if rng.random() > 0.6 or need.category.restricted:
             continue
@@ -395,6 +397,11 @@ def create_referrals(rng, today):
                 ['send', 'accept', 'start', 'complete', 'close'],
                 ['send', 'decline'], ['cancel'],
                 ['exception', 'send'], ['exception', 'send', 'approve']])
+        provider = service.provider
+        if provider.focal_points and provider.id not in answered:
+            # whatever the day the demo is made on, each focal point
+            # finds a referral waiting for its answer
+            path = ['send']
         if path and path[-1] in {'send', 'accept', 'start', 'approve'}:
             # still open: sent in the last weeks, some of them late
             sent = dt.datetime.combine(
@@ -434,6 +441,9 @@ def create_referrals(rng, today):
                     Referral.join_waitlist([referral])
                     path = path[:path.index(step)]
                     break
+        if path and path[-1] in {'send', 'accept', 'start', 'approve'} and (
+                'exception' not in path or 'approve' in path):
+            answered.add(provider.id)
         # dates as they would have been, not all today
         dates = {}
         waiting = 'exception' in path and 'approve' not in path
