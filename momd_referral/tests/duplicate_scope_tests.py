@@ -71,3 +71,49 @@ class DuplicateScopeTestMixin:
                 office('TLF').rec_name, office('MSL').rec_name])
         self.assertIn(talafar.code, held_match)
         self.assertEqual(number, 88)
+
+    @with_transaction()
+    def test_search_through_unreadable_records(self):
+        """A supervisor's search finds the pairs, cases and people only
+        through the records they may read: the name of the other office's
+        person of a pair, or of a case's person since moved to another
+        office, finds nothing; their own person's name finds the pair"""
+        pool = Pool()
+        Duplicate = pool.get('momd.beneficiary.duplicate')
+        Beneficiary = pool.get('momd.beneficiary')
+        Case = pool.get('momd.case')
+        Office = pool.get('momd.office')
+        mosul = register('MSL', first_name='زهراء', sex='female')
+        talafar = register('TLF', first_name='رحاب', sex='female')
+        line, = Duplicate.create([{
+                    'beneficiary': talafar.id, 'office': office('TLF').id,
+                    'match': mosul.id, 'match_office': office('MSL').id,
+                    'score': 91, 'source': 'registration'}])
+        moved = register('TLF', first_name='سلوى', sex='female')
+        case, = Case.create([{
+                    'beneficiary': moved.id, 'office': office('TLF').id}])
+        # the person moved to Mosul (the case stays in Tal Afar)
+        Beneficiary.write([moved], {'office': office('MSL').id})
+        supervisor = create_user(
+            'tlf-sup', groups=['group_supervisor'], offices=[office('TLF')])
+        Office.write([office('TLF')], {
+                'supervisors': [('add', [supervisor.id])]})
+        with Transaction().set_user(supervisor.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(Duplicate.search([]), [line])
+            for domain in [
+                    [('match.first_name', '=', 'زهراء')],
+                    ['OR', ('match.first_name', 'ilike', 'زهر%'),
+                        ('id', '=', -1)],
+                    [('match', 'ilike', '%زهراء%')],
+                    [('match', 'where', [('first_name', '=', 'زهراء')])],
+                    [('match.phones.number', '!=', None)],
+                    ]:
+                with self.subTest(domain=domain):
+                    self.assertEqual(Duplicate.search(domain), [])
+                    self.assertEqual(Duplicate.search_count(domain), 0)
+            self.assertEqual(Duplicate.search([
+                        ('beneficiary.first_name', '=', 'رحاب')]), [line])
+            self.assertEqual(Case.search([]), [case])
+            self.assertEqual(Case.search([
+                        ('beneficiary.first_name', '=', 'سلوى')]), [])
