@@ -64,9 +64,7 @@ class SearchScopeMixin:
     __slots__ = ()
 
     @classmethod
-    def search(cls, domain, offset=0, limit=None, order=None, count=False,
-            query=False):
+    def search(cls, domain, *args, **kwargs):
         if from_client() and cls.__name__.startswith('momd.'):
             domain = readable_paths(cls, domain)
-        return super().search(domain, offset=offset, limit=limit,
-            order=order, count=count, query=query)
+        return super().search(domain, *args, **kwargs)
