@@ -15,8 +15,9 @@ from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
+from .mixins import sees_restricted
 from .owned_fields import from_client
 
 # records read at once
@@ -36,7 +37,11 @@ def _targets(Model, ids, name, field):
     """{model name: ids} of the records the field name of the records ids
     of Model links to, as the export reads them (without the rules)"""
     targets = {}
-    with without_check_access():
+    # the lists as the export fills them for the user: without the restricted
+    # records who may not know of them (models/mixins.py)
+    hide = not sees_restricted()
+    with Transaction().set_context(_momd_hide_restricted=hide), \
+            without_check_access():
         for sub_ids in grouped_slice(ids, BATCH):
             for row in Model.read(list(sub_ids), [name]):
                 value = row[name]
