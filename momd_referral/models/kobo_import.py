@@ -333,7 +333,8 @@ class ImportBatch(
             later.setdefault(new[j][0].number, new[i][0].number)
         for row, _ in new:
             first = partners.get(row.number)
-            if (first is not None and row.number not in later
+            if (self.dry_run and first is not None
+                    and row.number not in later
                     and fates.get(first) in {'to_create', 'held'}):
                 # a dry run creates nothing: the earlier row's person is
                 # not in the registry to be found

@@ -373,6 +373,23 @@ class KoboImportTestMixin:
         self.assertEqual(registry_counts()['momd.beneficiary'],
             before['momd.beneficiary'] + 3)
 
+        # both rows of a person registered before: each held with them for
+        # review (the second found in the registry, not only in the file)
+        registered = register('SNJ', **{k: person(8)[k] for k in [
+                    'first_name', 'father_name', 'grandfather_name',
+                    'family_name', 'sex', 'birth_date']})
+        rows = [dict(person(8), _uuid='again-0'), dict(person(8),
+                first_name=person(8)['first_name'] + 'ى', _uuid='again-1',
+                phone='07719998866', identifier_national_id='299000000008')]
+        for row in rows:
+            row['_version'] = FORM_VERSION
+        batch, by_number = import_file(kobo_xlsx(rows))
+        self.assertEqual([r.status for r in by_number.values()],
+            ['held', 'held'])
+        for row in by_number.values():
+            line, = Duplicate.search([('import_row', '=', row.id)])
+            self.assertEqual(line.match, registered)
+
     @with_transaction()
     def test_kobo_import_bad_file(self):
         """A file that is no KoboToolbox export, or one without the
