@@ -64,7 +64,11 @@ class SearchScopeMixin:
     __slots__ = ()
 
     @classmethod
-    def search(cls, domain, *args, **kwargs):
+    def search(cls, domain, offset=0, limit=None, order=None, count=False,
+            query=False):
         if from_client() and cls.__name__.startswith('momd.'):
             domain = readable_paths(cls, domain)
-        return super().search(domain, *args, **kwargs)
+        # (a singleton's search takes no query)
+        extra = {'query': query} if query else {}
+        return super().search(domain, offset=offset, limit=limit,
+            order=order, count=count, **extra)
