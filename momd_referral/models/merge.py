@@ -126,12 +126,13 @@ class Beneficiary(metaclass=PoolMeta):
             cls.check_not_merged(beneficiaries)
 
     @classmethod
-    def check_not_merged(cls, beneficiaries):
-        "Refuse a change of records merged into another"
+    def check_not_merged(cls, beneficiaries,
+            message='msg_beneficiary_merged_readonly'):
+        "Refuse a change (or what message names) of records merged"
         for beneficiary in beneficiaries:
             if beneficiary.merged_into:
                 raise MergeError(gettext(
-                        'momd_referral.msg_beneficiary_merged_readonly',
+                        'momd_referral.' + message,
                         beneficiary=beneficiary.code,
                         kept=beneficiary.merged_into.code))
 

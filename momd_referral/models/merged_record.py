@@ -148,31 +148,16 @@ class Beneficiary(metaclass=PoolMeta):
             external=False):
         if mode == 'write' and values and values.get('active'):
             # said before any other change is refused
-            cls.check_not_unarchived(beneficiaries)
+            cls.check_not_merged(
+                beneficiaries, 'msg_beneficiary_merged_active')
         super().check_modification(
             mode, beneficiaries, values=values, external=external)
 
     @classmethod
-    def check_not_unarchived(cls, beneficiaries):
-        "Refuse to bring back a record merged into another"
-        for beneficiary in beneficiaries:
-            if beneficiary.merged_into:
-                raise MergeError(gettext(
-                        'momd_referral.msg_beneficiary_merged_active',
-                        beneficiary=beneficiary.code,
-                        kept=beneficiary.merged_into.code))
-
-    @classmethod
     def copy(cls, beneficiaries, default=None):
         "A record merged into another is not copied: the kept one may be"
-        for beneficiary in beneficiaries:
-            if beneficiary.merged_into:
-                raise MergeError(gettext(
-                        'momd_referral.msg_beneficiary_merged_copy',
-                        beneficiary=beneficiary.code,
-                        kept=beneficiary.merged_into.code))
+        cls.check_not_merged(beneficiaries, 'msg_beneficiary_merged_copy')
         return super().copy(beneficiaries, default=default)
-
 
     @classmethod
     def merged_records(cls, beneficiaries):
