@@ -246,12 +246,7 @@ class Beneficiary(metaclass=PoolMeta):
         Configuration = pool.get('momd.configuration')
         with without_check_access():
             threshold = Configuration(1).duplicate_threshold or 80
-            phones = {normalize_phone(p.number)
-                for p in (getattr(beneficiary, 'phones', None) or [])
-                if p.number} - {None}
-            documents = {(i.type, normalize_identifier(i.number))
-                for i in (getattr(beneficiary, 'identifiers', None) or [])
-                if i.type and i.number}
+            phones, documents = cls._phones_documents(beneficiary)
             reference = beneficiary.reference_birth()
             ids = set(cls._name_block(beneficiary, reference))
             by_phone = cls._sharing('momd.beneficiary.phone', 'number',
@@ -287,12 +282,7 @@ class Beneficiary(metaclass=PoolMeta):
         for person in people:
             reference = person.reference_birth()
             items.append((person, cls._match_values(person, reference),
-                    match_key(person), {normalize_phone(p.number)
-                        for p in (getattr(person, 'phones', None) or [])
-                        if p.number} - {None},
-                    {(i.type, normalize_identifier(i.number))
-                        for i in (getattr(person, 'identifiers', None) or [])
-                        if i.type and i.number}))
+                    match_key(person)) + cls._phones_documents(person))
         pairs = []
         for j, (second, values, key, phones, documents) in enumerate(items):
             for i in range(j):
@@ -310,6 +300,17 @@ class Beneficiary(metaclass=PoolMeta):
                 if score >= threshold:
                     pairs.append((i, j))
         return pairs
+
+    @classmethod
+    def _phones_documents(cls, person):
+        "The phones and (type, number) documents of a person, as kept"
+        phones = {normalize_phone(p.number)
+            for p in (getattr(person, 'phones', None) or [])
+            if p.number} - {None}
+        documents = {(i.type, normalize_identifier(i.number))
+            for i in (getattr(person, 'identifiers', None) or [])
+            if i.type and i.number}
+        return phones, documents
 
     def reference_birth(self):
         "(reference date of birth, estimated) of the record as it stands"
