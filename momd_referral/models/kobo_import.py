@@ -23,6 +23,7 @@ from ..kobo_form import (
     SUBMISSION_ID, SUBMISSION_TIME, UUID, VERSION, KoboFileError,
     Submissions)
 from .audit import AuditMixin
+from .bulk import BulkRefused
 from .content import ContentMixin
 from .duplicate import checked_before
 from .kobo_mapping import Reader
@@ -426,12 +427,9 @@ class ImportBatch(
                     Row.new_beneficiary(self.office, converted))
             if candidates:
                 # a row the registry refuses is an error, held or not
-                try:
-                    with savepoint(keep=False), checked_before():
-                        Row.create_beneficiaries(
-                            self.office, [converted], checked=True)
-                except _RowRefused as refused:
-                    row.status, row.errors = 'error', str(refused)
+                refusal = self._refusal(converted)
+                if refusal:
+                    row.status, row.errors = 'error', refusal
                     continue
                 row.status = 'held'
                 row.errors = gettext('momd_referral.msg_kobo_row_held',
@@ -445,27 +443,47 @@ class ImportBatch(
                 ready.append((row, converted))
         # together while none is refused, else in halves; the registry
         # was searched for their likely duplicates and the chunk too
-        groups = [ready[i:i + CREATE_ROWS]
+        # (whether through each model's create, the rows)
+        groups = [(False, ready[i:i + CREATE_ROWS])
             for i in range(0, len(ready), CREATE_ROWS)]
         while groups:
-            group = groups.pop(0)
+            orm, group = groups.pop(0)
             try:
                 with savepoint(keep=not self.dry_run), checked_before():
                     beneficiaries = Row.create_beneficiaries(
-                        self.office, [c for _, c in group])
-            except _RowRefused as refused:
+                        self.office, [c for _, c in group], orm=orm)
+            except (_RowRefused, BulkRefused) as refused:
                 if len(group) > 1:
                     # the halves again, until the refused rows are alone
                     half = len(group) // 2
-                    groups[:0] = [group[:half], group[half:]]
-                    continue
-                group[0][0].status = 'error'
-                group[0][0].errors = str(refused)
+                    groups[:0] = [(orm, group[:half]), (orm, group[half:])]
+                elif isinstance(refused, BulkRefused):
+                    # refused by the database: Model.create says why
+                    groups.insert(0, (True, group))
+                else:
+                    group[0][0].status = 'error'
+                    group[0][0].errors = str(refused)
                 continue
             for (row, _), beneficiary in zip(group, beneficiaries):
                 row.status = 'to_create' if self.dry_run else 'created'
                 row.beneficiary = None if self.dry_run else beneficiary
         return held
+
+    def _refusal(self, converted):
+        """Why the registry refuses the person of a row's values, or None;
+        nothing is written"""
+        Row = Pool().get('momd.kobo.import.row')
+        for orm in [False, True]:
+            try:
+                with savepoint(keep=False), checked_before():
+                    Row.create_beneficiaries(
+                        self.office, [converted], checked=True, orm=orm)
+                return None
+            except _RowRefused as refused:
+                return str(refused)
+            except BulkRefused:
+                # refused by the database: Model.create says why
+                continue
 
 
 def _timestamp(value):

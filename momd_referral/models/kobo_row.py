@@ -10,6 +10,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..tools import normalize_identifier, normalize_phone
 from .kobo_import import IMPORTED, ROW_STATUS, _RowRefused
+from . import bulk
 from .kobo_mapping import BENEFICIARY_TARGETS, Reader
 from .mixins import OfficeThroughMixin
 
@@ -130,25 +131,28 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
         return beneficiary
 
     @classmethod
-    def create_beneficiaries(cls, office, vlist, checked=False):
+    def create_beneficiaries(cls, office, vlist, checked=False, orm=False):
         """Register the people of the rows' values in the office, with
         household, phones, documents and a case of the needs; _RowRefused
         with the translated error when the registry refuses a value;
-        checked: their likely duplicates are known (held for review)"""
+        checked: their likely duplicates are known (held for review);
+        orm: through each model's create (for a row the database refused
+        among others, to say why), else written together (bulk.insert)"""
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
         Household = pool.get('momd.household')
+        Office = pool.get('momd.office')
         with without_check_access():
             try:
                 households = {}
                 wanted = [i for i, c in enumerate(vlist)
                     if cls._household_values(c)]
                 if wanted:
-                    households = dict(zip(wanted, Household.create([
+                    households = dict(zip(wanted, _create(Household, [
                                     {**cls._household_values(vlist[i]),
                                         'office': office.id}
-                                    for i in wanted])))
-                beneficiaries = Beneficiary.create([{
+                                    for i in wanted], orm)))
+                people = Office.number([{
                             **{t: v for t, v in c.items()
                                 if t in BENEFICIARY_TARGETS},
                             'office': office.id,
@@ -157,12 +161,15 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                                 if checked else None),
                             'household': (households[i].id
                                 if i in households else None),
-                            'phones': [('create', [{'number': n}
-                                            for n in _unique_phones(c)])],
-                            'identifiers': [('create', [
-                                        {'type': t, 'number': n}
-                                        for t, n in c['identifiers']])],
-                            } for i, c in enumerate(vlist)])
+                            } for i, c in enumerate(vlist)],
+                    'beneficiary_sequence')
+                lines = [{
+                        'phones': [{'number': n} for n in _unique_phones(c)],
+                        'identifiers': [{'type': t, 'number': n}
+                            for t, n in c['identifiers']],
+                        } for c in vlist]
+                beneficiaries = _create_with_lines(
+                    Beneficiary, people, lines, orm)
                 heads = []
                 for i, household in households.items():
                     if vlist[i].get('relationship') == 'head':
@@ -170,7 +177,7 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                                     'head': beneficiaries[i].id}))
                 if heads:
                     Household.write(*heads)
-                cls._new_cases(beneficiaries, households, vlist)
+                cls._new_cases(beneficiaries, households, vlist, orm)
             except UserError as error:
                 raise _RowRefused(error.message) from error
         return beneficiaries
@@ -187,19 +194,25 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
         return values
 
     @classmethod
-    def _new_cases(cls, beneficiaries, households, vlist):
-        "Open a case of the needs of each new person who has some"
-        Case = Pool().get('momd.case')
-        Case.create([{
-                    'beneficiary': b.id,
-                    'office': b.office.id,
-                    'household': (households[i].id
-                        if i in households else None),
-                    'needs': [('create', [{
-                                    'category': c, 'priority': 'normal',
-                                    } for c in vlist[i]['needs']])],
-                    } for i, b in enumerate(beneficiaries)
-                if vlist[i].get('needs')])
+    def _new_cases(cls, beneficiaries, households, vlist, orm=False):
+        """Open a case of the needs of each new person who has some (orm:
+        through Case.create, see create_beneficiaries)"""
+        pool = Pool()
+        Case = pool.get('momd.case')
+        Plan = pool.get('momd.activity.plan')
+        wanted = [i for i, b in enumerate(beneficiaries)
+            if vlist[i].get('needs')]
+        cases = _create_with_lines(Case, pool.get('momd.office').number([{
+                        'beneficiary': beneficiaries[i].id,
+                        'office': beneficiaries[i].office.id,
+                        'household': (households[i].id
+                            if i in households else None),
+                        } for i in wanted], 'case_sequence'),
+            [{'needs': [{'category': c, 'priority': 'normal'}
+                        for c in vlist[i]['needs']]} for i in wanted], orm)
+        if cases and not orm:
+            # what Case.create does once the cases and their needs are in
+            Plan.fire('case_opened', cases)
 
     def _household(self, converted, office, household=None):
         """The household of the row's values: the given one brought up to
@@ -293,6 +306,28 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                     'beneficiary': beneficiary.id, 'type': t, 'number': n}
                 for t, n in converted['identifiers']
                 if (t, normalize_identifier(n)) not in documents])
+
+
+def _create(Model, vlist, orm):
+    "The records of vlist, created by Model.create if orm, else together"
+    return Model.create(vlist) if orm else bulk.insert(Model, vlist)
+
+
+def _create_with_lines(Model, vlist, lines, orm):
+    """The records of vlist with the lines of each, {field: [values]}, as
+    Model.create creates them (orm), else together"""
+    if orm:
+        return Model.create([{**values, **{
+                        name: [('create', records)]
+                        for name, records in more.items()}}
+                for values, more in zip(vlist, lines)])
+    records = bulk.insert(Model, vlist)
+    for name in sorted(set().union(*lines)):
+        field = Model._fields[name]
+        bulk.insert(field.get_target(), [{**values, field.field: r.id}
+                for r, more in zip(records, lines)
+                for values in more.get(name, [])])
+    return records
 
 
 def _unique_phones(converted):

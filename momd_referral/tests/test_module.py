@@ -17,6 +17,7 @@ from trytond.transaction import Transaction
 
 from .answer_link_tests import AnswerLinkTestMixin
 from .content_tests import ContentTestMixin
+from .bulk_tests import BulkTestMixin
 from .automation_tests import (
     AutomationTestMixin, discard_emails, emails, run_tasks,
     supervised_world, told)
@@ -64,7 +65,8 @@ class MomdReferralTestCase(
         ProviderAnswerTestMixin, IntakeQueueTestMixin,
         ProviderEscalationTestMixin, AnswerLinkTestMixin,
         OutboxTestMixin, ProviderSMSTestMixin, MergeTestMixin,
-        MergedRecordTestMixin, KoboImportTestMixin, ExportScopeTestMixin,
+        MergedRecordTestMixin, KoboImportTestMixin, BulkTestMixin,
+        ExportScopeTestMixin,
         ModuleTestCase):
     "Test the momd_referral module"
     module = 'momd_referral'
