@@ -420,38 +420,55 @@ class ImportBatch(
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
         Row = pool.get('momd.kobo.import.row')
-        held, ready = [], []
+        likely, ready = {}, []
         for row, converted in items:
             with without_check_access():
                 candidates = Beneficiary.duplicate_candidates(
                     Row.new_beneficiary(self.office, converted))
             if candidates:
-                # a row the registry refuses is an error, held or not
-                refusal = self._refusal(converted)
-                if refusal:
-                    row.status, row.errors = 'error', refusal
-                    continue
-                row.status = 'held'
-                row.errors = gettext('momd_referral.msg_kobo_row_held',
-                    matches=gettext('momd_referral.msg_list_separator').join(
-                        gettext('momd_referral.msg_kobo_row_match',
-                            code=Beneficiary(c.beneficiary).code,
-                            score=round(c.score))
-                        for c in candidates))
-                held.append((row, candidates))
+                likely[row.number] = candidates
             else:
                 ready.append((row, converted))
-        # together while none is refused, else in halves; the registry
-        # was searched for their likely duplicates and the chunk too
+        # a row the registry refuses is an error, held or not: the held
+        # rows are registered, then undone
+        held = []
+        for row, _ in self._register(
+                [(r, c) for r, c in items if r.number in likely],
+                keep=False, checked=True):
+            candidates = likely[row.number]
+            row.status = 'held'
+            row.errors = gettext('momd_referral.msg_kobo_row_held',
+                matches=gettext('momd_referral.msg_list_separator').join(
+                    gettext('momd_referral.msg_kobo_row_match',
+                        code=Beneficiary(c.beneficiary).code,
+                        score=round(c.score))
+                    for c in candidates))
+            held.append((row, candidates))
+        # the registry was searched for their likely duplicates and the
+        # chunk too
+        for row, beneficiary in self._register(
+                ready, keep=not self.dry_run):
+            row.status = 'to_create' if self.dry_run else 'created'
+            row.beneficiary = None if self.dry_run else beneficiary
+        return held
+
+    def _register(self, items, keep, checked=False):
+        """Register the people of the rows, [(row, values)], each row
+        all-or-nothing: together while none is refused, else in halves; a
+        refused row is an error. The rows registered and their people
+        (undone unless keep); checked: held for review"""
+        Row = Pool().get('momd.kobo.import.row')
+        registered = []
         # (whether through each model's create, the rows)
-        groups = [(False, ready[i:i + CREATE_ROWS])
-            for i in range(0, len(ready), CREATE_ROWS)]
+        groups = [(False, items[i:i + CREATE_ROWS])
+            for i in range(0, len(items), CREATE_ROWS)]
         while groups:
             orm, group = groups.pop(0)
             try:
-                with savepoint(keep=not self.dry_run), checked_before():
-                    beneficiaries = Row.create_beneficiaries(
-                        self.office, [c for _, c in group], orm=orm)
+                with savepoint(keep=keep), checked_before():
+                    people = Row.create_beneficiaries(
+                        self.office, [c for _, c in group], checked=checked,
+                        orm=orm)
             except (_RowRefused, BulkRefused) as refused:
                 if len(group) > 1:
                     # the halves again, until the refused rows are alone
@@ -464,26 +481,8 @@ class ImportBatch(
                     group[0][0].status = 'error'
                     group[0][0].errors = str(refused)
                 continue
-            for (row, _), beneficiary in zip(group, beneficiaries):
-                row.status = 'to_create' if self.dry_run else 'created'
-                row.beneficiary = None if self.dry_run else beneficiary
-        return held
-
-    def _refusal(self, converted):
-        """Why the registry refuses the person of a row's values, or None;
-        nothing is written"""
-        Row = Pool().get('momd.kobo.import.row')
-        for orm in [False, True]:
-            try:
-                with savepoint(keep=False), checked_before():
-                    Row.create_beneficiaries(
-                        self.office, [converted], checked=True, orm=orm)
-                return None
-            except _RowRefused as refused:
-                return str(refused)
-            except BulkRefused:
-                # refused by the database: Model.create says why
-                continue
+            registered.extend(zip((r for r, _ in group), people))
+        return registered
 
 
 def _timestamp(value):
