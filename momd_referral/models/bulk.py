@@ -32,6 +32,7 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Exclude, Unique, fields
 from trytond.model.exceptions import RequiredValidationError
+from trytond.model.modelstorage import local_cache
 from trytond.model.modelsql import SQLConstraintError
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
@@ -75,7 +76,11 @@ def insert(Model, vlist):
     # constraints and domains searched), holding the values written
     # (instead of reading them again); refused, the caller's savepoint
     # undoes the rows
-    Model._validate([Model(i, **lists, **v) for i, v in zip(ids, vlist)])
+    # (what they do not hold, the computed fields, is read for them all at
+    # once, as for records browsed together)
+    cache = local_cache(Model)
+    Model._validate([Model(i, _ids=ids, _local_cache=cache, **lists, **v)
+            for i, v in zip(ids, vlist)])
     records = Model.browse(ids)
     _after_create(Model, records)
     return records
@@ -84,9 +89,10 @@ def insert(Model, vlist):
 def _add_defaults(Model, vlist):
     "Fill each values with the defaults of the columns it lacks"
     defaults = {}
+    columns = [n for n, f in Model._fields.items()
+        if n not in _MAGIC and stored(f)]
     for values in vlist:
-        missing = [n for n, f in Model._fields.items()
-            if n not in values and n not in _MAGIC and stored(f)]
+        missing = [n for n in columns if n not in values]
         wanted = [n for n in missing if n not in defaults]
         if wanted:
             defaults.update({n: None for n in wanted})
