@@ -41,9 +41,21 @@ def peak_rss_mb():
 
 def run():
     from trytond.pool import Pool
-    from trytond.tests.test_tryton import DB_NAME, USER, activate_module
-    from trytond.transaction import Transaction
+    from trytond.tests.test_tryton import activate_module
     activate_module(['momd_referral'])
+    # measured as the server runs: the tests' own check of every computed
+    # field of the records validated is off
+    test, Pool.test = Pool.test, False
+    try:
+        return _run()
+    finally:
+        Pool.test = test
+
+
+def _run():
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, USER
+    from trytond.transaction import Transaction
     from momd_referral.kobo_form import Submissions
     from momd_referral.tests import kobo_import_tests as kobo
     from momd_referral.tests.registry_tests import register

@@ -29,6 +29,7 @@ from sql import Column
 from sql.functions import CurrentTimestamp
 
 from trytond import backend
+from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import Exclude, Unique, fields
 from trytond.model.exceptions import RequiredValidationError
@@ -79,11 +80,29 @@ def insert(Model, vlist):
     # (what they do not hold, the computed fields, is read for them all at
     # once, as for records browsed together)
     cache = local_cache(Model)
-    Model._validate([Model(i, _ids=ids, _local_cache=cache, **lists, **v)
+    _validate(Model, [Model(i, _ids=ids, _local_cache=cache, **lists, **v)
             for i, v in zip(ids, vlist)])
     records = Model.browse(ids)
     _after_create(Model, records)
     return records
+
+
+def _validate(Model, records):
+    """Model._validate of the records; the error says which one is refused
+    (its index, as index) when only one is refused on its own (records
+    refused together, as two of one document, are not told apart)"""
+    try:
+        Model._validate(records)
+    except UserError as error:
+        refused = []
+        for index, record in enumerate(records):
+            try:
+                Model._validate([record])
+            except UserError:
+                refused.append(index)
+        if len(refused) == 1:
+            error.index, = refused
+        raise
 
 
 def _add_defaults(Model, vlist):
@@ -158,10 +177,14 @@ def _refusal(Model, error, vlist):
     required field left empty, the message of the model's constraint
     refused, else BulkRefused"""
     for name, field in Model._fields.items():
+        empty = [i for i, v in enumerate(vlist) if v.get(name) is None]
         if (field.required and stored(field) and name not in _MAGIC
-                and any(v.get(name) is None for v in vlist)):
-            return RequiredValidationError(gettext(
+                and empty):
+            refusal = RequiredValidationError(gettext(
                     'ir.msg_required_validation', **Model.__names__(name)))
+            if len(empty) == 1:
+                refusal.index, = empty
+            return refusal
     text = str(error)
     for name, constraint, message in Model._sql_constraints:
         named = backend.TableHandler.convert_name(

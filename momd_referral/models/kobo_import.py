@@ -55,7 +55,12 @@ IMPORTED = ('created', 'updated', 'unchanged', 'linked')
 
 
 class _RowRefused(Exception):
-    "The row's values are refused: its savepoint is rolled back"
+    """The row's values are refused: its savepoint is rolled back; row:
+    the refused row's place among those registered together, when known"""
+
+    def __init__(self, message, row=None):
+        super().__init__(message)
+        self.row = row
 
 
 @contextlib.contextmanager
@@ -470,7 +475,13 @@ class ImportBatch(
                         self.office, [c for _, c in group], checked=checked,
                         orm=orm)
             except (_RowRefused, BulkRefused) as refused:
-                if len(group) > 1:
+                row = getattr(refused, 'row', None)
+                if len(group) > 1 and row is not None:
+                    # the refused row known: the others again without it
+                    group[row][0].status = 'error'
+                    group[row][0].errors = str(refused)
+                    groups.insert(0, (orm, group[:row] + group[row + 1:]))
+                elif len(group) > 1:
                     # the halves again, until the refused rows are alone
                     half = len(group) // 2
                     groups[:0] = [(orm, group[:half]), (orm, group[half:])]

@@ -151,7 +151,7 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                     households = dict(zip(wanted, _create(Household, [
                                     {**cls._household_values(vlist[i]),
                                         'office': office.id}
-                                    for i in wanted], orm)))
+                                    for i in wanted], orm, wanted)))
                 people = Office.number([{
                             **{t: v for t, v in c.items()
                                 if t in BENEFICIARY_TARGETS},
@@ -169,7 +169,7 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                             for t, n in c['identifiers']],
                         } for c in vlist]
                 beneficiaries = _create_with_lines(
-                    Beneficiary, people, lines, orm)
+                    Beneficiary, people, lines, orm, range(len(vlist)))
                 heads = []
                 for i, household in households.items():
                     if vlist[i].get('relationship') == 'head':
@@ -179,7 +179,8 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                     Household.write(*heads)
                 cls._new_cases(beneficiaries, households, vlist, orm)
             except UserError as error:
-                raise _RowRefused(error.message) from error
+                raise _RowRefused(error.message, getattr(error, 'row', None)
+                    ) from error
         return beneficiaries
 
     @classmethod
@@ -209,7 +210,8 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                             if i in households else None),
                         } for i in wanted], 'case_sequence'),
             [{'needs': [{'category': c, 'priority': 'normal'}
-                        for c in vlist[i]['needs']]} for i in wanted], orm)
+                        for c in vlist[i]['needs']]} for i in wanted], orm,
+            wanted)
         if cases and not orm:
             # what Case.create does once the cases and their needs are in
             Plan.fire('case_opened', cases)
@@ -308,25 +310,37 @@ class ImportRow(OfficeThroughMixin, ModelSQL, ModelView):
                 if (t, normalize_identifier(n)) not in documents])
 
 
-def _create(Model, vlist, orm):
-    "The records of vlist, created by Model.create if orm, else together"
-    return Model.create(vlist) if orm else bulk.insert(Model, vlist)
+def _create(Model, vlist, orm, rows):
+    """The records of vlist, created by Model.create if orm, else together;
+    rows: the row of each, the row the error of a refused one names (as
+    row)"""
+    if orm:
+        return Model.create(vlist)
+    try:
+        return bulk.insert(Model, vlist)
+    except UserError as error:
+        index = getattr(error, 'index', None)
+        if index is not None and getattr(error, 'row', None) is None:
+            error.row = rows[index]
+        raise
 
 
-def _create_with_lines(Model, vlist, lines, orm):
+def _create_with_lines(Model, vlist, lines, orm, rows):
     """The records of vlist with the lines of each, {field: [values]}, as
-    Model.create creates them (orm), else together"""
+    Model.create creates them (orm), else together; rows: as _create"""
     if orm:
         return Model.create([{**values, **{
                         name: [('create', records)]
                         for name, records in more.items()}}
                 for values, more in zip(vlist, lines)])
-    records = bulk.insert(Model, vlist)
+    records = _create(Model, vlist, orm, rows)
     for name in sorted(set().union(*lines)):
         field = Model._fields[name]
-        bulk.insert(field.get_target(), [{**values, field.field: r.id}
-                for r, more in zip(records, lines)
-                for values in more.get(name, [])])
+        owned = [(row, {**values, field.field: r.id})
+            for r, row, more in zip(records, rows, lines)
+            for values in more.get(name, [])]
+        _create(field.get_target(), [v for _, v in owned], orm,
+            [row for row, _ in owned])
     return records
 
 
