@@ -35,6 +35,7 @@ def inner():
     with Transaction().start(DB_NAME, 0) as transaction:
         from momd_referral.tests.referral_tests import (
             ReferralWorld, give_consent)
+        from momd_referral.tests.provider_tests import location
         from momd_referral.tests.registry_tests import open_case, register
         pool = Pool()
         Referral = pool.get('momd.referral')
@@ -43,9 +44,11 @@ def inner():
         world = ReferralWorld()
         referrals = []
         for i in range(FORMS):
+            # living in Sinjar, where the provider's service reaches
             person = register(first_name='خديجة', family_name='الشمري %d' % i,
                 sex='female', phones=[('create', [
-                                {'number': '0750%07d' % i}])])
+                                {'number': '0750%07d' % i}])],
+                current_location=location('Sinjar Centre').id)
             give_consent(person)
             case = open_case(person, ['legal.aid'])
             referrals.append(Referral(world.referral(
