@@ -7,9 +7,10 @@ duplicate check, household, phones, documents, case of needs, one row record
 per submission). The baseline: stock Tryton reading the same file and
 creating a party with its phone per row, ten per create call, without
 checks. In process, SQLite in memory (or the database of DB_NAME /
-TRYTOND_DATABASE_URI); the peak memory (RSS) is printed after a quarter of
-the rows and during all of them (the file already in memory, as the
-server holds it): flat when the rows are read as a stream.
+TRYTOND_DATABASE_URI), validating as the server does (the tests' own check
+of every computed field is off); the peak memory (RSS) is printed after a
+quarter of the rows and during all of them (the file already in memory, as
+the server holds it): flat when the rows are read as a stream.
 """
 import os
 import resource
