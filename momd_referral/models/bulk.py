@@ -74,11 +74,10 @@ def insert(Model, vlist):
     ids = _insert_rows(Model, vlist)
     Model._insert_history(ids)
     # validated as create validates, on the records written (for the
-    # constraints and domains searched), holding the values written
-    # (instead of reading them again); refused, the caller's savepoint
-    # undoes the rows
-    # (what they do not hold, the computed fields, is read for them all at
-    # once, as for records browsed together)
+    # constraints and domains searched), holding the values written instead
+    # of reading them again; what they do not hold (the computed fields) is
+    # read for all at once, as for records browsed together. Refused, the
+    # caller's savepoint undoes the rows
     cache = local_cache(Model)
     _validate(Model, [Model(i, _ids=ids, _local_cache=cache, **lists, **v)
             for i, v in zip(ids, vlist)])

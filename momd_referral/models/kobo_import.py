@@ -459,9 +459,10 @@ class ImportBatch(
 
     def _register(self, items, keep, checked=False):
         """Register the people of the rows, [(row, values)], each row
-        all-or-nothing: together while none is refused, else in halves; a
-        refused row is an error. The rows registered and their people
-        (undone unless keep); checked: held for review"""
+        all-or-nothing: together while none is refused, else without the
+        refused row when the refusal names it, or in halves; a refused row
+        is an error. The rows registered and their people (undone unless
+        keep); checked: held for review"""
         Row = Pool().get('momd.kobo.import.row')
         registered = []
         # (whether through each model's create, the rows)
@@ -475,12 +476,12 @@ class ImportBatch(
                         self.office, [c for _, c in group], checked=checked,
                         orm=orm)
             except (_RowRefused, BulkRefused) as refused:
-                row = getattr(refused, 'row', None)
-                if len(group) > 1 and row is not None:
+                at = getattr(refused, 'row', None)
+                if len(group) > 1 and at is not None:
                     # the refused row known: the others again without it
-                    group[row][0].status = 'error'
-                    group[row][0].errors = str(refused)
-                    groups.insert(0, (orm, group[:row] + group[row + 1:]))
+                    group[at][0].status = 'error'
+                    group[at][0].errors = str(refused)
+                    groups.insert(0, (orm, group[:at] + group[at + 1:]))
                 elif len(group) > 1:
                     # the halves again, until the refused rows are alone
                     half = len(group) // 2
