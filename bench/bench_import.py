@@ -40,6 +40,26 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def distinct_person(index):
+    """The index-th person of the module tests (kobo_import_tests.person)
+    with a name of their own: the four parts follow the index, so that no
+    two of the first 1,280,000 people share all of them (the tests' people
+    come back after a few thousand, which would make a large file one of
+    duplicates); those of one father are siblings, born years apart"""
+    from momd_referral.tests import kobo_import_tests as kobo
+    values = kobo.person(index)
+    firsts = kobo.FEMALE if values['sex'] == 'female' else kobo.MALE
+    # the birth dates come back every 840 people: those born the same day
+    # get another first name
+    values.update({
+            'first_name': firsts[(index + index // 840) % len(firsts)],
+            'father_name': kobo.FATHERS[index // 40 % 40],
+            'grandfather_name': kobo.FATHERS[index // 1600 % 40],
+            'family_name': kobo.FAMILIES[index // 64000 % 20],
+            })
+    return values
+
+
 def run():
     from trytond.pool import Pool
     from trytond.tests.test_tryton import activate_module
@@ -65,15 +85,16 @@ def _run():
     with Transaction().start(DB_NAME, USER, context={}) as transaction:
         bad = set(range(0, ROWS, 33))
         for index in range(1, ROWS, 20):
-            values = kobo.person(index)
+            values = distinct_person(index)
             register('MSL', **{k: values[k] for k in [
                         'first_name', 'father_name', 'grandfather_name',
                         'family_name', 'sex', 'birth_date']},
                 phones=[('create', [{'number': values['phone']}])])
         # other people first: the memory a quarter of the rows takes
-        quarter = kobo.kobo_xlsx(
-            kobo.submissions(ROWS + ROWS // 4, bad=bad)[ROWS:])
-        data = kobo.kobo_xlsx(kobo.submissions(ROWS, bad=bad))
+        quarter = kobo.kobo_xlsx(kobo.submissions(
+                ROWS + ROWS // 4, bad=bad, people=distinct_person)[ROWS:])
+        data = kobo.kobo_xlsx(
+            kobo.submissions(ROWS, bad=bad, people=distinct_person))
         reset_peak()
         kobo.import_file(quarter)
         rss_quarter = peak_rss_mb()

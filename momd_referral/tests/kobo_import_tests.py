@@ -81,14 +81,14 @@ def person(index):
         }
 
 
-def submissions(count, bad=(), edits=None):
-    """count submissions of generated people: the rows of bad (indices)
-    with one fault of FAULTS each, those of edits (index → values)
-    changed"""
+def submissions(count, bad=(), edits=None, people=person):
+    """count submissions of generated people (people(index) the values of
+    each): the rows of bad (indices) with one fault of FAULTS each, those
+    of edits (index → values) changed"""
     rows = []
     bad = sorted(bad)
     for index in range(count):
-        values = person(index)
+        values = people(index)
         if index in bad:
             column, value, _ = FAULTS[bad.index(index) % len(FAULTS)]
             if value == 'future':
