@@ -173,6 +173,7 @@ def query_tokens(word):
     return list(dict.fromkeys(t for t in tokens if t))
 
 
+@functools.lru_cache(maxsize=50000)
 def part_similarity(first, second):
     """How alike two parts are, from 0 to 1: 1 when they fold to the same
     name; else the better of the spelling distance of the folded parts

@@ -10,7 +10,7 @@ from collections import namedtuple
 from rapidfuzz import fuzz, process
 from sql import Literal, Null
 from sql.conditionals import Coalesce
-from sql.functions import Extract
+from sql.operators import Or
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -32,6 +32,9 @@ Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
 # alike their folded names must be at least (out of 100, without trigrams)
 BLOCK = 100
 BLOCK_SIMILARITY = 55
+# first names less alike than this are two people: the score stays at most
+# FIRST_NAME_CAP, whatever else is alike
+FIRST_NAME_ALIKE, FIRST_NAME_CAP = 0.75, 60
 NAME_FIELDS = names.PARTS + tuple(p + '_latin' for p in names.PARTS)
 # set by module code only (the KoboToolbox import), never by a client: the
 # people created within were checked against the registry and among
@@ -91,12 +94,24 @@ def pair_score(first, second, same_phone=False, same_document=False):
         score += 20
         reasons.append(('msg_duplicate_reason_phone', {}))
     # another first name is another person, whatever else is alike
-    if parts.get('first_name', 0) < 0.75:
-        score = min(score, 60)
+    if parts.get('first_name', 0) < FIRST_NAME_ALIKE:
+        score = min(score, FIRST_NAME_CAP)
     if same_document:
         score = 100
         reasons.append(('msg_duplicate_reason_document', {}))
     return max(0.0, min(100.0, score)), reasons
+
+
+def may_reach(first, second, threshold, same_document=False):
+    """Whether pair_score of the two people (as for pair_score) can reach
+    threshold: not above the cap of first names not alike. A test of the
+    first names only, to leave most people of a block unscored"""
+    if same_document or threshold <= FIRST_NAME_CAP:
+        return True
+    alike = [s for s in (
+            names.part_similarity(first.get(p), second.get(p))
+            for p in ('first_name', 'first_name_latin')) if s is not None]
+    return bool(alike) and max(alike) >= FIRST_NAME_ALIKE
 
 
 class Configuration(metaclass=PoolMeta):
@@ -260,9 +275,12 @@ class Beneficiary(metaclass=PoolMeta):
             mine = cls._match_values(beneficiary, reference)
             candidates = []
             for other in cls._read_people(ids):
+                same_document = other['id'] in by_document
+                if not may_reach(mine, other, threshold, same_document):
+                    continue
                 score, reasons = pair_score(mine, other,
                     same_phone=other['id'] in by_phone,
-                    same_document=other['id'] in by_document)
+                    same_document=same_document)
                 if score >= threshold:
                     candidates.append(Candidate(other['id'], score, reasons))
             candidates.sort(key=lambda c: (-c.score, c.beneficiary))
@@ -294,6 +312,8 @@ class Beneficiary(metaclass=PoolMeta):
                         getattr(first, 'sex', None)
                         != getattr(second, 'sex', None)
                         or fuzz.ratio(key, other_key) < BLOCK_SIMILARITY):
+                    continue
+                if not may_reach(values, other, threshold, same_document):
                     continue
                 score, _ = pair_score(values, other,
                     same_phone=same_phone, same_document=same_document)
@@ -341,14 +361,17 @@ class Beneficiary(metaclass=PoolMeta):
             table.sex == getattr(beneficiary, 'sex', None))
         birth, estimated = reference
         if birth:
-            year = Extract('YEAR', table.age_reference)
-            spread = 5 if estimated else 2
-            near = (year >= birth.year - spread) & (
-                year <= birth.year + spread)
+            # born from the first day of one year to the last of another
+            # (a range of dates: no function called on each row)
+            def years(spread):
+                first = dt.date(max(birth.year - spread, dt.MINYEAR), 1, 1)
+                last = dt.date(min(birth.year + spread, dt.MAXYEAR), 12, 31)
+                return ((table.age_reference >= first)
+                    & (table.age_reference <= last))
+            near = years(5 if estimated else 2)
             if not estimated:
                 # the other side's estimated age may be further off
-                near |= (table.estimated_age != Null) & (
-                    year >= birth.year - 5) & (year <= birth.year + 5)
+                near |= (table.estimated_age != Null) & years(5)
             where &= near | (table.age_reference == Null)
         key = match_key(beneficiary)
         if backend.name == 'postgresql':
@@ -386,14 +409,19 @@ class Beneficiary(metaclass=PoolMeta):
 
     @classmethod
     def _sharing_documents(cls, documents, beneficiary):
-        found = set()
-        for type_, number in documents:
-            Identifier = Pool().get('momd.beneficiary.identifier')
-            found |= {i.beneficiary.id for i in Identifier.search([
-                        ('type', '=', type_), ('number', '=', number),
-                        ('beneficiary.active', '=', True),
-                        ])}
-        return found
+        "The active people with one of the (type, number) documents"
+        if not documents:
+            return set()
+        line = Pool().get('momd.beneficiary.identifier').__table__()
+        person = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*line.join(person,
+                condition=line.beneficiary == person.id).select(
+                line.beneficiary,
+                where=Or([(line.type == t) & (line.number == n)
+                        for t, n in sorted(documents)])
+                & (person.active == Literal(True))))
+        return {i for i, in cursor}
 
     @classmethod
     def _read_people(cls, ids):

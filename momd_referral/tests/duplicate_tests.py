@@ -82,6 +82,33 @@ class DuplicateTestMixin:
         self.assertGreaterEqual(recall, RECALL_NAMES)
         self.assertGreaterEqual(precision, PRECISION)
 
+    def test_duplicate_first_name_shortcut(self):
+        """The people of a block left unscored for their first names
+        (may_reach) are those whose score stays at or below the cap, on
+        the labelled pairs both ways, with and without a document"""
+        from ..models.duplicate import (
+            FIRST_NAME_CAP, NAME_FIELDS, may_reach, pair_score)
+
+        def values(person):
+            return dict({f: person.get(f) for f in NAME_FIELDS},
+                birth=(person.get('birth_date'), False))
+        skipped = 0
+        for pair in Generator().pairs():
+            for first, second in [(pair.first, pair.second),
+                    (pair.second, pair.first)]:
+                first, second = values(first), values(second)
+                for document in (False, True):
+                    score, _ = pair_score(first, second, same_phone=True,
+                        same_document=document)
+                    if not may_reach(first, second, FIRST_NAME_CAP + 1,
+                            document):
+                        skipped += 1
+                        self.assertLessEqual(score, FIRST_NAME_CAP)
+                    self.assertTrue(may_reach(
+                            first, second, FIRST_NAME_CAP, document))
+        # the labelled set has other first names (brothers, sisters...)
+        self.assertGreater(skipped, 100)
+
     @with_transaction()
     def test_duplicate_review_different(self):
         """A supervisor of either office decides "different people" with a
