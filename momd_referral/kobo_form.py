@@ -141,6 +141,7 @@ class Submissions:
 
     def __init__(self, data, filename=''):
         self.data = data
+        self._opened = None
         self.is_xlsx = data[:4] == b'PK\x03\x04'
         if self.is_xlsx:
             try:
@@ -170,17 +171,20 @@ class Submissions:
 
     def _rows(self):
         if self.is_xlsx:
+            for row in self._sheet().iter_rows(values_only=True):
+                yield [_cell(v) for v in row]
+        else:
+            yield from csv.reader(io.StringIO(self.text), self.dialect)
+
+    def _sheet(self):
+        """The first sheet, opened once: each opening reads the whole sheet
+        for its size when the file does not give it"""
+        if self._opened is None:
             from openpyxl import load_workbook
             workbook = load_workbook(
                 io.BytesIO(self.data), read_only=True, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                for row in sheet.iter_rows(values_only=True):
-                    yield [_cell(v) for v in row]
-            finally:
-                workbook.close()
-        else:
-            yield from csv.reader(io.StringIO(self.text), self.dialect)
+            self._opened = workbook.worksheets[0]
+        return self._opened
 
     def __iter__(self):
         "The rows after the header, each a dict column → value; empty rows "

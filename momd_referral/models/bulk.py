@@ -68,9 +68,13 @@ def insert(Model, vlist):
     # a new record has none of the records of its lists
     lists = {n: [] for n, f in Model._fields.items()
         if f._type in {'one2many', 'many2many'}}
-    for values in vlist:
+    records = [Model(**lists, **values) for values in vlist]
+    for record, values in zip(records, vlist):
         # the computed values go with the INSERT (create writes them after)
-        values.update(Model(**lists, **values).compute_fields())
+        computed = record.compute_fields()
+        values.update(computed)
+        for name, value in computed.items():
+            setattr(record, name, value)
     ids = _insert_rows(Model, vlist)
     Model._insert_history(ids)
     # validated as create validates, on the records written (for the
@@ -79,8 +83,10 @@ def insert(Model, vlist):
     # read for all at once, as for records browsed together. Refused, the
     # caller's savepoint undoes the rows
     cache = local_cache(Model)
-    _validate(Model, [Model(i, _ids=ids, _local_cache=cache, **lists, **v)
-            for i, v in zip(ids, vlist)])
+    for record, id_ in zip(records, ids):
+        # the record of the values becomes the record written
+        record._id, record._ids, record._local_cache = id_, ids, cache
+    _validate(Model, records)
     records = Model.browse(ids)
     _after_create(Model, records)
     return records
