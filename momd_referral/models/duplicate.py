@@ -27,6 +27,8 @@ from . import name_block
 
 logger = logging.getLogger(__name__)
 Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
+# what the name block of a person looks for (see Beneficiary._block_of)
+Block = namedtuple('Block', ['sex', 'key', 'years', 'words'])
 
 # how many people the name search brings for scoring, at most, and how
 # alike their folded names must be at least (out of 100, without trigrams)
@@ -257,36 +259,60 @@ class Beneficiary(metaclass=PoolMeta):
         one: scored by name parts, birth, phones and documents, at least
         the configured threshold, best first; pairs decided "different
         people" are left out"""
+        return cls.duplicate_candidates_many([beneficiary], limit=limit)[0]
+
+    @classmethod
+    def duplicate_candidates_many(cls, people, limit=10):
+        """The duplicate_candidates of each of the people (records, saved
+        or not), the registry searched once for all of them"""
         pool = Pool()
         Configuration = pool.get('momd.configuration')
+        Duplicate = pool.get('momd.beneficiary.duplicate')
         with without_check_access():
             threshold = Configuration(1).duplicate_threshold or 80
-            phones, documents = cls._phones_documents(beneficiary)
-            reference = beneficiary.reference_birth()
-            ids = set(cls._name_block(beneficiary, reference))
+            items = [(p, p.reference_birth()) + cls._phones_documents(p)
+                for p in people]
+            blocks = cls._name_blocks([(p, r) for p, r, _, _ in items])
             by_phone = cls._sharing('momd.beneficiary.phone', 'number',
-                phones, beneficiary)
-            by_document = cls._sharing_documents(documents, beneficiary)
-            ids |= by_phone | by_document
-            ids -= pool.get('momd.beneficiary.duplicate').decided(
-                beneficiary)
-            if getattr(beneficiary, 'id', None) and beneficiary.id >= 0:
-                ids.discard(beneficiary.id)
-            mine = cls._match_values(beneficiary, reference)
-            candidates = []
-            for other in cls._read_people(ids):
-                same_document = other['id'] in by_document
-                if not may_reach(mine, other, threshold, same_document):
-                    continue
-                score, reasons = pair_score(mine, other,
-                    same_phone=other['id'] in by_phone,
-                    same_document=same_document)
-                if score >= threshold:
-                    candidates.append(Candidate(other['id'], score, reasons))
-            candidates.sort(key=lambda c: (-c.score, c.beneficiary))
-            # the reasons put in words for the people shown only
-            return [c._replace(reasons=cls._reason_texts(c.reasons))
-                for c in candidates[:limit]]
+                set().union(*(i[2] for i in items)))
+            by_document = cls._sharing_documents(
+                set().union(*(i[3] for i in items)))
+            found = []
+            for (person, reference, phones, documents), block in zip(
+                    items, blocks):
+                phone_ids = set().union(*(by_phone.get(n, ()) for n in phones))
+                document_ids = set().union(
+                    *(by_document.get(d, ()) for d in documents))
+                ids = set(block) | phone_ids | document_ids
+                ids -= Duplicate.decided(person)
+                if getattr(person, 'id', None) and person.id >= 0:
+                    ids.discard(person.id)
+                found.append((person, reference, ids, phone_ids, document_ids))
+            others = {o['id']: o for o in cls._read_people(
+                    set().union(*(f[2] for f in found)))}
+            return [cls._scored(cls._match_values(person, reference),
+                    [others[i] for i in ids if i in others], phone_ids,
+                    document_ids, threshold, limit)
+                for person, reference, ids, phone_ids, document_ids in found]
+
+    @classmethod
+    def _scored(cls, mine, others, by_phone, by_document, threshold, limit):
+        """The candidates among others ({field: value} of _read_people)
+        scoring at least threshold against mine, best first"""
+        candidates = []
+        for other in others:
+            same_document = other['id'] in by_document
+            if not may_reach(mine, other, threshold, same_document):
+                continue
+            score, reasons = pair_score(mine, other,
+                same_phone=other['id'] in by_phone,
+                same_document=same_document)
+            if score >= threshold:
+                candidates.append(Candidate(other['id'], score, reasons))
+        candidates.sort(key=lambda c: (-c.score, c.beneficiary))
+        # the reasons put in words for the people shown only
+        return [c._replace(reasons=cls._reason_texts(c.reasons))
+            for c in candidates[:limit]]
 
     @classmethod
     def duplicates_among(cls, people):
@@ -351,77 +377,139 @@ class Beneficiary(metaclass=PoolMeta):
         return values
 
     @classmethod
-    def _name_block(cls, beneficiary, reference):
-        """Ids of the active people of the same sex born around the same
-        year whose folded names are near, the most alike first (on
-        PostgreSQL among those sharing two name parts, see name_block)"""
+    def _name_blocks(cls, items):
+        """For each (person, reference birth) of items, the ids of the
+        active people of the same sex born around the same year whose
+        folded names are near, the most alike first (on PostgreSQL among
+        those sharing two name parts, see name_block): the registry read
+        once for all of them"""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        where = (table.active == Literal(True)) & (
-            table.sex == getattr(beneficiary, 'sex', None))
+        postgresql = backend.name == 'postgresql'
+        wanted = [cls._block_of(person, reference, postgresql)
+            for person, reference in items]
+        keys = [{} for _ in wanted]
+        sexes = sorted({w.sex for w in wanted if w.sex is not None})
+        if sexes:
+            # people of each sex, year and kind of birth (estimated or not)
+            # → the indexes of those who look for them
+            looking, any_year, of_sex = {}, {}, {}
+            for index, block in enumerate(wanted):
+                of_sex.setdefault(block.sex, []).append(index)
+                if block.years is None:
+                    any_year.setdefault(block.sex, []).append(index)
+                    continue
+                for estimated, years in enumerate(block.years):
+                    for year in years:
+                        looking.setdefault(
+                            (block.sex, year, bool(estimated)), []).append(
+                            index)
+            by_word = {}
+            for index, block in enumerate(wanted):
+                for word in block.words or ():
+                    by_word.setdefault(word, set()).add(index)
+            where = (table.active == Literal(True)) & table.sex.in_(sexes)
+            if all(w.years is not None for w in wanted):
+                # those of an estimated age are looked for furthest
+                first = min(w.years[1][0] for w in wanted)
+                last = max(w.years[1][-1] for w in wanted)
+                where &= (table.age_reference == Null) | (
+                    (table.age_reference >= dt.date(
+                            max(first, dt.MINYEAR), 1, 1))
+                    & (table.age_reference <= dt.date(
+                            min(last, dt.MAXYEAR), 12, 31)))
+            if postgresql:
+                where &= name_block.SharesWord(table, sorted(by_word))
+            with name_block.serial(cursor):
+                cursor.execute(*table.select(table.id, table.match_key,
+                        table.sex, table.age_reference, table.estimated_age,
+                        where=where, order_by=[table.id]))
+                for id_, key, sex, born, age in cursor:
+                    if isinstance(born, str):  # SQLite
+                        born = dt.date.fromisoformat(born)
+                    estimated = age is not None
+                    if born is None:
+                        near = of_sex[sex]
+                    else:
+                        near = looking.get((sex, born.year, estimated), []
+                            ) + any_year.get(sex, [])
+                    if postgresql:
+                        shared = set().union(*(by_word.get(w, ())
+                                for w in name_block.person_words(sex,
+                                    'e' if estimated else 'x',
+                                    str(born.year) if born else '?', key)))
+                        near = [i for i in near if i in shared]
+                    for index in near:
+                        keys[index][id_] = key or ''
+        # the most alike folded names first
+        return [[i for _, _, i in process.extract(block.key, found,
+                    scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
+                    limit=BLOCK)]
+            for block, found in zip(wanted, keys)]
+
+    @classmethod
+    def _block_of(cls, person, reference, postgresql):
+        """What the name block of a person looks for: its sex, its folded
+        name, the birth years of the people with a date of birth and of
+        those with an estimated age (who may be further off), None for any
+        year, and on PostgreSQL the words of name_block"""
+        sex = getattr(person, 'sex', None)
+        key = match_key(person)
         birth, estimated = reference
+        years = words = None
         if birth:
-            # born from the first day of one year to the last of another
-            # (a range of dates: no function called on each row)
-            def years(spread):
-                first = dt.date(max(birth.year - spread, dt.MINYEAR), 1, 1)
-                last = dt.date(min(birth.year + spread, dt.MAXYEAR), 12, 31)
-                return ((table.age_reference >= first)
-                    & (table.age_reference <= last))
-            near = years(5 if estimated else 2)
-            if not estimated:
-                # the other side's estimated age may be further off
-                near |= (table.estimated_age != Null) & years(5)
-            where &= near | (table.age_reference == Null)
-        key = match_key(beneficiary)
-        if backend.name == 'postgresql':
+            spread = 5 if estimated else 2
+            years = (range(birth.year - spread, birth.year + spread + 1),
+                range(birth.year - 5, birth.year + 6))
+        if postgresql:
             if birth:
                 spans = [(birth.year - s, birth.year + s)
                     for s in ((5 if estimated else 2), 5)]
             else:
                 today = Pool().get('ir.date').today()
                 spans = [(today.year - 130, today.year)] * 2
-            where &= name_block.SharesWord(table, name_block.query_words(
-                    cursor, getattr(beneficiary, 'sex', None), key, *spans))
-        with name_block.serial(cursor):
-            cursor.execute(*table.select(
-                    table.id, table.match_key, where=where))
-            keys = {i: k or '' for i, k in cursor}
-        # the most alike folded names first
-        return [i for _, _, i in process.extract(key, keys,
-                scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
-                limit=BLOCK)]
+            words = name_block.query_words(sex, key, *spans)
+        return Block(sex, key, years, words)
 
     @classmethod
-    def _sharing(cls, model, field, values, beneficiary):
-        if not values:
-            return set()
+    def _sharing(cls, model, field, values):
+        """{value: ids of the active people with a line of model whose
+        field has the value} of values"""
         Line = Pool().get(model)
         line = Line.__table__()
         person = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*line.join(person,
-                condition=line.beneficiary == person.id).select(
-                line.beneficiary,
-                where=getattr(line, field).in_(list(values))
-                & (person.active == Literal(True))))
-        return {i for i, in cursor}
+        found = {}
+        values = sorted(values)
+        for start in range(0, len(values), 500):
+            cursor.execute(*line.join(person,
+                    condition=line.beneficiary == person.id).select(
+                    getattr(line, field), line.beneficiary,
+                    where=getattr(line, field).in_(values[start:start + 500])
+                    & (person.active == Literal(True))))
+            for value, id_ in cursor:
+                found.setdefault(value, set()).add(id_)
+        return found
 
     @classmethod
-    def _sharing_documents(cls, documents, beneficiary):
-        "The active people with one of the (type, number) documents"
-        if not documents:
-            return set()
+    def _sharing_documents(cls, documents):
+        """{(type, number): ids of the active people with the document} of
+        the documents"""
         line = Pool().get('momd.beneficiary.identifier').__table__()
         person = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*line.join(person,
-                condition=line.beneficiary == person.id).select(
-                line.beneficiary,
-                where=Or([(line.type == t) & (line.number == n)
-                        for t, n in sorted(documents)])
-                & (person.active == Literal(True))))
-        return {i for i, in cursor}
+        found = {}
+        documents = sorted(documents)
+        for start in range(0, len(documents), 200):
+            cursor.execute(*line.join(person,
+                    condition=line.beneficiary == person.id).select(
+                    line.type, line.number, line.beneficiary,
+                    where=Or([(line.type == t) & (line.number == n)
+                            for t, n in documents[start:start + 200]])
+                    & (person.active == Literal(True))))
+            for type_, number, id_ in cursor:
+                found.setdefault((type_, number), set()).add(id_)
+        return found
 
     @classmethod
     def _read_people(cls, ids):
@@ -461,8 +549,8 @@ class Beneficiary(metaclass=PoolMeta):
         if _checked.get():
             return
         proposed = []
-        for beneficiary in beneficiaries:
-            candidates = cls.duplicate_candidates(beneficiary)
+        for beneficiary, candidates in zip(beneficiaries,
+                cls.duplicate_candidates_many(beneficiaries)):
             if not candidates:
                 continue
             if not beneficiary.duplicate_reason:

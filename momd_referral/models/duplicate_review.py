@@ -17,6 +17,8 @@ SOURCES = [
     ('import', "Import"),
     ('scan', "Nightly Scan"),
     ]
+# the people the nightly scan looks for together
+SCAN_GROUP = 100
 
 
 class Duplicate(RoleButtonsMixin, Workflow, ModelSQL, ModelView):
@@ -210,8 +212,10 @@ class Duplicate(RoleButtonsMixin, Workflow, ModelSQL, ModelView):
         with without_check_access():
             people = Beneficiary.search(domain, order=[('id', 'ASC')])
             pairs = []
-            for person in people:
-                pairs.extend((person, c)
-                    for c in Beneficiary.duplicate_candidates(person))
+            for start in range(0, len(people), SCAN_GROUP):
+                group = people[start:start + SCAN_GROUP]
+                for person, candidates in zip(group,
+                        Beneficiary.duplicate_candidates_many(group)):
+                    pairs.extend((person, c) for c in candidates)
             cls.propose(pairs, 'scan')
             Configuration.write([config], {'duplicate_scan_date': started})

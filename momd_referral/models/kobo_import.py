@@ -426,10 +426,10 @@ class ImportBatch(
         Beneficiary = pool.get('momd.beneficiary')
         Row = pool.get('momd.kobo.import.row')
         likely, ready = {}, []
-        for row, converted in items:
-            with without_check_access():
-                candidates = Beneficiary.duplicate_candidates(
-                    Row.new_beneficiary(self.office, converted))
+        with without_check_access():
+            found = Beneficiary.duplicate_candidates_many([
+                    Row.new_beneficiary(self.office, c) for _, c in items])
+        for (row, converted), candidates in zip(items, found):
             if candidates:
                 likely[row.number] = candidates
             else:

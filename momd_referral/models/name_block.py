@@ -47,31 +47,52 @@ def words(sex, kind, year, key):
 
 
 def create_index(cursor, table='momd_beneficiary'):
-    "Create the index of the words of every person, when it is missing"
-    cursor.execute('CREATE INDEX IF NOT EXISTS "%s" ON "%s" USING GIN ((%s))'
+    """Create the index of the words of every person, when it is missing,
+    each new person written into it at once (without fastupdate's list of
+    pending entries, which each search reads whole: an import searching
+    the registry after each group of new people would read thousands)"""
+    cursor.execute('CREATE INDEX IF NOT EXISTS "%s" ON "%s" USING GIN ((%s)) '
+        'WITH (fastupdate = off)'
         % (INDEX, table, words('sex', _KIND, _YEAR, 'match_key')))
+    cursor.execute('ALTER INDEX "%s" SET (fastupdate = off)' % INDEX)
 
 
-def query_words(cursor, sex, key, exact, estimated):
+def person_words(sex, kind, year, key):
+    """The words of words() for one person, computed here: sex, kind ('x'
+    or 'e'), year (text) and key (the folded name parts) as the index
+    reads them; a part missing is empty, a part '-' gives no word"""
+    if sex is None or key is None:
+        return []
+    parts = key.split(' ')
+
+    def part(n):
+        return parts[n - 1] if n <= len(parts) else ''
+
+    def tail(n):
+        return None if part(n) == '-' else part(n)
+    initial = part(1)[:1]
+    pairs = [
+        ('A', part(1), part(2)),
+        ('B', part(1), tail(3)),
+        ('B', part(1), tail(4)),
+        ('C' + initial, part(2), tail(3)),
+        ('C' + initial, part(2), tail(4)),
+        ('D' + initial, tail(3), tail(4)),
+        ]
+    return ['%s|%s|%s|%s|%s|%s' % (sex, kind, year, kind_, a, b)
+        for kind_, a, b in pairs if a is not None and b is not None]
+
+
+def query_words(sex, key, exact, estimated):
     """The words a registration's near people carry: exact and estimated
     are (first, last) birth years of the people to find with a date of
     birth and with an estimated age, or None for any year"""
-    years = []
+    years = [('x', '?'), ('e', '?')]
     for kind, span in (('x', exact), ('e', estimated)):
         if span:
-            years.append("SELECT '%s', CAST(y AS VARCHAR) FROM "
-                "generate_series(%d, %d) AS y" % (kind, span[0], span[1]))
-    param = Flavor.get().param
-    cursor.execute('SELECT array_agg(w) FROM (%s) AS years (kind, year), '
-        '(SELECT CAST(%s AS VARCHAR), CAST(%s AS VARCHAR)) AS q (sex, key), '
-        'unnest(%s) AS w' % (
-            ' UNION ALL '.join(years + [
-                    "SELECT 'x', '?'", "SELECT 'e', '?'"]),
-            param, param,
-            words('q.sex', 'years.kind', 'years.year', 'q.key')),
-        (sex, key))
-    found, = cursor.fetchone()
-    return [w for w in found or [] if w is not None]
+            years.extend((kind, str(y)) for y in range(span[0], span[1] + 1))
+    return list(dict.fromkeys(w for kind, year in years
+            for w in person_words(sex, kind, year, key)))
 
 
 @contextmanager

@@ -1,6 +1,11 @@
 "Duplicate detection measured on a labelled set, the review queue, search"
 from collections import Counter
 
+from rapidfuzz import fuzz, process
+from sql import Literal, Null
+from sql.functions import Extract
+
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
@@ -28,6 +33,41 @@ def registration(person, index, offices, phones=True):
     if phones:
         values['phones'] = [('create', [{'number': person['phone']}])]
     return values
+
+
+def name_block_of(person):
+    """The name block of person as one query of the registry states it:
+    active, same sex, born around the same year (further for those of an
+    estimated age), on PostgreSQL sharing a word of name_block; the most
+    alike folded names first"""
+    from ..models import name_block
+    from ..models.duplicate import BLOCK, BLOCK_SIMILARITY, match_key
+    table = Pool().get('momd.beneficiary').__table__()
+    sex = getattr(person, 'sex', None)
+    where = (table.active == Literal(True)) & (table.sex == sex)
+    birth, estimated = person.reference_birth()
+    if birth:
+        def years(spread):
+            year = Extract('YEAR', table.age_reference)
+            return (year >= birth.year - spread) & (
+                year <= birth.year + spread)
+        near = years(5 if estimated else 2)
+        if not estimated:
+            near |= (table.estimated_age != Null) & years(5)
+        where &= near | (table.age_reference == Null)
+    if backend.name == 'postgresql':
+        today = Pool().get('ir.date').today()
+        spans = [(birth.year - s, birth.year + s)
+            for s in ((5 if estimated else 2), 5)] if birth else [
+            (today.year - 130, today.year)] * 2
+        where &= name_block.SharesWord(table, name_block.query_words(
+                sex, match_key(person), *spans))
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(table.id, table.match_key, where=where,
+            order_by=[table.id]))
+    keys = {i: k or '' for i, k in cursor}
+    return [i for _, _, i in process.extract(match_key(person), keys,
+            scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY, limit=BLOCK)]
 
 
 def measure(pairs, found):
@@ -108,6 +148,93 @@ class DuplicateTestMixin:
                             first, second, FIRST_NAME_CAP, document))
         # the labelled set has other first names (brothers, sisters...)
         self.assertGreater(skipped, 100)
+
+    @with_transaction()
+    def test_duplicate_candidates_together(self):
+        """The candidates of many people searched together (an import's
+        rows, the nightly scan) are those of each one searched alone: of
+        both sexes, with a date of birth, an estimated age or no birth,
+        with phones and documents"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Phone = pool.get('momd.beneficiary.phone')
+        Identifier = pool.get('momd.beneficiary.identifier')
+        pairs = Generator().pairs()[::5]
+        offices = [office(code).id for code in OFFICES]
+
+        def document(i):
+            return {'type': 'national_id', 'number': '%012d' % (
+                    299000000000 + i)}
+        Beneficiary.create([dict(registration(p.first, i, offices),
+                    duplicate_reason="Labelled set",
+                    identifiers=[('create', [document(i)])] if i % 7 == 0
+                    else [])
+                for i, p in enumerate(pairs)])
+        typed = []
+        for i, pair in enumerate(pairs):
+            person = Beneficiary(**registration(
+                    pair.second, i + 1, offices, phones=False))
+            person.phones = [Phone(number=pair.second['phone'])] if (
+                i % 2) else []
+            person.identifiers = [Identifier(**document(i))] if (
+                i % 3 == 0) else []
+            typed.append(person)
+        first = pairs[0].first
+        typed.extend([
+                Beneficiary(first_name=first['first_name'],
+                    father_name=first['father_name'], sex=first['sex']),
+                Beneficiary(first_name=first['first_name'],
+                    father_name=first['father_name']),
+                ])
+        alone = [Beneficiary.duplicate_candidates(p) for p in typed]
+        self.assertEqual(Beneficiary.duplicate_candidates_many(typed), alone)
+        self.assertGreater(sum(1 for c in alone if c), len(pairs) // 3)
+        self.assertTrue(alone[-2])
+        # each block is the one a query of the person alone states
+        blocks = Beneficiary._name_blocks(
+            [(p, p.reference_birth()) for p in typed])
+        self.assertEqual(blocks, [name_block_of(p) for p in typed])
+        self.assertGreater(sum(len(b) for b in blocks), len(typed) // 4)
+
+    @with_transaction()
+    def test_duplicate_name_block_words(self):
+        """The words the duplicate search looks for are those the index
+        gives each person (PostgreSQL): names of two to four parts, a
+        compound, an estimated age, no birth at all"""
+        from ..models import name_block
+        Beneficiary = Pool().get('momd.beneficiary')
+        words = name_block.query_words(
+            'male', 'خالد حسن - الجبوري', (1985, 1985), None)
+        self.assertEqual(sorted(w for w in words if '|1985|' in w), [
+                'male|x|1985|A|خالد|حسن',
+                'male|x|1985|B|خالد|الجبوري',
+                'male|x|1985|Cخ|حسن|الجبوري',
+                ])
+        self.assertEqual(len(words), 9)
+        people = [
+            register('MSL'),
+            register('MSL', grandfather_name=None),
+            register('MSL', first_name='عبد الله', father_name='أحمد',
+                grandfather_name=None, family_name=None, sex='female'),
+            register('MSL', birth_date=None, estimated_age=40),
+            ]
+        if backend.name != 'postgresql':
+            return
+        table = Beneficiary.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute('SELECT id, sex, estimated_age, age_reference, '
+            'match_key, %s FROM "%s" WHERE id IN (%s)' % (
+                name_block.words('sex', name_block._KIND, name_block._YEAR,
+                    'match_key'),
+                table._name, ', '.join(str(p.id) for p in people)))
+        rows = cursor.fetchall()
+        self.assertEqual(len(rows), len(people))
+        for _, sex, age, born, key, indexed in rows:
+            kind = 'x' if age is None else 'e'
+            year = str(born.year) if born else '?'
+            self.assertEqual(
+                sorted(name_block.person_words(sex, kind, year, key)),
+                sorted(w for w in indexed if w is not None), key)
 
     @with_transaction()
     def test_duplicate_review_different(self):
