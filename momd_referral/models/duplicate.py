@@ -423,8 +423,10 @@ class Beneficiary(metaclass=PoolMeta):
             with name_block.serial(cursor):
                 cursor.execute(*table.select(table.id, table.match_key,
                         table.sex, table.age_reference, table.estimated_age,
-                        where=where, order_by=[table.id]))
-                for id_, key, sex, born, age in cursor:
+                        where=where))
+                # in the order of the ids, whatever the plan of the query
+                # (the most alike first, the first registered of a tie)
+                for id_, key, sex, born, age in sorted(cursor):
                     if isinstance(born, str):  # SQLite
                         born = dt.date.fromisoformat(born)
                     estimated = age is not None
