@@ -348,7 +348,7 @@ class ImportBatch(
                 row.errors = gettext(
                     'momd_referral.msg_kobo_row_held_in_file', row=first)
         partners.update(later)
-        held = self._create_rows([(r, c) for r, c in new
+        held = self._create_rows([(r, c, p) for (r, c), p in zip(new, people)
                 if r.status is None and r.number not in later])
         rows = [r for r in rows if r.number not in later]
         Row.save(rows)
@@ -419,17 +419,15 @@ class ImportBatch(
         return row, converted
 
     def _create_rows(self, items):
-        """Create the beneficiaries of the rows, [(row, values)], each row
-        all-or-nothing, or hold a row whose person is likely registered;
-        the held rows and their candidates"""
-        pool = Pool()
-        Beneficiary = pool.get('momd.beneficiary')
-        Row = pool.get('momd.kobo.import.row')
+        """Create the beneficiaries of the rows, [(row, values, person not
+        saved)], each row all-or-nothing, or hold a row whose person is
+        likely registered; the held rows and their candidates"""
+        Beneficiary = Pool().get('momd.beneficiary')
         likely, ready = {}, []
         with without_check_access():
-            found = Beneficiary.duplicate_candidates_many([
-                    Row.new_beneficiary(self.office, c) for _, c in items])
-        for (row, converted), candidates in zip(items, found):
+            found = Beneficiary.duplicate_candidates_many(
+                [p for _, _, p in items])
+        for (row, converted, _), candidates in zip(items, found):
             if candidates:
                 likely[row.number] = candidates
             else:
@@ -438,7 +436,7 @@ class ImportBatch(
         # rows are registered, then undone
         held = []
         for row, _ in self._register(
-                [(r, c) for r, c in items if r.number in likely],
+                [(r, c) for r, c, _ in items if r.number in likely],
                 keep=False, checked=True):
             candidates = likely[row.number]
             row.status = 'held'
