@@ -116,6 +116,17 @@ def may_reach(first, second, threshold, same_document=False):
     return bool(alike) and max(alike) >= FIRST_NAME_ALIKE
 
 
+def _spans(ranges):
+    "The (first, last) years the ranges of years cover, merged"
+    spans = []
+    for years in sorted(ranges, key=lambda r: (r[0], r[-1])):
+        if spans and years[0] <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], years[-1])
+        else:
+            spans.append([years[0], years[-1]])
+    return spans
+
+
 class Configuration(metaclass=PoolMeta):
     __name__ = 'momd.configuration'
 
@@ -410,14 +421,19 @@ class Beneficiary(metaclass=PoolMeta):
                     by_word.setdefault(word, set()).add(index)
             where = (table.active == Literal(True)) & table.sex.in_(sexes)
             if all(w.years is not None for w in wanted):
-                # those of an estimated age are looked for furthest
-                first = min(w.years[1][0] for w in wanted)
-                last = max(w.years[1][-1] for w in wanted)
+                # born from the first day of one year to the last of another
+                # (no function called on each row)
+                def born_in(ranges):
+                    return Or([(table.age_reference >= dt.date(
+                                    max(first, dt.MINYEAR), 1, 1))
+                            & (table.age_reference <= dt.date(
+                                    min(last, dt.MAXYEAR), 12, 31))
+                            for first, last in _spans(ranges)])
                 where &= (table.age_reference == Null) | (
-                    (table.age_reference >= dt.date(
-                            max(first, dt.MINYEAR), 1, 1))
-                    & (table.age_reference <= dt.date(
-                            min(last, dt.MAXYEAR), 12, 31)))
+                    (table.estimated_age == Null)
+                    & born_in(w.years[0] for w in wanted)) | (
+                    (table.estimated_age != Null)
+                    & born_in(w.years[1] for w in wanted))
             if postgresql:
                 where &= name_block.SharesWord(table, sorted(by_word))
             with name_block.serial(cursor):
@@ -435,7 +451,8 @@ class Beneficiary(metaclass=PoolMeta):
                     else:
                         near = looking.get((sex, born.year, estimated), []
                             ) + any_year.get(sex, [])
-                    if postgresql:
+                    if postgresql and len(wanted) > 1:
+                        # (the words of one person are those of the query)
                         shared = set().union(*(by_word.get(w, ())
                                 for w in name_block.person_words(sex,
                                     'e' if estimated else 'x',
