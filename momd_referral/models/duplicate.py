@@ -392,11 +392,15 @@ class Beneficiary(metaclass=PoolMeta):
         """For each (person, reference birth) of items, the ids of the
         active people of the same sex born around the same year whose
         folded names are near, the most alike first (on PostgreSQL among
-        those sharing two name parts, see name_block): the registry read
-        once for all of them"""
+        those sharing two name parts, see name_block, the registry read
+        once for all of them)"""
+        postgresql = backend.name == 'postgresql'
+        if not postgresql and len(items) > 1:
+            # without the index of words, the people of the years of many
+            # are most of the registry: read for one person at a time
+            return [cls._name_blocks([item])[0] for item in items]
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        postgresql = backend.name == 'postgresql'
         wanted = [cls._block_of(person, reference, postgresql)
             for person, reference in items]
         keys = [{} for _ in wanted]
