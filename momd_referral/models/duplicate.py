@@ -27,8 +27,6 @@ from . import name_block
 
 logger = logging.getLogger(__name__)
 Candidate = namedtuple('Candidate', ['beneficiary', 'score', 'reasons'])
-# what the name block of a person looks for (see Beneficiary._block_of)
-Block = namedtuple('Block', ['sex', 'key', 'years', 'words'])
 
 # how many people the name search brings for scoring, at most, and how
 # alike their folded names must be at least (out of 100, without trigrams)
@@ -114,17 +112,6 @@ def may_reach(first, second, threshold, same_document=False):
             names.part_similarity(first.get(p), second.get(p))
             for p in ('first_name', 'first_name_latin')) if s is not None]
     return bool(alike) and max(alike) >= FIRST_NAME_ALIKE
-
-
-def _spans(ranges):
-    "The (first, last) years the ranges of years cover, merged"
-    spans = []
-    for years in sorted(ranges, key=lambda r: (r[0], r[-1])):
-        if spans and years[0] <= spans[-1][1] + 1:
-            spans[-1][1] = max(spans[-1][1], years[-1])
-        else:
-            spans.append([years[0], years[-1]])
-    return spans
 
 
 class Configuration(metaclass=PoolMeta):
@@ -392,107 +379,53 @@ class Beneficiary(metaclass=PoolMeta):
         """For each (person, reference birth) of items, the ids of the
         active people of the same sex born around the same year whose
         folded names are near, the most alike first (on PostgreSQL among
-        those sharing two name parts, see name_block, the registry read
-        once for all of them)"""
-        postgresql = backend.name == 'postgresql'
-        if not postgresql and len(items) > 1:
-            # without the index of words, the people of the years of many
-            # are most of the registry: read for one person at a time
-            return [cls._name_blocks([item])[0] for item in items]
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        wanted = [cls._block_of(person, reference, postgresql)
+        those sharing two name parts, see name_block). One query a person:
+        the query of many reads more than their blocks (on SQLite the
+        people of most years, on PostgreSQL the words of all of them
+        compared with each person's)"""
+        return [cls._name_block(person, reference)
             for person, reference in items]
-        keys = [{} for _ in wanted]
-        sexes = sorted({w.sex for w in wanted if w.sex is not None})
-        if sexes:
-            # people of each sex, year and kind of birth (estimated or not)
-            # → the indexes of those who look for them
-            looking, any_year, of_sex = {}, {}, {}
-            for index, block in enumerate(wanted):
-                of_sex.setdefault(block.sex, []).append(index)
-                if block.years is None:
-                    any_year.setdefault(block.sex, []).append(index)
-                    continue
-                for estimated, years in enumerate(block.years):
-                    for year in years:
-                        looking.setdefault(
-                            (block.sex, year, bool(estimated)), []).append(
-                            index)
-            by_word = {}
-            for index, block in enumerate(wanted):
-                for word in block.words or ():
-                    by_word.setdefault(word, set()).add(index)
-            where = (table.active == Literal(True)) & table.sex.in_(sexes)
-            if all(w.years is not None for w in wanted):
-                # born from the first day of one year to the last of another
-                # (no function called on each row)
-                def born_in(ranges):
-                    return Or([(table.age_reference >= dt.date(
-                                    max(first, dt.MINYEAR), 1, 1))
-                            & (table.age_reference <= dt.date(
-                                    min(last, dt.MAXYEAR), 12, 31))
-                            for first, last in _spans(ranges)])
-                where &= (table.age_reference == Null) | (
-                    (table.estimated_age == Null)
-                    & born_in(w.years[0] for w in wanted)) | (
-                    (table.estimated_age != Null)
-                    & born_in(w.years[1] for w in wanted))
-            if postgresql:
-                where &= name_block.SharesWord(table, sorted(by_word))
-            with name_block.serial(cursor):
-                cursor.execute(*table.select(table.id, table.match_key,
-                        table.sex, table.age_reference, table.estimated_age,
-                        where=where))
-                # in the order of the ids, whatever the plan of the query
-                # (the most alike first, the first registered of a tie)
-                for id_, key, sex, born, age in sorted(cursor):
-                    if isinstance(born, str):  # SQLite
-                        born = dt.date.fromisoformat(born)
-                    estimated = age is not None
-                    if born is None:
-                        near = of_sex[sex]
-                    else:
-                        near = looking.get((sex, born.year, estimated), []
-                            ) + any_year.get(sex, [])
-                    if postgresql and len(wanted) > 1:
-                        # (the words of one person are those of the query)
-                        shared = set().union(*(by_word.get(w, ())
-                                for w in name_block.person_words(sex,
-                                    'e' if estimated else 'x',
-                                    str(born.year) if born else '?', key)))
-                        near = [i for i in near if i in shared]
-                    for index in near:
-                        keys[index][id_] = key or ''
-        # the most alike folded names first
-        return [[i for _, _, i in process.extract(block.key, found,
-                    scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
-                    limit=BLOCK)]
-            for block, found in zip(wanted, keys)]
 
     @classmethod
-    def _block_of(cls, person, reference, postgresql):
-        """What the name block of a person looks for: its sex, its folded
-        name, the birth years of the people with a date of birth and of
-        those with an estimated age (who may be further off), None for any
-        year, and on PostgreSQL the words of name_block"""
+    def _name_block(cls, person, reference):
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
         sex = getattr(person, 'sex', None)
         key = match_key(person)
+        where = (table.active == Literal(True)) & (table.sex == sex)
         birth, estimated = reference
-        years = words = None
         if birth:
-            spread = 5 if estimated else 2
-            years = (range(birth.year - spread, birth.year + spread + 1),
-                range(birth.year - 5, birth.year + 6))
-        if postgresql:
+            # born from the first day of one year to the last of another
+            # (no function called on each row)
+            def years(spread):
+                first = dt.date(max(birth.year - spread, dt.MINYEAR), 1, 1)
+                last = dt.date(min(birth.year + spread, dt.MAXYEAR), 12, 31)
+                return ((table.age_reference >= first)
+                    & (table.age_reference <= last))
+            # the other side's estimated age may be further off
+            where &= (table.age_reference == Null) | (
+                (table.estimated_age == Null)
+                & years(5 if estimated else 2)) | (
+                (table.estimated_age != Null) & years(5))
+        if backend.name == 'postgresql':
             if birth:
                 spans = [(birth.year - s, birth.year + s)
                     for s in ((5 if estimated else 2), 5)]
             else:
                 today = Pool().get('ir.date').today()
                 spans = [(today.year - 130, today.year)] * 2
-            words = name_block.query_words(sex, key, *spans)
-        return Block(sex, key, years, words)
+            where &= name_block.SharesWord(
+                table, name_block.query_words(sex, key, *spans))
+        with name_block.serial(cursor):
+            cursor.execute(*table.select(
+                    table.id, table.match_key, where=where))
+            # in the order of the ids whatever the query's plan: the first
+            # registered first among those as alike
+            keys = {i: k or '' for i, k in sorted(cursor)}
+        # the most alike folded names first
+        return [i for _, _, i in process.extract(key, keys,
+                scorer=fuzz.ratio, score_cutoff=BLOCK_SIMILARITY,
+                limit=BLOCK)]
 
     @classmethod
     def _sharing(cls, model, field, values):
