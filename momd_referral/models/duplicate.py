@@ -8,9 +8,9 @@ import logging
 from collections import namedtuple
 
 from rapidfuzz import fuzz, process
-from sql import Literal, Null
+from sql import Column, Literal, Null
 from sql.conditionals import Coalesce
-from sql.operators import Or
+from sql.operators import And, Or
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -271,14 +271,15 @@ class Beneficiary(metaclass=PoolMeta):
             items = [(p, p.reference_birth()) + cls._phones_documents(p)
                 for p in people]
             blocks = cls._name_blocks([(p, r) for p, r, _, _ in items])
-            by_phone = cls._sharing('momd.beneficiary.phone', 'number',
-                set().union(*(i[2] for i in items)))
-            by_document = cls._sharing_documents(
-                set().union(*(i[3] for i in items)))
+            by_phone = cls._sharing('momd.beneficiary.phone', ['number'],
+                {(n,) for i in items for n in i[2]})
+            by_document = cls._sharing('momd.beneficiary.identifier',
+                ['type', 'number'], set().union(*(i[3] for i in items)))
             found = []
             for (person, reference, phones, documents), block in zip(
                     items, blocks):
-                phone_ids = set().union(*(by_phone.get(n, ()) for n in phones))
+                phone_ids = set().union(
+                    *(by_phone.get((n,), ()) for n in phones))
                 document_ids = set().union(
                     *(by_document.get(d, ()) for d in documents))
                 ids = set(block) | phone_ids | document_ids
@@ -428,43 +429,24 @@ class Beneficiary(metaclass=PoolMeta):
                 limit=BLOCK)]
 
     @classmethod
-    def _sharing(cls, model, field, values):
+    def _sharing(cls, model, columns, values):
         """{value: ids of the active people with a line of model whose
-        field has the value} of values"""
-        Line = Pool().get(model)
-        line = Line.__table__()
+        columns have the value} of values (tuples, a value a column)"""
+        line = Pool().get(model).__table__()
         person = cls.__table__()
         cursor = Transaction().connection.cursor()
         found = {}
         values = sorted(values)
-        for start in range(0, len(values), 500):
+        for start in range(0, len(values), 200):
             cursor.execute(*line.join(person,
                     condition=line.beneficiary == person.id).select(
-                    getattr(line, field), line.beneficiary,
-                    where=getattr(line, field).in_(values[start:start + 500])
+                    *(Column(line, c) for c in columns), line.beneficiary,
+                    where=Or([And([Column(line, c) == v
+                                    for c, v in zip(columns, value)])
+                            for value in values[start:start + 200]])
                     & (person.active == Literal(True))))
-            for value, id_ in cursor:
-                found.setdefault(value, set()).add(id_)
-        return found
-
-    @classmethod
-    def _sharing_documents(cls, documents):
-        """{(type, number): ids of the active people with the document} of
-        the documents"""
-        line = Pool().get('momd.beneficiary.identifier').__table__()
-        person = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        found = {}
-        documents = sorted(documents)
-        for start in range(0, len(documents), 200):
-            cursor.execute(*line.join(person,
-                    condition=line.beneficiary == person.id).select(
-                    line.type, line.number, line.beneficiary,
-                    where=Or([(line.type == t) & (line.number == n)
-                            for t, n in documents[start:start + 200]])
-                    & (person.active == Literal(True))))
-            for type_, number, id_ in cursor:
-                found.setdefault((type_, number), set()).add(id_)
+            for *value, id_ in cursor:
+                found.setdefault(tuple(value), set()).add(id_)
         return found
 
     @classmethod
