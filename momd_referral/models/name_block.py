@@ -24,26 +24,31 @@ _YEAR = ("COALESCE(CAST(CAST(EXTRACT(YEAR FROM age_reference) AS INTEGER) "
 _KIND = "CASE WHEN estimated_age IS NULL THEN 'x' ELSE 'e' END"
 
 
+# the pairs of name parts of the words: kind, whether the kind carries the
+# first letter of the first name, the two parts (1 to 4; the third and the
+# fourth give no word when missing, '-')
+PAIRS = [
+    ('A', False, 1, 2),
+    ('B', False, 1, 3),
+    ('B', False, 1, 4),
+    ('C', True, 2, 3),
+    ('C', True, 2, 4),
+    ('D', True, 3, 4),
+    ]
+
+
 def words(sex, kind, year, key):
     "SQL of the array of words of a person (each argument an SQL text)"
     def part(n):
-        return "split_part(%s, ' ', %d)" % (key, n)
-
-    def tail(n):
-        return "NULLIF(%s, '-')" % part(n)
+        text = "split_part(%s, ' ', %d)" % (key, n)
+        return "NULLIF(%s, '-')" % text if n > 2 else text
     head = "%s || '|' || %s || '|' || %s || '|'" % (sex, kind, year)
     initial = 'left(%s, 1)' % part(1)
-    pairs = [
-        ("'A'", part(1), part(2)),
-        ("'B'", part(1), tail(3)),
-        ("'B'", part(1), tail(4)),
-        ("'C' || %s" % initial, part(2), tail(3)),
-        ("'C' || %s" % initial, part(2), tail(4)),
-        ("'D' || %s" % initial, tail(3), tail(4)),
-        ]
     return 'ARRAY[%s]' % ', '.join(
-        "%s || %s || '|' || %s || '|' || %s" % (head, kind_, a, b)
-        for kind_, a, b in pairs)
+        "%s || %s || '|' || %s || '|' || %s" % (head,
+            "'%s' || %s" % (kind_, initial) if lettered else "'%s'" % kind_,
+            part(a), part(b))
+        for kind_, lettered, a, b in PAIRS)
 
 
 def create_index(cursor, table='momd_beneficiary'):
@@ -60,27 +65,22 @@ def create_index(cursor, table='momd_beneficiary'):
 def person_words(sex, kind, year, key):
     """The words of words() for one person, computed here: sex, kind ('x'
     or 'e'), year (text) and key (the folded name parts) as the index
-    reads them; a part missing is empty, a part '-' gives no word"""
+    reads them"""
     if sex is None or key is None:
         return []
     parts = key.split(' ')
 
     def part(n):
-        return parts[n - 1] if n <= len(parts) else ''
-
-    def tail(n):
-        return None if part(n) == '-' else part(n)
+        text = parts[n - 1] if n <= len(parts) else ''
+        return None if n > 2 and text == '-' else text
     initial = part(1)[:1]
-    pairs = [
-        ('A', part(1), part(2)),
-        ('B', part(1), tail(3)),
-        ('B', part(1), tail(4)),
-        ('C' + initial, part(2), tail(3)),
-        ('C' + initial, part(2), tail(4)),
-        ('D' + initial, tail(3), tail(4)),
-        ]
-    return ['%s|%s|%s|%s|%s|%s' % (sex, kind, year, kind_, a, b)
-        for kind_, a, b in pairs if a is not None and b is not None]
+    found = []
+    for kind_, lettered, a, b in PAIRS:
+        if part(a) is not None and part(b) is not None:
+            found.append('%s|%s|%s|%s|%s|%s' % (sex, kind, year,
+                    kind_ + initial if lettered else kind_, part(a),
+                    part(b)))
+    return found
 
 
 def query_words(sex, key, exact, estimated):
