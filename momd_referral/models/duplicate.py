@@ -270,7 +270,7 @@ class Beneficiary(metaclass=PoolMeta):
             threshold = Configuration(1).duplicate_threshold or 80
             items = [(p, p.reference_birth()) + cls._phones_documents(p)
                 for p in people]
-            blocks = cls._name_blocks([(p, r) for p, r, _, _ in items])
+            blocks = [cls._name_block(p, r) for p, r, _, _ in items]
             by_phone = cls._sharing('momd.beneficiary.phone', ['number'],
                 {(n,) for i in items for n in i[2]})
             by_document = cls._sharing('momd.beneficiary.identifier',
@@ -376,19 +376,14 @@ class Beneficiary(metaclass=PoolMeta):
         return values
 
     @classmethod
-    def _name_blocks(cls, items):
-        """For each (person, reference birth) of items, the ids of the
-        active people of the same sex born around the same year whose
-        folded names are near, the most alike first (on PostgreSQL among
-        those sharing two name parts, see name_block). One query a person:
-        the query of many reads more than their blocks (on SQLite the
-        people of most years, on PostgreSQL the words of all of them
-        compared with each person's)"""
-        return [cls._name_block(person, reference)
-            for person, reference in items]
-
-    @classmethod
     def _name_block(cls, person, reference):
+        """The ids of the active people of the same sex born around the
+        same year as person whose folded names are near, the most alike
+        first (on PostgreSQL among those sharing two name parts, see
+        name_block). One query a person, also when many are searched: the
+        query of many reads more than their blocks (on SQLite the people
+        of most years, on PostgreSQL the words of all of them compared
+        with each person's)"""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         sex = getattr(person, 'sex', None)

@@ -191,8 +191,8 @@ class DuplicateTestMixin:
         self.assertGreater(sum(1 for c in alone if c), len(pairs) // 3)
         self.assertTrue(alone[-2])
         # each block is the one a query of the person alone states
-        blocks = Beneficiary._name_blocks(
-            [(p, p.reference_birth()) for p in typed])
+        blocks = [Beneficiary._name_block(p, p.reference_birth())
+            for p in typed]
         self.assertEqual(blocks, [name_block_of(p) for p in typed])
         self.assertGreater(sum(len(b) for b in blocks), len(typed) // 4)
 
