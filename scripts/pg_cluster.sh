@@ -1,6 +1,7 @@
 #!/bin/sh
 # A throwaway PostgreSQL cluster for the tests.
 #   pg_cluster.sh start DIR PORT   initdb in DIR and start on 127.0.0.1:PORT
+#                                  (PG_SERVER_OPTIONS: more "-c name=value")
 #   pg_cluster.sh stop DIR         stop it and remove DIR
 # As root the server runs as the "postgres" user.
 set -eu
@@ -26,7 +27,8 @@ start)
             cat "$DIR/initdb.log" >&2; exit 1; }
     as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
         -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off \
--c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+${PG_SERVER_OPTIONS:-}" \
         start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
     ;;
 stop)
