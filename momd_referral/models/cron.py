@@ -27,4 +27,5 @@ class Cron(metaclass=PoolMeta):
                     "Look for Duplicates among New Registrations"),
                 ('momd.kobo.import|pull',
                     "Import the Submissions of the KoboToolbox Server"),
+                ('momd.access.log|seal_trail', "Seal the Audit Trail"),
                 ])

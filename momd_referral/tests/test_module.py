@@ -16,6 +16,8 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
 from .answer_link_tests import AnswerLinkTestMixin
+from .audit_chain_tests import (
+    AuditChainArabicTestMixin, AuditChainTestMixin)
 from .content_tests import ContentTestMixin
 from .bulk_tests import BulkTestMixin
 from .automation_tests import (
@@ -54,7 +56,7 @@ from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        AuditChainTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
         ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,
@@ -412,7 +414,7 @@ class MomdReferralArabicTestCase(
         OutboxLanguageTestMixin, ProviderAnswerArabicTestMixin,
         ProviderSMSArabicTestMixin, MergeArabicTestMixin,
         MergedRecordArabicTestMixin, KoboImportArabicTestMixin,
-        ModuleTestCase):
+        AuditChainArabicTestMixin, ModuleTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
 
