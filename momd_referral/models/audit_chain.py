@@ -96,6 +96,9 @@ class AccessLog(metaclass=PoolMeta):
             previous, = cursor.fetchone()
         position = last or 0
         columns = [getattr(table, c) for c in CHAINED if c != 'seal']
+        # one statement for the lines of a batch
+        update, _ = table.update([table.seal, table.digest], [0, ''],
+            where=table.id == 0)
         sealed = 0
         while True:
             cursor.execute(*table.select(*columns,
@@ -104,12 +107,12 @@ class AccessLog(metaclass=PoolMeta):
             rows = cursor.fetchall()
             if not rows:
                 break
+            values = []
             for row in rows:
                 position += 1
                 previous = digest(previous, list(row) + [position])
-                cursor.execute(*table.update(
-                        [table.seal, table.digest], [position, previous],
-                        where=table.id == row[0]))
+                values.append((position, previous, row[0]))
+            cursor.executemany(update, values)
             sealed += len(rows)
         return sealed
 
