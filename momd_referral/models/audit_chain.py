@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections import namedtuple
 
-from sql import Null, Select
+from sql import Column, Null, Select
 from sql.aggregate import Max
 
 from trytond.i18n import gettext
@@ -30,10 +30,9 @@ from trytond.wizard import Button, StateView, Wizard
 
 from .rule import is_admin
 
-# the columns a digest covers, in this order
-CHAINED = ['id', 'user', 'action', 'model', 'record', 'office',
-    'changed_fields', 'operation', 'reason', 'session', 'ip_address',
-    'date', 'seal']
+# the columns of a line its digest leaves out: its own, and those nobody
+# writes (a line is never changed)
+UNCHAINED = {'digest', 'write_uid', 'write_date'}
 # lines read at once while sealing or verifying
 BATCH = 5000
 # the lock of the sealing, one at a time on the database
@@ -44,10 +43,12 @@ Verification = namedtuple('Verification',
     ['lines', 'sealed', 'unsealed', 'broken', 'fault', 'head'])
 
 
-def digest(previous, row):
-    """The digest of a line: of the previous line's digest and of the
-    line's CHAINED values (row, in that order)"""
-    content = json.dumps([_plain(v) for v in row], ensure_ascii=False)
+def digest(previous, line):
+    """The digest of a line, {column: value}: of the previous line's digest
+    and of the line's values that are set (a column added to the trail
+    later, empty on the lines before it, leaves their digests as they were)"""
+    content = json.dumps({c: _plain(v) for c, v in line.items()
+            if v is not None}, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(
         ('%s\n%s' % (previous or '', content)).encode('utf-8')).hexdigest()
 
@@ -77,6 +78,15 @@ class AccessLog(metaclass=PoolMeta):
         cls._sql_indexes.add(Index(t, (t.seal, Index.Range())))
 
     @classmethod
+    def _chained(cls):
+        "The names of the columns a line's digest covers, 'id' first"
+        names = sorted(n for n, f in cls._fields.items()
+            if n not in UNCHAINED and n != 'id' and f.sql_type()
+            and not hasattr(f, 'set')
+            and not isinstance(f, fields.Function))
+        return ['id'] + names
+
+    @classmethod
     def seal_trail(cls):
         """Chain the lines not sealed yet, in the order of their ids, after
         the last line sealed; return how many were sealed"""
@@ -95,13 +105,14 @@ class AccessLog(metaclass=PoolMeta):
                     limit=1))
             previous, = cursor.fetchone()
         position = last or 0
-        columns = [getattr(table, c) for c in CHAINED if c != 'seal']
+        names = cls._chained()
         # one statement for the lines of a batch
         update, _ = table.update([table.seal, table.digest], [0, ''],
             where=table.id == 0)
         sealed = 0
         while True:
-            cursor.execute(*table.select(*columns,
+            cursor.execute(*table.select(
+                    *(Column(table, n) for n in names),
                     where=table.seal == Null, order_by=[table.id.asc],
                     limit=BATCH))
             rows = cursor.fetchall()
@@ -110,8 +121,9 @@ class AccessLog(metaclass=PoolMeta):
             values = []
             for row in rows:
                 position += 1
-                previous = digest(previous, list(row) + [position])
-                values.append((position, previous, row[0]))
+                line = dict(zip(names, row), seal=position)
+                previous = digest(previous, line)
+                values.append((position, previous, line['id']))
             cursor.executemany(update, values)
             sealed += len(rows)
         return sealed
@@ -125,7 +137,7 @@ class AccessLog(metaclass=PoolMeta):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         cls.seal_trail()
-        columns = [getattr(table, c) for c in CHAINED] + [table.digest]
+        names = cls._chained()
         previous, expected, lines = None, 1, 0
         after = None
         while True:
@@ -133,26 +145,28 @@ class AccessLog(metaclass=PoolMeta):
             if after is not None:
                 where &= (table.seal > after[0]) | (
                     (table.seal == after[0]) & (table.id > after[1]))
-            cursor.execute(*table.select(*columns, where=where,
-                    order_by=[table.seal.asc, table.id.asc], limit=BATCH))
+            cursor.execute(*table.select(
+                    *(Column(table, n) for n in names), table.digest,
+                    where=where, order_by=[table.seal.asc, table.id.asc],
+                    limit=BATCH))
             rows = cursor.fetchall()
             if not rows:
                 break
-            for row in rows:
-                *content, seal, stored = row
+            for *row, stored in rows:
+                line = dict(zip(names, row))
                 fault = None
-                if seal > expected:
+                if line['seal'] > expected:
                     fault = 'missing'
-                elif seal < expected:
+                elif line['seal'] < expected:
                     fault = 'repeated'
-                elif stored != digest(previous, content + [seal]):
+                elif stored != digest(previous, line):
                     fault = 'changed'
                 if fault:
                     return Verification(lines, lines, cls._unsealed(),
-                        content[0], fault, (expected - 1, previous))
+                        line['id'], fault, (expected - 1, previous))
                 previous, expected = stored, expected + 1
                 lines += 1
-            after = (rows[-1][-2], rows[-1][0])
+            after = (line['seal'], line['id'])
         return Verification(lines, lines, cls._unsealed(), None, None,
             (expected - 1, previous))
 

@@ -102,6 +102,15 @@ class AuditChainTestMixin:
             AccessLog(ids[2]).user.id, ids[1])
         self.assertIsNone(AccessLog.verify_trail().broken)
 
+        # any column of the line is covered, those of other parts of the
+        # module too (the answer links' recipient)
+        execute('UPDATE momd_access_log SET recipient = %s WHERE id = %s',
+            'intake@example.org', ids[-1])
+        self.assertEqual(AccessLog.verify_trail().broken, ids[-1])
+        execute('UPDATE momd_access_log SET recipient = NULL WHERE id = %s',
+            ids[-1])
+        self.assertIsNone(AccessLog.verify_trail().broken)
+
         # a line moved to the place of the one before
         seal, = execute('SELECT seal FROM momd_access_log WHERE id = %s',
             ids[3]).fetchone()
