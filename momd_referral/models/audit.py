@@ -24,6 +24,7 @@ ACTIONS = [
     ('anonymise', "Anonymised"),
     ('denied', "Refused"),
     ('session', "Session Refused"),
+    ('export', "Exported"),
     ]
 
 # what each transaction has already logged as read: a record read five
@@ -59,6 +60,12 @@ class AccessLog(ModelSQL, ModelView):
     changed_fields = fields.Char("Changed Fields", readonly=True)
     operation = fields.Char("Refused Operation", readonly=True)
     reason = fields.Text("Reason", readonly=True)
+    record_count = fields.Integer("Records Exported", readonly=True)
+    records = fields.Text("Records", readonly=True,
+        help="The ids of the records exported, in the order of the file.")
+    exported_fields = fields.Text("Columns Exported", readonly=True)
+    filters = fields.Text("Filters", readonly=True,
+        help="The search the records exported were found by, if any.")
     session = fields.Char("Session", readonly=True,
         help="The same value on the lines of one login session.")
     ip_address = fields.Char("IP Address", readonly=True)
@@ -154,6 +161,52 @@ class AccessLog(ModelSQL, ModelView):
                 log_transaction.commit()
         else:
             cls._insert(model, ids, action)
+
+    @classmethod
+    def log_export(cls, model, ids, fields_names, filters=None):
+        """One line for an export of the records ids of model: the columns,
+        the filters, how many records and which"""
+        transaction = Transaction()
+        table = cls.__table__()
+        now = dt.datetime.now()
+        session, address = request_origin()
+        values = [transaction.user, now, transaction.user, 'export', model,
+            len(ids), ','.join(map(str, ids)), ','.join(fields_names),
+            filters, session, address, now]
+
+        def insert():
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.insert(
+                    [table.create_uid, table.create_date, table.user,
+                        table.action, table.model, table.record_count,
+                        table.records, table.exported_fields, table.filters,
+                        table.session, table.ip_address, table.date],
+                    [values]))
+        if transaction.readonly:
+            # exports run in read-only transactions: the line has its own
+            with transaction.new_transaction() as log_transaction:
+                insert()
+                log_transaction.commit()
+        else:
+            insert()
+
+    @classmethod
+    def exports_of(cls, references):
+        """The lines of the exports that held one of the records of
+        references ('model,id')"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        wanted = {}
+        for reference in references:
+            model, id_ = reference.split(',')
+            wanted.setdefault(model, set()).add(id_)
+        found = []
+        for model, ids in wanted.items():
+            cursor.execute(*table.select(table.id, table.records,
+                    where=(table.action == 'export') & (table.model == model)))
+            found.extend(i for i, records in cursor
+                if ids & set((records or '').split(',')))
+        return cls.browse(found)
 
     @classmethod
     def _insert(cls, model, ids, action, changed=None, operation=None,

@@ -445,6 +445,10 @@ class PersonalData(Report):
             for model, i in (r.split(',') for r in references)]
         with without_check_access():
             lines = AccessLog.search(domain, order=[('date', 'ASC')])
+            # and the exports that held one of them
+            lines = sorted(lines + AccessLog.exports_of(references),
+                key=lambda l: (l.date, l.id))
             rows = export(AccessLog, lines, [
-                    'date', 'user', 'action.translated', 'model', 'record'])
+                    'date', 'user', 'action.translated', 'model', 'record',
+                    'record_count'])
         return (AccessLog.__names__()['model'], [], rows)

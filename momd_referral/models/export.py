@@ -3,6 +3,7 @@ files under the user's access, and the monthly report."""
 import csv
 import datetime as dt
 import io
+import json
 import re
 
 from lxml import etree
@@ -20,6 +21,8 @@ FORMATS = [
     ('csv', "CSV"),
     ]
 SHEET_TITLE = re.compile(r'[\[\]:*?/\\]')
+# the context of a list that narrows its records (the statistics' filter)
+FILTERS = {'from_date', 'to_date', 'office', 'district'}
 
 
 def right_to_left():
@@ -200,9 +203,17 @@ class Spreadsheet(Report):
             else None)
         check_report_access(cls, Model.__name__,
             list(map(int, records)) if records else [])
+        filters = None
         if records is None:
+            # every record the user may see, in the period and place chosen
+            # above the list (its context): the trail keeps both
             records = Model.search([])
-        rows = export(Model, records, data['columns'])
+            filters = json.dumps({'domain': [], 'context': {
+                        k: v for k, v in Transaction().context.items()
+                        if k in Model._fields or k in FILTERS}},
+                ensure_ascii=False, default=str)
+        with Transaction().set_context(_momd_export_filters=filters):
+            rows = export(Model, records, data['columns'])
         if data.get('format') == 'csv':
             return 'csv', csv_file(rows), False, data['name']
         return 'xlsx', xlsx([(data['name'], [], rows)]), False, data['name']

@@ -11,6 +11,8 @@ the user may not read; the refusal names the column (the audit trail keeps
 the refused read of the records named). The records are read in
 batches, so that an export of many records makes a few queries per column.
 """
+import json
+
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
@@ -96,10 +98,25 @@ class ExportScopeMixin:
         records = list(records)
         data = super().export_data(records, fields_names, header=header)
         if from_client() and cls.__name__.startswith('momd.'):
+            ids = [int(r) for r in records]
             # after the model's own refusals, which say more; the rows are
             # not given if a path names what the user may not read
-            cls.check_export_scope([int(r) for r in records], fields_names)
+            cls.check_export_scope(ids, fields_names)
+            # every export a user makes is in the audit trail, with its
+            # records
+            Pool().get('momd.access.log').log_export(cls.__name__, ids,
+                fields_names, Transaction().context.get('_momd_export_filters'))
         return data
+
+    @classmethod
+    def export_data_domain(cls, domain, fields_names, offset=0, limit=None,
+            order=None, header=False):
+        """The export of the records found by domain: its line in the audit
+        trail says the search"""
+        filters = json.dumps(domain, ensure_ascii=False, default=str)
+        with Transaction().set_context(_momd_export_filters=filters):
+            return super().export_data_domain(domain, fields_names,
+                offset=offset, limit=limit, order=order, header=header)
 
     @classmethod
     def check_export_scope(cls, ids, fields_names):

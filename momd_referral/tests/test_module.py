@@ -18,6 +18,7 @@ from trytond.transaction import Transaction
 from .answer_link_tests import AnswerLinkTestMixin
 from .audit_chain_tests import (
     AuditChainArabicTestMixin, AuditChainTestMixin)
+from .audit_export_tests import AuditExportTestMixin
 from .content_tests import ContentTestMixin
 from .bulk_tests import BulkTestMixin
 from .automation_tests import (
@@ -56,7 +57,7 @@ from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        AuditChainTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
         ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,

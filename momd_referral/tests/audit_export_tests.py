@@ -1,0 +1,94 @@
+"Every export is in the audit trail, with its records."
+import json
+from contextlib import contextmanager
+
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
+
+from .registry_tests import office, register
+from .tools import create_user
+
+
+def export_lines():
+    AccessLog = Pool().get('momd.access.log')
+    return AccessLog.search([('action', '=', 'export')],
+        order=[('id', 'ASC')])
+
+
+class AuditExportTestMixin:
+
+    @with_transaction()
+    def test_export_logged(self):
+        """The list export, the export of a search and the spreadsheet each
+        write one line: who, the model, the columns, the filters, how many
+        records and which; the subject access report lists the exports that
+        held the person"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Spreadsheet = pool.get('momd.spreadsheet', type='report')
+        PersonalData = pool.get(
+            'momd.beneficiary.personal_data', type='report')
+        supervisor = create_user(
+            'msl.sup', groups=['group_supervisor'], offices=[office('MSL')])
+        people = [register('MSL', first_name=n, phones=[('create', [{
+                                'number': '0770123456%d' % i}])])
+            for i, n in enumerate(['سعاد', 'نور', 'هدى'])]
+        other = register('SNJ', first_name='سعاد')
+        self.assertEqual(export_lines(), [])
+
+        @contextmanager
+        def as_supervisor():
+            with Transaction().set_user(supervisor.id), \
+                    Transaction().set_context(_check_access=True):
+                yield
+
+        with as_supervisor():
+            rows = Beneficiary.export_data(
+                Beneficiary.browse(people[::-1]),
+                ['code', 'first_name', 'phones/number'])
+        self.assertEqual(len(rows), 3)
+        line, = export_lines()
+        self.assertEqual(
+            (line.user, line.model, line.record_count, line.records,
+                line.exported_fields, line.filters, line.record),
+            (supervisor, 'momd.beneficiary', 3,
+                ','.join(str(p.id) for p in people[::-1]),
+                'code,first_name,phones/number', None, None))
+
+        with as_supervisor():
+            rows = Beneficiary.export_data_domain(
+                [('first_name', '=', 'سعاد')], ['code'])
+        # the other office's person is neither exported nor listed
+        self.assertEqual(rows, [[people[0].code]])
+        line = export_lines()[-1]
+        self.assertEqual((line.record_count, line.records),
+            (1, str(people[0].id)))
+        self.assertEqual(json.loads(line.filters),
+            [['first_name', '=', 'سعاد']])
+
+        with as_supervisor():
+            Spreadsheet.execute([], {'model': 'momd.beneficiary',
+                    'ids': None, 'columns': ['code', 'family_name'],
+                    'format': 'csv', 'name': "People"})
+        line = export_lines()[-1]
+        self.assertEqual(
+            (line.record_count, set(line.records.split(','))),
+            (3, {str(p.id) for p in people}))
+        self.assertEqual(json.loads(line.filters)['domain'], [])
+        self.assertNotIn(str(other.id), line.records.split(','))
+        exports = len(export_lines())
+
+        # a refused export writes no line
+        with as_supervisor(), self.assertRaises(AccessError):
+            Beneficiary.export_data(Beneficiary.browse([other]), ['code'])
+        self.assertEqual(len(export_lines()), exports)
+
+        # the person's subject access report lists the exports of them
+        trail = PersonalData._trail(people[1])[2]
+        exported = [r for r in trail if r[2] == "Exported"]
+        self.assertEqual(len(exported), 2)
+        self.assertEqual({r[5] for r in exported}, {3})
+        self.assertEqual(
+            [r[2] for r in PersonalData._trail(other)[2][1:]], ["Created"])
