@@ -76,6 +76,7 @@ def write_config(var, port, uri):
         f'root = {sao}\n'
         '\n[session]\n'
         'max_age = 28800\n'
+        'idle_timeout = 1800\n'
         'max_attempt = 5\n'
         'timeout = 300\n'
         '\n[password]\n'

@@ -15,6 +15,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .access_policy_tests import AccessPolicyTestMixin
 from .answer_link_tests import AnswerLinkTestMixin
 from .audit_chain_tests import (
     AuditChainArabicTestMixin, AuditChainTestMixin)
@@ -57,7 +58,7 @@ from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
         ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,

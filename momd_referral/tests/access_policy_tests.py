@@ -1,0 +1,75 @@
+"Sessions left unused end; common passwords are refused."
+import datetime as dt
+
+from trytond.pool import Pool
+from trytond.res.user import PasswordError
+from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
+
+from ..models.access_policy import idle_timeout
+from .registry_tests import office
+from .tools import create_user
+
+
+def last_use(key, when):
+    "Set the session of key as last used at when, as time passing would"
+    Session = Pool().get('ir.session')
+    table = Session.__table__()
+    Transaction().connection.cursor().execute(*table.update(
+            [table.create_date, table.write_date], [when, when],
+            where=table.key == key))
+
+
+class AccessPolicyTestMixin:
+
+    @with_transaction()
+    def test_session_idle(self):
+        """A session unused longer than the idle timeout is refused (and
+        removed, and in the trail); a session in use stays alive as long
+        as it is used, up to its maximum age"""
+        pool = Pool()
+        Session = pool.get('ir.session')
+        AccessLog = pool.get('momd.access.log')
+        caseworker = create_user(
+            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+        idle = idle_timeout()
+        self.assertEqual(idle, dt.timedelta(minutes=30))
+        with Transaction().set_user(caseworker.id):
+            key = Session.new()
+        now = dt.datetime.now()
+
+        # used a little under the timeout ago: valid, and its use is now
+        last_use(key, now - idle + dt.timedelta(minutes=2))
+        self.assertTrue(Session.check(caseworker.id, key))
+        session, = Session.search([('key', '=', key)])
+        self.assertGreaterEqual(session.last_modified_at, now)
+        # so that it is still valid well past the first use's timeout
+        self.assertTrue(Session.check(caseworker.id, key))
+
+        # unused a little over the timeout: refused and gone
+        last_use(key, dt.datetime.now() - idle - dt.timedelta(minutes=1))
+        self.assertFalse(Session.check(caseworker.id, key))
+        self.assertEqual(Session.search([('key', '=', key)]), [])
+        self.assertFalse(Session.check(caseworker.id, key))
+        self.assertEqual(
+            [(l.action, l.operation) for l in AccessLog.search(
+                    [('user', '=', caseworker.id)], order=[('id', 'ASC')])],
+            [('session', 'idle'), ('session', 'unknown')])
+
+    @with_transaction()
+    def test_password_forbidden(self):
+        """Common passwords, and the names of the ministry's places, are
+        refused, also with digits after them; a long password of one's own
+        is accepted"""
+        User = Pool().get('res.user')
+        user = create_user('cw', groups=['group_caseworker'])
+        for password in ['password', 'PASSWORD', '12345678', 'qwertyuiop',
+                'Password123!', 'mosul2024', 'iraq12345', 'baghdad#1',
+                'كلمةالسر', 'hgsghl1234']:
+            with self.subTest(password=password), \
+                    self.assertRaises(PasswordError):
+                User.write([user], {'password': password})
+        for password in ['Shallow-River-Quiet-41', 'نهر دجلة 2019 هادئ']:
+            User.write([user], {'password': password})
+            self.assertTrue(User.get_login(
+                    'cw', {'password': password}))
