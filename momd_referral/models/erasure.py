@@ -8,6 +8,7 @@ from sql import Column, Literal, Null
 from sql.aggregate import Max, Sum
 from sql.conditionals import Case as When
 
+from trytond.filestore import filestore
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
@@ -214,12 +215,14 @@ class Beneficiary(metaclass=PoolMeta):
                 [table.anonymised], [pool.get('ir.date').today()],
                 where=_ids_where(table, 'id', ids)))
         references = cls._records_of(ids, case_ids)
-        cls._remove_attachments(references)
+        files = cls._remove_attachments(references)
         cls._scrub_activities(references)
         for cache in Transaction().cache.values():
             cache.clear()
         for beneficiary_id in ids:
             AccessLog.log_anonymisation(cls.__name__, beneficiary_id, reason)
+        # last, as nothing brings them back: the bytes of the files
+        cls._remove_files(files)
 
     @classmethod
     def _coarsen_ages(cls, ids):
@@ -282,13 +285,45 @@ class Beneficiary(metaclass=PoolMeta):
 
     @classmethod
     def _remove_attachments(cls, references):
-        "Notes and files attached to the person's records go"
+        """Notes and files attached to the person's records go; the ids of
+        the attachments' files in the store"""
         pool = Pool()
+        files = set()
         for model in ['ir.attachment', 'ir.note']:
             Model = pool.get(model)
             with without_check_access():
                 records = Model.search([('resource', 'in', references)])
+                if model == 'ir.attachment':
+                    files.update(r.file_id for r in records if r.file_id)
                 Model.delete(records)
+        return files
+
+    @classmethod
+    def _remove_files(cls, file_ids):
+        """Remove from the store at once the files of file_ids that no
+        attachment holds any more (Tryton keeps a deleted attachment's file
+        for [attachment] retention_days)"""
+        pool = Pool()
+        Attachment = pool.get('ir.attachment')
+        Queue = pool.get('ir.filestore.queue')
+        field = Attachment._fields['data']
+        if not field.file_id or not file_ids:
+            return
+        transaction = Transaction()
+        table = Attachment.__table__()
+        queue = Queue.__table__()
+        cursor = transaction.connection.cursor()
+        file_ids = sorted(file_ids)
+        cursor.execute(*table.select(Column(table, field.file_id),
+                where=Column(table, field.file_id).in_(file_ids)))
+        gone = sorted(set(file_ids) - {i for i, in cursor})
+        if not gone:
+            return
+        cursor.execute(*queue.delete(where=queue.file_id.in_(gone)))
+        prefix = field.store_prefix
+        if prefix is None:
+            prefix = transaction.database.name
+        filestore.delete_many(gone, prefix=prefix)
 
     @classmethod
     def _scrub_activities(cls, references):

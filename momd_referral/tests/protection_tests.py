@@ -1,5 +1,7 @@
 "Data protection: the audit trail, erasure, subject access and retention."
 import datetime as dt
+import os
+import uuid
 
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
@@ -139,6 +141,20 @@ ZAHRA_PHONE_DIGITS = '7709876543'
 ZAHRA_STORY = 'Zahraafarida lost her house deed'
 
 
+def store_files_holding(content):
+    "The files of the attachment store whose bytes hold content"
+    from trytond.filestore import filestore
+    root = os.path.join(filestore.path, Transaction().database.name)
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            with open(path, 'rb') as file:
+                if content in file.read():
+                    found.append(path)
+    return found
+
+
 def database_texts(needles):
     """(table, column) of every text column of the database holding one of
     needles, found by SQL over the whole database"""
@@ -255,10 +271,23 @@ class ErasureTestMixin:
                 sorted((s.state, s.provider.id, s.referrals)
                     for s in ReferralStatistic.search([])))
         before = counts()
+        # a scan of her passport: its bytes are found in the store by
+        # their content, before
+        scan = ('passport scan %s' % uuid.uuid4()).encode()
+        Attachment = pool.get('ir.attachment')
+        attachment, = Attachment.create([{'resource': str(zahra),
+                    'name': 'passport.jpg', 'data': scan}])
+        self.assertEqual(len(store_files_holding(scan)), 1)
+        file_id = attachment.file_id
         user, context = as_user(world.supervisor)
         with user, context:
             run_anonymise(zahra, "Asked to be forgotten")
         self.assertEqual(database_texts(needles), [])
+        # and after, nowhere in the store, nor waiting in Tryton's queue
+        self.assertEqual(store_files_holding(scan), [])
+        self.assertEqual(Attachment.search([('id', '=', attachment.id)]), [])
+        self.assertEqual(pool.get('ir.filestore.queue').search(
+                [('file_id', '=', file_id)]), [])
         self.assertEqual(counts(), before)
         zahra = Beneficiary(zahra.id)
         self.assertEqual(zahra.anonymised, pool.get('ir.date').today())
