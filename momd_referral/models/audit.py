@@ -211,12 +211,15 @@ class AccessLog(ModelSQL, ModelView):
     @classmethod
     def _insert(cls, model, ids, action, changed=None, operation=None,
             user=None, offices=None, reason=None):
-        "One insert for the lines of ids, with the office of each record"
+        """One insert for the lines of ids, with the office of each record;
+        user: the current one if None, nobody if False"""
         transaction = Transaction()
         table = cls.__table__()
         now = dt.datetime.now()
         if user is None:
             user = transaction.user
+        elif user is False:
+            user = None
         if offices is None:
             offices = cls.offices_of(model, ids)
         session, address = request_origin()

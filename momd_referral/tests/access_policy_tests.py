@@ -1,6 +1,7 @@
-"Sessions left unused end; common passwords are refused."
+"Sessions left unused end; common passwords are refused; accounts in the trail."
 import datetime as dt
 
+from trytond.exceptions import LoginException, RateLimitException
 from trytond.pool import Pool
 from trytond.res.user import PasswordError
 from trytond.tests.test_tryton import with_transaction
@@ -73,3 +74,55 @@ class AccessPolicyTestMixin:
             User.write([user], {'password': password})
             self.assertTrue(User.get_login(
                     'cw', {'password': password}))
+
+    @with_transaction()
+    def test_accounts_in_trail(self):
+        """Failed and throttled logins, and the changes of a user's password
+        and groups, are in the trail: the fields' names, never the values;
+        a login typed for nobody is not kept"""
+        pool = Pool()
+        User = pool.get('res.user')
+        Group = pool.get('res.group')
+        LoginAttempt = pool.get('res.user.login.attempt')
+        AccessLog = pool.get('momd.access.log')
+        ModelData = pool.get('ir.model.data')
+        user = create_user('cw', groups=['group_caseworker'])
+        User.write([user], {'password': 'Shallow-River-Quiet-41'})
+
+        def lines():
+            return [(l.action, l.model, l.record, l.user, l.changed_fields,
+                    l.operation)
+                for l in AccessLog.search([('model', 'in',
+                                ['res.user', 'res.group'])],
+                    order=[('id', 'ASC')])]
+        start = len(lines())
+        self.assertIn(('write', 'res.user', user.id, None, 'password', None),
+            [l[:3] + (None,) + l[4:] for l in lines()])
+
+        # asked for the password first: no failure
+        with self.assertRaises(LoginException):
+            User.get_login('cw', {})
+        self.assertIsNone(User.get_login('cw', {'password': 'wrong one'}))
+        self.assertIsNone(User.get_login('nobody-x', {'password': 'secret'}))
+        for _ in range(6):
+            LoginAttempt.add('cw')
+        with self.assertRaises(RateLimitException):
+            User.get_login('cw', {'password': 'Shallow-River-Quiet-41'})
+        self.assertEqual(lines()[start:], [
+                ('login', 'res.user', user.id, user, None, None),
+                ('login', 'res.user', None, None, None, 'unknown login'),
+                ('throttled', 'res.user', user.id, user, None, None),
+                ])
+        self.assertNotIn('nobody-x', str(lines()))
+
+        supervisors = Group(ModelData.get_id(
+                'momd_referral', 'group_supervisor'))
+        Group.write([supervisors], {'users': [('add', [user.id])]})
+        User.write([user], {'groups': [('remove', [supervisors.id])],
+                'name': 'Caseworker'})
+        # who changed them
+        admin = User(Transaction().user)
+        self.assertEqual(lines()[start + 3:], [
+                ('write', 'res.group', supervisors.id, admin, 'users', None),
+                ('write', 'res.user', user.id, admin, 'groups', None),
+                ])
