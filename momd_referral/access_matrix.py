@@ -5,6 +5,8 @@ from trytond.model import ModelStorage
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from .models.sensitivity import CLASSES, FIELD_CLASSES, GROUPS
+
 # The roles as the demo and the ministry give them, by their groups
 ROLES = [
     ("Caseworker", ['group_caseworker']),
@@ -186,4 +188,29 @@ def markdown():
         '| Model | Field | Role | Limit |', '|---|---|---|---|']
     for model, field, role, limit in field_limits():
         lines.append('| `%s` | %s | %s | %s |' % (model, field, role, limit))
+    lines += ['', '## Data classes', '',
+        'What each role may export, by the class of each field '
+        '(`models/sensitivity.py`; every other field is internal). Every '
+        'role exports public, internal and personal fields; a class above '
+        'needs its group, on top of the role; administrators export all. '
+        'A column of a class not given is refused by name, and left out '
+        'of a list\'s own spreadsheet.', '',
+        '| Class | Given by |', '|---|---|']
+    for level, label in CLASSES:
+        group = GROUPS.get(level)
+        lines.append('| %s | %s |' % (label, ('*%s*' % group_name(group))
+                if group else 'every role'))
+    lines += ['', '| Model | Field | Class |', '|---|---|---|']
+    for model, levels in sorted(FIELD_CLASSES.items()):
+        for level, label in CLASSES:
+            for field in sorted(levels.get(level, [])):
+                lines.append('| `%s` | %s | %s |' % (model, field, label))
     return '\n'.join(lines) + '\n'
+
+
+def group_name(xml_id):
+    "The name of a group of the module"
+    pool = Pool()
+    Group = pool.get('res.group')
+    ModelData = pool.get('ir.model.data')
+    return Group(ModelData.get_id('momd_referral', xml_id)).name

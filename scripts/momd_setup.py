@@ -43,12 +43,14 @@ def demo_users():
                 'offices': [code], 'supervised': [], 'language': 'ar'})
         users.append({
                 'login': '%s.supervisor' % prefix, 'name': supervisor,
-                'role': 'supervisor', 'groups': ['group_supervisor'],
+                'role': 'supervisor',
+                'groups': ['group_supervisor', 'group_class_sensitive'],
                 'offices': [code], 'supervised': [code], 'language': 'ar'})
     users.append({
             'login': 'manager', 'name': 'سعاد عبد الله الطائي',
             'role': 'manager',
-            'groups': ['group_manager'], 'offices': [], 'supervised': [],
+            'groups': ['group_manager', 'group_class_sensitive'],
+            'offices': [], 'supervised': [],
             'language': 'ar'})
     users.append({
             'login': 'administrator', 'name': 'System Administrator',

@@ -431,13 +431,15 @@ class PersonalData(Report):
         if len(ids) != 1:
             raise ErasureError(gettext('momd_referral.msg_personal_data_one'))
         beneficiary, = Beneficiary.browse(ids)
-        sheets = [cls._person(beneficiary)]
-        for model, records, *title in cls._related(beneficiary):
-            Model = pool.get(model)
-            sheets.append((
-                    title[0] if title else Model.__names__()['model'], [],
-                    export(Model, records, list_fields(Model))))
-        sheets.append(cls._trail(beneficiary))
+        # made for the person: every class of their data
+        with Transaction().set_context(_momd_subject_access=True):
+            sheets = [cls._person(beneficiary)]
+            for model, records, *title in cls._related(beneficiary):
+                Model = pool.get(model)
+                sheets.append((
+                        title[0] if title else Model.__names__()['model'], [],
+                        export(Model, records, list_fields(Model))))
+            sheets.append(cls._trail(beneficiary))
         AccessLog.log(Beneficiary.__name__, ids, action='print')
         name = gettext('momd_referral.msg_personal_data_file',
             code=beneficiary.code or beneficiary.id)

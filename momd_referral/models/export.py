@@ -16,6 +16,8 @@ from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
+from .sensitivity import exportable
+
 FORMATS = [
     ('xlsx', "Excel (XLSX)"),
     ('csv', "CSV"),
@@ -110,8 +112,10 @@ def list_fields(Model):
         if field._type in {'selection', 'multiselection'}:
             name += '.translated'
         names.append(name)
-    return Model.export_columns(names) if hasattr(
+    names = Model.export_columns(names) if hasattr(
         Model, 'export_columns') else names
+    # without the columns of a class the user may not export
+    return exportable(Model, names)
 
 
 class SavedExport(metaclass=PoolMeta):

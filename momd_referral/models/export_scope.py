@@ -21,6 +21,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from .mixins import sees_restricted
 from .owned_fields import from_client
+from .sensitivity import check_export_classes
 
 # records read at once
 BATCH = 1000
@@ -96,6 +97,9 @@ class ExportScopeMixin:
     @classmethod
     def export_data(cls, records, fields_names, header=False):
         records = list(records)
+        if from_client() and cls.__name__.startswith('momd.'):
+            # a column of a class the user is not given is not exported
+            check_export_classes(cls, fields_names)
         data = super().export_data(records, fields_names, header=header)
         if from_client() and cls.__name__.startswith('momd.'):
             ids = [int(r) for r in records]

@@ -31,7 +31,8 @@ class AuditExportTestMixin:
         PersonalData = pool.get(
             'momd.beneficiary.personal_data', type='report')
         supervisor = create_user(
-            'msl.sup', groups=['group_supervisor'], offices=[office('MSL')])
+            'msl.sup', groups=['group_supervisor', 'group_class_sensitive'],
+            offices=[office('MSL')])
         people = [register('MSL', first_name=n, phones=[('create', [{
                                 'number': '0770123456%d' % i}])])
             for i, n in enumerate(['سعاد', 'نور', 'هدى'])]

@@ -15,8 +15,15 @@ from .tools import create_user
 
 
 def exported(user, model, ids, names):
-    "The rows the user exports of the records ids, checked as a client's"
-    Model = Pool().get(model)
+    """The rows the user exports of the records ids, checked as a client's
+    (the user given the sensitive data class: the classes are tested in
+    sensitivity_tests)"""
+    pool = Pool()
+    Model = pool.get(model)
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    User.write([user], {'groups': [('add', [ModelData.get_id(
+                        'momd_referral', 'group_class_sensitive')])]})
     transaction = Transaction()
     with transaction.set_user(user.id), \
             transaction.set_context(_check_access=True):

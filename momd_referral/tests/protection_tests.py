@@ -450,9 +450,11 @@ class ScopeTestMixin:
                 if n.category.code == 'protection.gbv'],
             {'description': 'Hidden story'})
         caseworker = create_user(
-            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+            'cw', groups=['group_caseworker', 'group_class_sensitive'],
+            offices=[office('SNJ')])
         sensitive = create_user(
-            'cws', groups=['group_caseworker', 'group_sensitive'],
+            'cws', groups=['group_caseworker', 'group_sensitive',
+                'group_class_sensitive'],
             offices=[office('SNJ')])
         probes = [
             [('needs.restricted', '=', True)],

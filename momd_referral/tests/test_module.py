@@ -53,12 +53,13 @@ from .report_tests import (
     ReferralFormArabicTestMixin, ReferralFormTestMixin)
 from .statistics_tests import ExportTestMixin, StatisticsTestMixin
 from .registry_tests import RegistryTestMixin, office, register
+from .sensitivity_tests import SensitivityTestMixin
 from .waitlist_tests import WaitlistTestMixin
 from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        SensitivityTestMixin, AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
         ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,
