@@ -14,6 +14,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 from .referral import DECLINE_REASONS
+from .small_cells import SmallCellMixin
 from .statistics import (
     StatisticMixin, _median_p90, _timestamp, chosen, in_period, month_of,
     period, readable)
@@ -37,7 +38,8 @@ def _count(condition):
     return Sum(Case((condition, 1), else_=0))
 
 
-class ProviderScorecard(StatisticMixin, ModelSQL, ModelView):
+class ProviderScorecard(
+        SmallCellMixin, StatisticMixin, ModelSQL, ModelView):
     """How a provider's service answered and served the referrals it
     received, month by month.
 

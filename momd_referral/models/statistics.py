@@ -26,6 +26,7 @@ from .case import PRIORITIES
 from .mixins import sees_restricted
 from .outreach import AGE_GROUPS, COUNTS
 from .provider import PROVIDER_TYPES
+from .small_cells import SmallCellMixin
 from .referral import DECLINE_REASONS, STATES
 
 # the outreach age groups, with keys sorted as the ages
@@ -143,14 +144,6 @@ def chosen(column, name):
 class StatisticMixin:
     "A read-only table of counts grouped by the database"
     __slots__ = ()
-    # counts of people: hidden below the configured size when exported
-    _people_fields = ()
-    # the count of a row below which the derived fields are not exported
-    _sample_field = None
-    _sample_derived = ()
-    # the counts each rate would give away, were it exported beside them:
-    # {field: function of a record giving the counts}
-    _rate_counts = {}
 
     @classmethod
     def __setup__(cls):
@@ -242,39 +235,6 @@ class StatisticMixin:
             *groups, *counts,
             group_by=groups)
 
-    @classmethod
-    def small_cell_threshold(cls):
-        "Counts of people below it are shown as \"<N\" (0: all shown)"
-        Configuration = Pool().get('momd.configuration')
-        return Configuration(1).small_cell_threshold or 0
-
-    @classmethod
-    def export_data(cls, records, fields_names, header=False):
-        data = super().export_data(records, fields_names, header=header)
-        threshold = cls.small_cell_threshold()
-        people = [i for i, name in enumerate(fields_names)
-            if name in cls._people_fields]
-        # rates and times of too few people are left out
-        derived = [i for i, name in enumerate(fields_names)
-            if name in cls._sample_derived]
-        for record, row in zip(records, data[1 if header else 0:]):
-            small = (cls._sample_field
-                and (getattr(record, cls._sample_field) or 0) < threshold)
-            for i in people:
-                if isinstance(row[i], int) and 0 < row[i] < threshold:
-                    row[i] = '<%s' % threshold
-            for i in derived if small else ():
-                row[i] = ''
-        rates = [(i, cls._rate_counts[name])
-            for i, name in enumerate(fields_names)
-            if name in cls._rate_counts]
-        # a rate is left out when it would tell a count hidden as "<N"
-        for record, row in zip(records, data[1 if header else 0:]):
-            for i, counts in rates:
-                if any(0 < (c or 0) < threshold for c in counts(record)):
-                    row[i] = ''
-        return data
-
 
 class StatisticContext(ModelView):
     "The period and place the statistics are computed for"
@@ -294,7 +254,8 @@ class StatisticContext(ModelView):
         'momd.location', "District", domain=[('level', '=', 'district')])
 
 
-class ReferralStatistic(StatisticMixin, ModelSQL, ModelView):
+class ReferralStatistic(
+        SmallCellMixin, StatisticMixin, ModelSQL, ModelView):
     "Referrals counted by month, office, district, category, provider, "
     "state and priority"
     __name__ = 'momd.referral.statistic'
@@ -357,7 +318,8 @@ class ReferralStatistic(StatisticMixin, ModelSQL, ModelView):
                 'decline_reason_label'))
 
 
-class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
+class BeneficiaryStatistic(
+        SmallCellMixin, StatisticMixin, ModelSQL, ModelView):
     "Beneficiaries registered, referred and reached by month, office, "
     "district, displacement status, sex and age group"
     __name__ = 'momd.beneficiary.statistic'
@@ -447,7 +409,8 @@ class BeneficiaryStatistic(StatisticMixin, ModelSQL, ModelView):
                 for name in ['displacement_status', 'sex', 'age_group']))
 
 
-class OutreachStatistic(StatisticMixin, ModelSQL, ModelView):
+class OutreachStatistic(
+        SmallCellMixin, StatisticMixin, ModelSQL, ModelView):
     "People reached by the outreach events done, by month, office, district "
     "and kind"
     __name__ = 'momd.outreach.statistic'
@@ -522,7 +485,8 @@ class OutreachStatistic(StatisticMixin, ModelSQL, ModelView):
             Sum(rows.needs).as_('needs'))
 
 
-class ReferralKPI(StatisticMixin, ModelSQL, ModelView):
+class ReferralKPI(
+        SmallCellMixin, StatisticMixin, ModelSQL, ModelView):
     "Referral indicators: how many were answered and served, how fast"
     __name__ = 'momd.referral.kpi'
     __string__ = "Referral Indicators"

@@ -54,12 +54,13 @@ from .report_tests import (
 from .statistics_tests import ExportTestMixin, StatisticsTestMixin
 from .registry_tests import RegistryTestMixin, office, register
 from .sensitivity_tests import SensitivityTestMixin
+from .small_cells_tests import SmallCellsTestMixin
 from .waitlist_tests import WaitlistTestMixin
 from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        SensitivityTestMixin, AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        SmallCellsTestMixin, SensitivityTestMixin, AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
         ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,

@@ -1,0 +1,203 @@
+"""Small cells of the statistics hidden wherever a user reads them.
+
+A count of people below the configured size (momd.configuration's small
+cell threshold, 5 by default) could point to a person: in the lists,
+graphs and dashboards it is empty, and in a spreadsheet "<5"; a rate or a
+time is left out when its row counts too few people, or when it would give
+away a hidden count. What the server answers a user is the gate, not the
+screen:
+
+- a read gives them empty (the records' own code, the exports, read the
+  counts as they are);
+- a search whose condition on a count would tell two small counts apart
+  (registered = 3, referred < 4...) is refused, naming the field, and so is
+  a condition on a rate or a time;
+- the rows ordered by a count are ordered as if the small counts were 0,
+  and by a rate or a time as if those of small rows were empty.
+"""
+from sql import Column, Literal, Null
+from sql.conditionals import Case
+
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+from .owned_fields import from_client
+
+# the operators whose test a small count could be told apart by
+OPERATORS = {
+    '=': lambda a, b: a == b,
+    '!=': lambda a, b: a != b,
+    '<': lambda a, b: b is not None and a < b,
+    '<=': lambda a, b: b is not None and a <= b,
+    '>': lambda a, b: b is not None and a > b,
+    '>=': lambda a, b: b is not None and a >= b,
+    'in': lambda a, b: a in (b or []),
+    'not in': lambda a, b: a not in (b or []),
+    }
+
+
+def _hiding():
+    "Whether the counts read now are hidden (a user's request)"
+    return (from_client()
+        and not Transaction().context.get('_momd_small_cells_raw'))
+
+
+class SmallCellMixin:
+    "The counts of people of a statistics model, small ones hidden"
+    __slots__ = ()
+    # counts of people: hidden below the configured size
+    _people_fields = ()
+    # the count of a row below which the derived fields are hidden
+    _sample_field = None
+    _sample_derived = ()
+    # the counts each rate would give away, were it shown beside them:
+    # {field: function of a record giving the counts}
+    _rate_counts = {}
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # the order by a count or a derived column, as hidden
+        for name in cls._people_fields + tuple(cls._sample_derived):
+            if not hasattr(cls, 'order_' + name):
+                setattr(cls, 'order_' + name,
+                    classmethod(lambda c, tables, n=name: c._order_hidden(
+                            tables, n)))
+
+    @classmethod
+    def small_cell_threshold(cls):
+        "Counts of people below it are shown as \"<N\" (0: all shown)"
+        Configuration = Pool().get('momd.configuration')
+        return Configuration(1).small_cell_threshold or 0
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        rows = super().read(ids, fields_names)
+        if not _hiding() or not rows:
+            return rows
+        threshold = cls.small_cell_threshold()
+        if not threshold:
+            return rows
+        names = set(fields_names)
+        people = names & set(cls._people_fields)
+        derived = names & set(cls._sample_derived)
+        rates = names & set(cls._rate_counts)
+        if not (people or derived or rates):
+            return rows
+        # the counts as they are, to know what they would give away
+        with Transaction().set_context(_momd_small_cells_raw=True):
+            records = {r.id: r for r in cls.browse([r['id'] for r in rows])}
+
+            def small(value):
+                return 0 < (value or 0) < threshold
+            for row in rows:
+                record = records[row['id']]
+                for name in people:
+                    if small(row[name]):
+                        row[name] = None
+                if derived and cls._sample_field and (getattr(
+                            record, cls._sample_field) or 0) < threshold:
+                    for name in derived:
+                        row[name] = None
+                for name in rates:
+                    if any(small(c) for c in cls._rate_counts[name](record)):
+                        row[name] = None
+        return rows
+
+    @classmethod
+    def search(cls, domain, offset=0, limit=None, order=None, count=False,
+            query=False):
+        if _hiding():
+            cls._check_small_cells(domain)
+        return super().search(domain, offset=offset, limit=limit,
+            order=order, count=count, query=query)
+
+    @classmethod
+    def _check_small_cells(cls, domain):
+        """Refuse a condition of domain on a count that tells small counts
+        apart, or on a rate or a time"""
+        threshold = cls.small_cell_threshold()
+        if not threshold or not isinstance(domain, (list, tuple)):
+            return
+        for clause in domain:
+            if not isinstance(clause, (list, tuple)) or not clause:
+                continue
+            if not isinstance(clause[0], str) or len(clause) < 3:
+                cls._check_small_cells(clause)
+                continue
+            name, operator, value = clause[0].split('.')[0], clause[1], (
+                clause[2])
+            derived = (set(cls._sample_derived) | set(cls._rate_counts))
+            if name in cls._people_fields:
+                test = OPERATORS.get(operator)
+                try:
+                    answers = {test(n, value) for n in range(1, threshold)}
+                except TypeError:
+                    answers = {None, True}
+                if test is not None and len(answers) <= 1:
+                    continue
+                message = 'momd_referral.msg_small_cells_search'
+            elif name in derived:
+                message = 'momd_referral.msg_small_cells_search_derived'
+            else:
+                continue
+            raise AccessError(gettext(message,
+                    field=cls.__names__(name)['field'],
+                    threshold=threshold))
+
+    @classmethod
+    def _order_hidden(cls, tables, name):
+        "The order by the column name as a user reads it"
+        table, _ = tables[None]
+        column = Column(table, name)
+        if not _hiding():
+            return [column]
+        threshold = cls.small_cell_threshold()
+        if name in cls._people_fields:
+            return [Case(((column > 0) & (column < threshold), Literal(0)),
+                    else_=column)]
+        sample = Column(table, cls._sample_field)
+        return [Case((sample < threshold, Null), else_=column)]
+
+    @classmethod
+    def fields_get(cls, fields_names=None, level=0):
+        definitions = super().fields_get(fields_names, level=level)
+        # a rate or a time is not sorted by (it has no column)
+        for name in cls._rate_counts:
+            field = cls._fields.get(name)
+            if name in definitions and isinstance(field, fields.Function):
+                definitions[name]['sortable'] = False
+        return definitions
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        # the counts as they are, shown as "<N" below
+        with Transaction().set_context(_momd_small_cells_raw=True):
+            records = cls.browse([r.id for r in records])
+            data = super().export_data(records, fields_names, header=header)
+        threshold = cls.small_cell_threshold()
+        people = [i for i, name in enumerate(fields_names)
+            if name in cls._people_fields]
+        # rates and times of too few people are left out
+        derived = [i for i, name in enumerate(fields_names)
+            if name in cls._sample_derived]
+        for record, row in zip(records, data[1 if header else 0:]):
+            small = (cls._sample_field
+                and (getattr(record, cls._sample_field) or 0) < threshold)
+            for i in people:
+                if isinstance(row[i], int) and 0 < row[i] < threshold:
+                    row[i] = '<%s' % threshold
+            for i in derived if small else ():
+                row[i] = ''
+        rates = [(i, cls._rate_counts[name])
+            for i, name in enumerate(fields_names)
+            if name in cls._rate_counts]
+        # a rate is left out when it would tell a count hidden as "<N"
+        for record, row in zip(records, data[1 if header else 0:]):
+            for i, counts in rates:
+                if any(0 < (c or 0) < threshold for c in counts(record)):
+                    row[i] = ''
+        return data
