@@ -105,3 +105,8 @@ class MergeError(UserError):
 class KoboImportError(UserError):
     "A KoboToolbox export the import cannot read, or a review it refuses"
     pass
+
+
+class BreachScopeError(UserError):
+    "A breach scoping without anyone to look for, or a period backwards"
+    pass

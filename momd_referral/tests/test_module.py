@@ -20,6 +20,7 @@ from .answer_link_tests import AnswerLinkTestMixin
 from .audit_chain_tests import (
     AuditChainArabicTestMixin, AuditChainTestMixin)
 from .audit_export_tests import AuditExportTestMixin
+from .breach_tests import BreachTestMixin
 from .content_tests import ContentTestMixin
 from .bulk_tests import BulkTestMixin
 from .automation_tests import (
@@ -60,7 +61,7 @@ from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        SmallCellsTestMixin, SensitivityTestMixin, AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        BreachTestMixin, SmallCellsTestMixin, SensitivityTestMixin, AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
         ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,
