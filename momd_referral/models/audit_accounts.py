@@ -16,6 +16,8 @@ WATCHED = {'login', 'password', 'password_hash', 'password_reset', 'groups',
 
 
 def _log(model, ids, action, changed=None, operation=None, user=None):
+    if not ids:
+        return
     AccessLog = Pool().get('momd.access.log')
     AccessLog._insert(model, ids, action, changed=changed,
         operation=operation, user=user, offices={})

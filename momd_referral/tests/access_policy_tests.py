@@ -95,6 +95,8 @@ class AccessPolicyTestMixin:
                 for l in AccessLog.search([('model', 'in',
                                 ['res.user', 'res.group'])],
                     order=[('id', 'ASC')])]
+        # nothing created, nothing in the trail
+        self.assertEqual(User.create([]), [])
         start = len(lines())
         self.assertIn(('write', 'res.user', user.id, None, 'password', None),
             [l[:3] + (None,) + l[4:] for l in lines()])
