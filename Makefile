@@ -31,9 +31,10 @@ reset:
 	$(MAKE) run
 
 ## bench: speed ratios against stock Tryton, measured in the same run;
-## the dashboard queries and the duplicate candidates among 1M people again
-## on PostgreSQL, the production database, its memory set as a server's
-## (deploy/README.md), not PostgreSQL's default 128 MB
+## the dashboard queries, the duplicate candidates among 1M people and the
+## breach scoping over 10M trail lines again on PostgreSQL, the production
+## database, its memory set as a server's (deploy/README.md), not
+## PostgreSQL's default 128 MB
 BENCH_PG ?= /tmp/momd-bench-pg
 BENCH_PG_PORT ?= 55439
 BENCH_PG_OPTIONS ?= -c shared_buffers=1GB -c effective_cache_size=8GB
@@ -43,7 +44,7 @@ bench: install sao system-packages
 	PG_SERVER_OPTIONS='$(BENCH_PG_OPTIONS)' \
 		sh scripts/pg_cluster.sh start $(BENCH_PG) $(BENCH_PG_PORT)
 	BENCH_DATABASE_URI=postgresql://postgres@127.0.0.1:$(BENCH_PG_PORT)/ \
-		$(PY) bench/run.py bench_dashboard bench_duplicates; \
+		$(PY) bench/run.py bench_dashboard bench_duplicates bench_breach; \
 		status=$$?; sh scripts/pg_cluster.sh stop $(BENCH_PG); exit $$status
 
 install: $(VENV)/.installed
