@@ -1,14 +1,12 @@
 "Every export is in the audit trail, with its records."
 import json
-from contextlib import contextmanager
 
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
-from trytond.transaction import Transaction
 
 from .registry_tests import office, register
-from .tools import create_user
+from .tools import acting_as, create_user
 
 
 def export_lines():
@@ -39,13 +37,7 @@ class AuditExportTestMixin:
         other = register('SNJ', first_name='سعاد')
         self.assertEqual(export_lines(), [])
 
-        @contextmanager
-        def as_supervisor():
-            with Transaction().set_user(supervisor.id), \
-                    Transaction().set_context(_check_access=True):
-                yield
-
-        with as_supervisor():
+        with acting_as(supervisor):
             rows = Beneficiary.export_data(
                 Beneficiary.browse(people[::-1]),
                 ['code', 'first_name', 'phones/number'])
@@ -58,7 +50,7 @@ class AuditExportTestMixin:
                 ','.join(str(p.id) for p in people[::-1]),
                 'code,first_name,phones/number', None, None))
 
-        with as_supervisor():
+        with acting_as(supervisor):
             rows = Beneficiary.export_data_domain(
                 [('first_name', '=', 'سعاد')], ['code'])
         # the other office's person is neither exported nor listed
@@ -69,7 +61,7 @@ class AuditExportTestMixin:
         self.assertEqual(json.loads(line.filters),
             [['first_name', '=', 'سعاد']])
 
-        with as_supervisor():
+        with acting_as(supervisor):
             Spreadsheet.execute([], {'model': 'momd.beneficiary',
                     'ids': None, 'columns': ['code', 'family_name'],
                     'format': 'csv', 'name': "People"})
@@ -82,7 +74,7 @@ class AuditExportTestMixin:
         exports = len(export_lines())
 
         # a refused export writes no line
-        with as_supervisor(), self.assertRaises(AccessError):
+        with acting_as(supervisor), self.assertRaises(AccessError):
             Beneficiary.export_data(Beneficiary.browse([other]), ['code'])
         self.assertEqual(len(export_lines()), exports)
 

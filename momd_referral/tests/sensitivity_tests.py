@@ -1,24 +1,14 @@
 "The data classes of the fields: who may export what."
-from contextlib import contextmanager
-
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
-from trytond.transaction import Transaction
 
 from ..models import erasure
 from ..models.export import list_fields
 from ..models.sensitivity import FIELD_CLASSES, exportable, field_class
 from .registry_tests import office, register
 from .statistics_tests import spreadsheet
-from .tools import create_user
-
-
-@contextmanager
-def acting_as(user):
-    with Transaction().set_user(user.id), \
-            Transaction().set_context(_check_access=True):
-        yield
+from .tools import acting_as, create_user
 
 
 class SensitivityTestMixin:

@@ -1,6 +1,4 @@
 "Small counts hidden in every statistics list a user reads."
-from contextlib import contextmanager
-
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
@@ -8,16 +6,9 @@ from trytond.transaction import Transaction
 
 from .statistics_tests import StatisticsWorld
 from .registry_tests import register
-from .tools import create_user
+from .tools import acting_as, create_user
 
 PEOPLE = ['registered', 'referred', 'reached']
-
-
-@contextmanager
-def acting_as(user):
-    with Transaction().set_user(user.id), \
-            Transaction().set_context(_check_access=True):
-        yield
 
 
 class SmallCellsTestMixin:

@@ -1,4 +1,6 @@
 "Helpers for the module tests."
+from contextlib import contextmanager
+
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_CACHE, DB_NAME, USER, activate_module, backup_db_cache, drop_db,
@@ -60,6 +62,14 @@ def create_user(login, groups=(), offices=()):
         offices=list(offices))
     user.save()
     return user
+
+
+@contextmanager
+def acting_as(user):
+    "Act as user through the application (access rights checked)"
+    with Transaction().set_user(user.id), \
+            Transaction().set_context(_check_access=True):
+        yield
 
 
 class rolled_back:
