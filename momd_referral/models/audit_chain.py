@@ -19,7 +19,7 @@ import json
 from collections import namedtuple
 
 from sql import Column, Null, Select
-from sql.aggregate import Max
+from sql.aggregate import Count, Max
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelView, fields
@@ -40,7 +40,7 @@ SEAL_LOCK = int(hashlib.sha256(b'momd.access.log,seal').hexdigest(), 16) % (
     10 ** 8)
 
 Verification = namedtuple('Verification',
-    ['lines', 'sealed', 'unsealed', 'broken', 'fault', 'head'])
+    ['lines', 'unsealed', 'broken', 'fault', 'head'])
 
 
 def digest(previous, line):
@@ -162,12 +162,12 @@ class AccessLog(metaclass=PoolMeta):
                 elif stored != digest(previous, line):
                     fault = 'changed'
                 if fault:
-                    return Verification(lines, lines, cls._unsealed(),
+                    return Verification(lines, cls._unsealed(),
                         line['id'], fault, (expected - 1, previous))
                 previous, expected = stored, expected + 1
                 lines += 1
             after = (line['seal'], line['id'])
-        return Verification(lines, lines, cls._unsealed(), None, None,
+        return Verification(lines, cls._unsealed(), None, None,
             (expected - 1, previous))
 
     @classmethod
@@ -175,8 +175,9 @@ class AccessLog(metaclass=PoolMeta):
         "The lines without a seal (written since the seal began)"
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.id, where=table.seal == Null))
-        return len(cursor.fetchall())
+        cursor.execute(*table.select(Count(table.id),
+                where=table.seal == Null))
+        return cursor.fetchone()[0]
 
     @classmethod
     def describe_verification(cls, verification):
