@@ -25,6 +25,7 @@ ACTIONS = [
     ('denied', "Refused"),
     ('session', "Session Refused"),
     ('export', "Exported"),
+    ('retention', "Retention Period Applied"),
     ]
 
 # what each transaction has already logged as read: a record read five
@@ -189,6 +190,20 @@ class AccessLog(ModelSQL, ModelView):
                 log_transaction.commit()
         else:
             insert()
+
+    @classmethod
+    def log_retention(cls, ids, operation):
+        """The line of a run of the retention task: the people past the
+        period, listed or anonymised (operation)"""
+        table = cls.__table__()
+        now = dt.datetime.now()
+        user = Transaction().user
+        Transaction().connection.cursor().execute(*table.insert(
+                [table.create_uid, table.create_date, table.user,
+                    table.action, table.model, table.operation,
+                    table.record_count, table.records, table.date],
+                [[user, now, user, 'retention', 'momd.beneficiary',
+                        operation, len(ids), ','.join(map(str, ids)), now]]))
 
     @classmethod
     def exports_of(cls, references):

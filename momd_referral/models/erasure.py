@@ -344,8 +344,12 @@ class Beneficiary(metaclass=PoolMeta):
         Configuration = pool.get('momd.configuration')
         User = pool.get('res.user')
         ModelData = pool.get('ir.model.data')
+        AccessLog = pool.get('momd.access.log')
         config = Configuration(1)
         expired = cls.search([('retention_expired', '=', True)])
+        # every run is in the trail, with whom it found, listed only too
+        AccessLog.log_retention(
+            sorted(b.id for b in expired), config.retention_action)
         if not expired:
             return
         if config.retention_action == 'anonymise':

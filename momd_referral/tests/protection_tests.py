@@ -391,6 +391,14 @@ class ErasureTestMixin:
         self.assertEqual(Beneficiary(old.id).first_name, '***')
         self.assertEqual(Beneficiary(recent.id).first_name, 'حديث')
         self.assertEqual(expired(), [])
+        # each run is in the trail: listed, anonymised, and found none
+        Beneficiary.apply_retention()
+        AccessLog = pool.get('momd.access.log')
+        self.assertEqual([(l.operation, l.record_count, l.records)
+                for l in AccessLog.search([('action', '=', 'retention')],
+                    order=[('id', 'ASC')])], [
+                ('list', 1, str(old.id)), ('anonymise', 1, str(old.id)),
+                ('anonymise', 0, '')])
         # bad input: a period of no months
         from trytond.model.exceptions import DomainValidationError
         config.retention_months = 0
