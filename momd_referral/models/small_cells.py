@@ -60,8 +60,11 @@ class SmallCellMixin:
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        # the order by a count or a derived column, as hidden
+        # the order by a count or a derived column, as hidden (a computed
+        # rate or time is not ordered by)
         for name in cls._people_fields + tuple(cls._sample_derived):
+            if isinstance(getattr(cls, name, None), fields.Function):
+                continue
             if not hasattr(cls, 'order_' + name):
                 setattr(cls, 'order_' + name,
                     classmethod(lambda c, tables, n=name: c._order_hidden(
