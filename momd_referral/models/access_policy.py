@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sql.conditionals import Coalesce
 
-from trytond.config import config
+from trytond import config
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.res.user import PasswordError

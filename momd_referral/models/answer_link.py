@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from sql import Null
 from sql.functions import CurrentTimestamp
 
-from trytond.config import config
+from trytond import config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
