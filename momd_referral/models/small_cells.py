@@ -85,30 +85,35 @@ class SmallCellMixin:
         if not threshold:
             return rows
         names = set(fields_names)
-        people = names & set(cls._people_fields)
-        derived = names & set(cls._sample_derived)
-        rates = names & set(cls._rate_counts)
-        if not (people or derived or rates):
+        if not names & (set(cls._people_fields) | set(cls._sample_derived)
+                | set(cls._rate_counts)):
             return rows
         # the counts as they are, to know what they would give away
         with Transaction().set_context(_momd_small_cells_raw=True):
             records = {r.id: r for r in cls.browse([r['id'] for r in rows])}
-
-            def small(value):
-                return 0 < (value or 0) < threshold
             for row in rows:
-                record = records[row['id']]
-                for name in people:
-                    if small(row[name]):
-                        row[name] = None
-                if derived and cls._sample_field and (getattr(
-                            record, cls._sample_field) or 0) < threshold:
-                    for name in derived:
-                        row[name] = None
-                for name in rates:
-                    if any(small(c) for c in cls._rate_counts[name](record)):
-                        row[name] = None
+                for name in cls._hidden_cells(
+                        records[row['id']], row, names, threshold):
+                    row[name] = None
         return rows
+
+    @classmethod
+    def _hidden_cells(cls, record, values, names, threshold):
+        """The fields of names whose cell is hidden on the row of record: a
+        count of people below threshold (values: the counts of the row),
+        every derived field of a row of too few people, and a rate that
+        would give a hidden count away (from the record, read as it is)"""
+        def small(value):
+            return 0 < (value or 0) < threshold
+        hidden = {n for n in names
+            if n in cls._people_fields and small(values.get(n))}
+        derived = [n for n in names if n in cls._sample_derived]
+        if derived and cls._sample_field and (
+                getattr(record, cls._sample_field) or 0) < threshold:
+            hidden.update(derived)
+        hidden.update(n for n in names if n in cls._rate_counts
+            and any(small(c) for c in cls._rate_counts[n](record)))
+        return hidden
 
     @classmethod
     def search(cls, domain, offset=0, limit=None, order=None, count=False,
@@ -166,41 +171,19 @@ class SmallCellMixin:
         return [Case((sample < threshold, Null), else_=column)]
 
     @classmethod
-    def fields_get(cls, fields_names=None, level=0):
-        definitions = super().fields_get(fields_names, level=level)
-        # a rate or a time is not sorted by (it has no column)
-        for name in cls._rate_counts:
-            field = cls._fields.get(name)
-            if name in definitions and isinstance(field, fields.Function):
-                definitions[name]['sortable'] = False
-        return definitions
-
-    @classmethod
     def export_data(cls, records, fields_names, header=False):
         # the counts as they are, shown as "<N" below
         with Transaction().set_context(_momd_small_cells_raw=True):
             records = cls.browse([r.id for r in records])
             data = super().export_data(records, fields_names, header=header)
         threshold = cls.small_cell_threshold()
-        people = [i for i, name in enumerate(fields_names)
-            if name in cls._people_fields]
-        # rates and times of too few people are left out
-        derived = [i for i, name in enumerate(fields_names)
-            if name in cls._sample_derived]
+        # a small count shown as "<N"; a rate or a time of too few people,
+        # or telling a count so hidden, left out
         for record, row in zip(records, data[1 if header else 0:]):
-            small = (cls._sample_field
-                and (getattr(record, cls._sample_field) or 0) < threshold)
-            for i in people:
-                if isinstance(row[i], int) and 0 < row[i] < threshold:
-                    row[i] = '<%s' % threshold
-            for i in derived if small else ():
-                row[i] = ''
-        rates = [(i, cls._rate_counts[name])
-            for i, name in enumerate(fields_names)
-            if name in cls._rate_counts]
-        # a rate is left out when it would tell a count hidden as "<N"
-        for record, row in zip(records, data[1 if header else 0:]):
-            for i, counts in rates:
-                if any(0 < (c or 0) < threshold for c in counts(record)):
-                    row[i] = ''
+            hidden = cls._hidden_cells(record, dict(zip(fields_names, row)),
+                fields_names, threshold)
+            for i, name in enumerate(fields_names):
+                if name in hidden:
+                    row[i] = ('<%s' % threshold
+                        if name in cls._people_fields else '')
         return data
