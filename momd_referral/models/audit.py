@@ -5,6 +5,8 @@ import datetime as dt
 import hashlib
 import weakref
 
+from sql import Column
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
@@ -155,55 +157,50 @@ class AccessLog(ModelSQL, ModelView):
             seen.update((model, i) for i in ids)
         if not ids:
             return
+        cls._write(cls._insert, model, ids, action)
+
+    @classmethod
+    def _write(cls, insert, *args, **kwargs):
+        """Call insert(*args, **kwargs), in a transaction of its own when
+        the current one is read-only (reads and exports run in read-only
+        transactions)"""
+        transaction = Transaction()
         if transaction.readonly:
-            # reads run in read-only transactions: the log has its own
             with transaction.new_transaction() as log_transaction:
-                cls._insert(model, ids, action)
+                insert(*args, **kwargs)
                 log_transaction.commit()
         else:
-            cls._insert(model, ids, action)
+            insert(*args, **kwargs)
 
     @classmethod
     def log_export(cls, model, ids, fields_names, filters=None):
         """One line for an export of the records ids of model: the columns,
         the filters, how many records and which"""
-        transaction = Transaction()
-        table = cls.__table__()
-        now = dt.datetime.now()
-        session, address = request_origin()
-        values = [transaction.user, now, transaction.user, 'export', model,
-            len(ids), ','.join(map(str, ids)), ','.join(fields_names),
-            filters, session, address, now]
-
-        def insert():
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.insert(
-                    [table.create_uid, table.create_date, table.user,
-                        table.action, table.model, table.record_count,
-                        table.records, table.exported_fields, table.filters,
-                        table.session, table.ip_address, table.date],
-                    [values]))
-        if transaction.readonly:
-            # exports run in read-only transactions: the line has its own
-            with transaction.new_transaction() as log_transaction:
-                insert()
-                log_transaction.commit()
-        else:
-            insert()
+        cls._write(cls._insert_line, action='export', model=model,
+            record_count=len(ids), records=','.join(map(str, ids)),
+            exported_fields=','.join(fields_names), filters=filters)
 
     @classmethod
     def log_retention(cls, ids, operation):
         """The line of a run of the retention task: the people past the
         period, listed or anonymised (operation)"""
+        cls._insert_line(action='retention', model='momd.beneficiary',
+            operation=operation, record_count=len(ids),
+            records=','.join(map(str, ids)))
+
+    @classmethod
+    def _insert_line(cls, **values):
+        """One line of the columns of values, by the current user, now, from
+        the request's session and address"""
+        transaction = Transaction()
         table = cls.__table__()
         now = dt.datetime.now()
-        user = Transaction().user
-        Transaction().connection.cursor().execute(*table.insert(
-                [table.create_uid, table.create_date, table.user,
-                    table.action, table.model, table.operation,
-                    table.record_count, table.records, table.date],
-                [[user, now, user, 'retention', 'momd.beneficiary',
-                        operation, len(ids), ','.join(map(str, ids)), now]]))
+        session, address = request_origin()
+        values = {'create_uid': transaction.user, 'create_date': now,
+            'user': transaction.user, 'session': session,
+            'ip_address': address, 'date': now, **values}
+        transaction.connection.cursor().execute(*table.insert(
+                [Column(table, n) for n in values], [list(values.values())]))
 
     @classmethod
     def exports_of(cls, references):
