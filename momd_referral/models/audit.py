@@ -44,6 +44,14 @@ def request_origin():
     return request.get('momd_session'), request.get('remote_addr')
 
 
+def line_records(record, records):
+    """The ids of the records a line of the trail is about: its record, and
+    the records of an export or a retention run (their ids, comma
+    separated)"""
+    ids = [record] if record is not None else []
+    return ids + [int(i) for i in (records or '').split(',') if i]
+
+
 def session_digest(key):
     "A short, one-way name for a session: lines of one session share it"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -211,13 +219,13 @@ class AccessLog(ModelSQL, ModelView):
         wanted = {}
         for reference in references:
             model, id_ = reference.split(',')
-            wanted.setdefault(model, set()).add(id_)
+            wanted.setdefault(model, set()).add(int(id_))
         found = []
         for model, ids in wanted.items():
             cursor.execute(*table.select(table.id, table.records,
                     where=(table.action == 'export') & (table.model == model)))
             found.extend(i for i, records in cursor
-                if ids & set((records or '').split(',')))
+                if ids.intersection(line_records(None, records)))
         return cls.browse(found)
 
     @classmethod

@@ -23,6 +23,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from ..exceptions import BreachScopeError
+from .audit import line_records
 from .export import xlsx
 from .rule import is_admin
 
@@ -62,7 +63,7 @@ class AccessLog(metaclass=PoolMeta):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         columns = [table.id, table.date, table.user, table.action,
-            table.model, table.record, table.records,
+            table.model, table.record, table.records, table.record_count,
             table.exported_fields, table.changed_fields, table.ip_address,
             table.answer_link, table.recipient]
         period = (table.date >= start) & (table.date <= end)
@@ -92,20 +93,16 @@ class AccessLog(metaclass=PoolMeta):
         pool = Pool()
         wanted = defaultdict(set)
         for line in lines:
-            ids = ([line['record']] if line['record'] is not None else [])
-            if line['records']:
-                ids += [int(i) for i in line['records'].split(',') if i]
             if line['model'] in LEADS:
-                wanted[line['model']].update(ids)
+                wanted[line['model']].update(
+                    line_records(line['record'], line['records']))
         persons = {}
         for model, ids in wanted.items():
             persons[model] = cls._persons(pool, model, ids)
         people = defaultdict(lambda: defaultdict(set))
         for line in lines:
             found = persons.get(line['model'], {})
-            ids = ([line['record']] if line['record'] is not None else [])
-            if line['records']:
-                ids += [int(i) for i in line['records'].split(',') if i]
+            ids = line_records(line['record'], line['records'])
             columns = (line['exported_fields'] or line['changed_fields']
                 or '')
             action = 'answer' if line['answer_link'] else line['action']
@@ -260,8 +257,7 @@ class Breach(Wizard):
                     actions['answer'] if line['answer_link']
                     else actions.get(line['action'], line['action']),
                     model_name(line['model']), line['record'],
-                    len(line['records'].split(',')) if line['records']
-                    else None,
+                    line['record_count'],
                     line['exported_fields'] or line['changed_fields'],
                     line['ip_address'], line['recipient']])
         person_rows = [[gettext('momd_referral.msg_breach_person'),
