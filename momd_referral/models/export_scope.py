@@ -21,7 +21,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from .mixins import sees_restricted
 from .owned_fields import from_client
-from .sensitivity import check_export_classes
+from .sensitivity import check_export_classes, column_label, step_field
 
 # records read at once
 BATCH = 1000
@@ -31,9 +31,7 @@ LINKS = {'many2one', 'one2one', 'reference', 'one2many', 'many2many'}
 def _step(name):
     """The field name of a step of a path, and whether the step names
     records (a descriptor such as .translated gives a label instead)"""
-    if '.' in name:
-        return name.split('.')[0], False
-    return name.split(':lang=')[0], True
+    return step_field(name), '.' not in name
 
 
 def _targets(Model, ids, name, field):
@@ -136,9 +134,6 @@ class ExportScopeMixin:
             try:
                 check_named_records(cls, ids, path, checked)
             except AccessError as exception:
-                column, = cls._convert_field_names([
-                        [s.split('.')[0].split(':lang=')[0]
-                            for s in name.split('/')]])
                 raise AccessError(gettext(
                         'momd_referral.msg_export_unreadable',
-                        column=column)) from exception
+                        column=column_label(cls, name))) from exception

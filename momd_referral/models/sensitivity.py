@@ -74,6 +74,18 @@ _BY_FIELD = {(model, name): level
     for level, names in levels.items() for name in names}
 
 
+def step_field(step):
+    "The field name of a step of an exported path (.translated, :lang= off)"
+    return step.split('.')[0].split(':lang=')[0]
+
+
+def column_label(Model, name):
+    "The label of the exported column name (a path), as the file heads it"
+    column, = Model._convert_field_names(
+        [[step_field(s) for s in name.split('/')]])
+    return column
+
+
 def field_class(model, name):
     "The class of the field name of model"
     return _BY_FIELD.get((model, name), 'internal')
@@ -105,17 +117,17 @@ def refused_step(Model, path, granted):
     names a column) of a class not in granted, or None"""
     pool = Pool()
     for step in path:
-        name = step.split('.')[0].split(':lang=')[0]
+        name = step_field(step)
         field = Model._fields.get(name)
         if field is None:
             return None
         level = field_class(Model.__name__, name)
         if level not in granted:
             return level
-        target = getattr(field, 'model_name', None) or getattr(
-            field, 'relation_name', None)
         if field._type == 'many2many':
             target = field.get_target().__name__
+        else:
+            target = getattr(field, 'model_name', None)
         if not target:
             return None
         Model = pool.get(target)
@@ -129,12 +141,10 @@ def check_export_classes(Model, fields_names):
     for name in fields_names:
         level = refused_step(Model, name.split('/'), granted)
         if level:
-            column, = Model._convert_field_names([
-                    [s.split('.')[0].split(':lang=')[0]
-                        for s in name.split('/')]])
             raise AccessError(gettext(
                     'momd_referral.msg_export_class_refused',
-                    column=column, data_class=class_label(level)))
+                    column=column_label(Model, name),
+                    data_class=class_label(level)))
 
 
 def exportable(Model, names):
