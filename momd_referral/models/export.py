@@ -17,14 +17,13 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
 from .sensitivity import exportable
+from .statistics import CONTEXT_KEYS
 
 FORMATS = [
     ('xlsx', "Excel (XLSX)"),
     ('csv', "CSV"),
     ]
 SHEET_TITLE = re.compile(r'[\[\]:*?/\\]')
-# the context of a list that narrows its records (the statistics' filter)
-FILTERS = {'from_date', 'to_date', 'office', 'district'}
 
 
 def right_to_left():
@@ -214,7 +213,7 @@ class Spreadsheet(Report):
             records = Model.search([])
             filters = json.dumps({'domain': [], 'context': {
                         k: v for k, v in Transaction().context.items()
-                        if k in Model._fields or k in FILTERS}},
+                        if k in Model._fields or k in CONTEXT_KEYS}},
                 ensure_ascii=False, default=str)
         with Transaction().set_context(_momd_export_filters=filters):
             rows = export(Model, records, data['columns'])
