@@ -390,6 +390,9 @@ class Beneficiary(metaclass=PoolMeta):
         key = match_key(person)
         where = (table.active == Literal(True)) & (table.sex == sex)
         birth, estimated = reference
+        # the years around the birth of those with a date of birth, and of
+        # those of an estimated age (who may be further off)
+        spreads = (5 if estimated else 2), 5
         if birth:
             # born from the first day of one year to the last of another
             # (no function called on each row)
@@ -398,15 +401,12 @@ class Beneficiary(metaclass=PoolMeta):
                 last = dt.date(min(birth.year + spread, dt.MAXYEAR), 12, 31)
                 return ((table.age_reference >= first)
                     & (table.age_reference <= last))
-            # the other side's estimated age may be further off
             where &= (table.age_reference == Null) | (
-                (table.estimated_age == Null)
-                & years(5 if estimated else 2)) | (
-                (table.estimated_age != Null) & years(5))
+                (table.estimated_age == Null) & years(spreads[0])) | (
+                (table.estimated_age != Null) & years(spreads[1]))
         if backend.name == 'postgresql':
             if birth:
-                spans = [(birth.year - s, birth.year + s)
-                    for s in ((5 if estimated else 2), 5)]
+                spans = [(birth.year - s, birth.year + s) for s in spreads]
             else:
                 today = Pool().get('ir.date').today()
                 spans = [(today.year - 130, today.year)] * 2
