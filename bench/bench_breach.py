@@ -108,9 +108,8 @@ def inner():
         if lines < LINES or os.environ.get('BENCH_BREACH_FRESH'):
             start = time.perf_counter()
             cursor.execute('TRUNCATE momd_access_log')
-            bench_duplicates.PEOPLE = PEOPLE
             first_person = bench_duplicates.load(
-                cursor, connection, random.Random(23))
+                cursor, connection, random.Random(23), count=PEOPLE)
             logins = ['bench.%d' % i for i in range(USERS)]
             known = {u.login for u in User.search(
                         [('login', 'in', logins)])}

@@ -141,8 +141,8 @@ class Names:
         return person
 
 
-def load(cursor, connection, rng):
-    """Insert PEOPLE people and their phones by COPY, the keys folded by
+def load(cursor, connection, rng, count=PEOPLE):
+    """Insert count people and their phones by COPY, the keys folded by
     the module's functions (cached per name part: the folding of a part
     does not depend on the rest of the name)"""
     from momd_referral import names
@@ -176,9 +176,9 @@ def load(cursor, connection, rng):
 
     def text(value):
         return '\\N' if value is None else str(value)
-    for start in range(0, PEOPLE, CHUNK):
+    for start in range(0, count, CHUNK):
         people, phones = io.StringIO(), io.StringIO()
-        for i in range(start, min(PEOPLE, start + CHUNK)):
+        for i in range(start, min(count, start + CHUNK)):
             p = pool.person()
             id_ = first_id + i
             match_key = ' '.join(fold(p.get(f)) or '-'
