@@ -189,12 +189,14 @@ def markdown():
     for model, field, role, limit in field_limits():
         lines.append('| `%s` | %s | %s | %s |' % (model, field, role, limit))
     lines += ['', '## Data classes', '',
-        'What each role may export, by the class of each field '
-        '(`models/sensitivity.py`; every other field is internal). Every '
+        'Exporting at all needs the group *%s*, whatever the role '
+        '(administrators always may): without it every export is refused. '
+        'What a user with it may export, by the class of each field '
+        '(`models/sensitivity.py`; every other field is internal): every '
         'role exports public, internal and personal fields; a class above '
         'needs its group, on top of the role; administrators export all. '
         'A column of a class not given is refused by name, and left out '
-        'of a list\'s own spreadsheet.', '',
+        'of a list\'s own spreadsheet.' % group_name('group_export'), '',
         '| Class | Given by |', '|---|---|']
     for level, label in CLASSES:
         group = GROUPS.get(level)

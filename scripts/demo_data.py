@@ -544,8 +544,10 @@ def create_providers(rng, today):
     for login, provider_name in FOCAL_POINTS.items():
         user, = User.create([{
                     'login': login, 'name': provider_name,
+                    # their referrals and scorecard leave in a spreadsheet
                     'groups': [('add', [ModelData.get_id(
-                                    'momd_referral', 'group_provider')])],
+                                    'momd_referral', g) for g in [
+                                    'group_provider', 'group_export']])],
                     'language': pool.get('ir.lang').search([
                             ('code', '=', 'en')])[0].id,
                     }])

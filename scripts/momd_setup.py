@@ -44,12 +44,14 @@ def demo_users():
         users.append({
                 'login': '%s.supervisor' % prefix, 'name': supervisor,
                 'role': 'supervisor',
-                'groups': ['group_supervisor', 'group_class_sensitive'],
+                'groups': ['group_supervisor', 'group_class_sensitive',
+                    'group_export'],
                 'offices': [code], 'supervised': [code], 'language': 'ar'})
     users.append({
             'login': 'manager', 'name': 'سعاد عبد الله الطائي',
             'role': 'manager',
-            'groups': ['group_manager', 'group_class_sensitive'],
+            'groups': ['group_manager', 'group_class_sensitive',
+                'group_export'],
             'offices': [], 'supervised': [],
             'language': 'ar'})
     users.append({

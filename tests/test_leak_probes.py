@@ -507,6 +507,11 @@ class DataSet:
         self.user('leak.sensitive',
             ['Office Supervisor', 'Sensitive Data Access'], ['MSL'], ['MSL'])
         self.user('leak.multi', ['Office Supervisor'], ['HMD'], ['TLF'])
+        # every probed user may export: the probes go past the permission
+        # (its refusal is tested on its own) to the scope of what leaves
+        self.admin.model('res.group', 'write', [self.groups['Data Export']],
+            {'users': [('add', _ids(self.admin, 'res.user', [
+                                ('login', 'in', ROLES)]))]})
         # in each office a person with an ordinary and a restricted need
         people = {}
         for office, restricted, event in [

@@ -16,6 +16,7 @@ from trytond.transaction import Transaction
 
 from .mixins import (
     ReferencesInScopeMixin, RevisionsInScopeMixin, UserScopeSearchMixin)
+from .sensitivity import CLASS_ORDER, class_label, shown_classes
 
 ACTIONS = [
     ('read', "Opened"),
@@ -30,8 +31,9 @@ ACTIONS = [
     ('retention', "Retention Period Applied"),
     ]
 
-# what each transaction has already logged as read: a record read five
-# times while one button is pressed is one line
+# what each transaction has already logged as read, with the data classes
+# shown: a record read five times while one button is pressed is one line,
+# unless a later read shows a class more
 _logged = weakref.WeakKeyDictionary()
 # the models each transaction is creating or changing records of: the
 # values computed right after a creation or a change are part of its line
@@ -69,6 +71,9 @@ class AccessLog(ModelSQL, ModelView):
     office = fields.Many2One('momd.office', "Office", readonly=True,
         help="The office the record belongs to.")
     changed_fields = fields.Char("Changed Fields", readonly=True)
+    shown_classes = fields.Char("Data Classes Shown", readonly=True,
+        help="Of a record opened: the classes of the fields read (personal, "
+        "sensitive, restricted...).")
     operation = fields.Char("Refused Operation", readonly=True)
     reason = fields.Text("Reason", readonly=True)
     record_count = fields.Integer("Records Exported", readonly=True)
@@ -85,6 +90,8 @@ class AccessLog(ModelSQL, ModelView):
         fields.Char("Record Type"), 'get_model_name')
     changed_labels = fields.Function(
         fields.Char("Changed Fields"), 'get_changed_labels')
+    shown_labels = fields.Function(
+        fields.Char("Data Classes Shown"), 'get_shown_labels')
 
     @classmethod
     def __setup__(cls):
@@ -146,6 +153,12 @@ class AccessLog(ModelSQL, ModelView):
             result[line.id] = ', '.join(labels) or None
         return result
 
+    def get_shown_labels(self, name):
+        "The classes shown, in the user's language"
+        if self.shown_classes:
+            return ', '.join(
+                class_label(c) for c in self.shown_classes.split(','))
+
     @classmethod
     def write(cls, *args):
         raise AccessError(gettext('momd_referral.msg_audit_readonly'))
@@ -155,17 +168,24 @@ class AccessLog(ModelSQL, ModelView):
         raise AccessError(gettext('momd_referral.msg_audit_readonly'))
 
     @classmethod
-    def log(cls, model, ids, action='read'):
-        "Write one line per record read (once per transaction) or printed"
+    def log(cls, model, ids, action='read', fields_names=None):
+        """Write one line per record read (once per transaction, and again
+        if a later read shows a data class more) or printed; a read line
+        says the classes of fields_names (all the model's if None)"""
         transaction = Transaction()
         ids = set(map(int, ids))
+        shown = None
         if action == 'read':
-            seen = _logged.setdefault(transaction, set())
-            ids = {i for i in ids if (model, i) not in seen}
-            seen.update((model, i) for i in ids)
+            classes = shown_classes(model, fields_names)
+            seen = _logged.setdefault(transaction, {})
+            ids = {i for i in ids
+                if not classes <= seen.get((model, i), set())}
+            for i in ids:
+                seen[(model, i)] = seen.get((model, i), set()) | classes
+            shown = ','.join(sorted(classes, key=CLASS_ORDER.index))
         if not ids:
             return
-        cls._write(cls._insert, model, ids, action)
+        cls._write(cls._insert, model, ids, action, shown=shown)
 
     @classmethod
     def _write(cls, insert, *args, **kwargs):
@@ -189,10 +209,11 @@ class AccessLog(ModelSQL, ModelView):
             exported_fields=','.join(fields_names), filters=filters)
 
     @classmethod
-    def log_retention(cls, ids, operation):
-        """The line of a run of the retention task: the people past the
-        period, listed or anonymised (operation)"""
-        cls._insert_line(action='retention', model='momd.beneficiary',
+    def log_retention(cls, ids, operation, model='momd.beneficiary'):
+        """The line of a run of the retention task: the records of model
+        (people, or a record type of a period of its own) past the period,
+        listed or anonymised (operation)"""
+        cls._insert_line(action='retention', model=model,
             operation=operation, record_count=len(ids),
             records=','.join(map(str, ids)))
 
@@ -230,7 +251,7 @@ class AccessLog(ModelSQL, ModelView):
 
     @classmethod
     def _insert(cls, model, ids, action, changed=None, operation=None,
-            user=None, offices=None, reason=None):
+            user=None, offices=None, reason=None, shown=None):
         """One insert for the lines of ids, with the office of each record;
         user: the current one if None, nobody if False"""
         transaction = Transaction()
@@ -248,10 +269,12 @@ class AccessLog(ModelSQL, ModelView):
         cursor.execute(*table.insert(
                 [table.create_uid, table.create_date, table.user,
                     table.action, table.model, table.record, table.office,
-                    table.changed_fields, table.operation, table.reason,
+                    table.changed_fields, table.shown_classes,
+                    table.operation, table.reason,
                     table.session, table.ip_address, table.date],
                 [[user, now, user, action, model, i, offices.get(i),
-                        changed, operation, reason, session, address, now]
+                        changed, shown, operation, reason, session, address,
+                        now]
                     for i in sorted(ids, key=lambda i: (i is None, i))]))
 
     @classmethod
@@ -352,7 +375,8 @@ class AuditMixin(
         # reading only the ids (as the button checks do) shows nothing
         if (ids and transaction.user and transaction.check_access
                 and set(fields_names or ()) != {'id'}):
-            cls._audit_log().log(cls.__name__, ids)
+            cls._audit_log().log(cls.__name__, ids,
+                fields_names=fields_names)
         return result
 
     @classmethod

@@ -87,6 +87,13 @@ class AccessLog(metaclass=PoolMeta):
         return ['id'] + names
 
     @classmethod
+    def _chain_start(cls):
+        """(place, digest) of the line the first line of the trail is
+        chained after: none, unless older lines were summarised
+        (models/audit_summary.py)"""
+        return 0, None
+
+    @classmethod
     def seal_trail(cls):
         """Chain the lines not sealed yet, in the order of their ids, after
         the last line sealed; return how many were sealed"""
@@ -98,13 +105,14 @@ class AccessLog(metaclass=PoolMeta):
         cursor.execute(*Select([database.lock_id(SEAL_LOCK, timeout=True)]))
         cursor.execute(*table.select(Max(table.seal)))
         last, = cursor.fetchone()
-        previous = None
         if last is not None:
             cursor.execute(*table.select(table.digest,
                     where=table.seal == last, order_by=[table.id.asc],
                     limit=1))
             previous, = cursor.fetchone()
-        position = last or 0
+            position = last
+        else:
+            position, previous = cls._chain_start()
         names = cls._chained()
         # one statement for the lines of a batch
         update, _ = table.update([table.seal, table.digest], [0, ''],
@@ -138,7 +146,8 @@ class AccessLog(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         cls.seal_trail()
         names = cls._chained()
-        previous, expected, lines = None, 1, 0
+        start, previous = cls._chain_start()
+        expected, lines = start + 1, 0
         after = None
         while True:
             where = table.seal != Null

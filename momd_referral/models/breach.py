@@ -26,6 +26,7 @@ from ..exceptions import BreachScopeError
 from .audit import line_records
 from .export import xlsx
 from .rule import is_admin
+from .sensitivity import class_label
 
 # what a disclosure is in the trail
 DISCLOSURES = ['read', 'print', 'export']
@@ -38,6 +39,11 @@ LEADS = {
     'momd.need': ('case', 'momd.case'),
     'momd.referral': ('case', 'momd.case'),
     }
+
+
+def shown(classes):
+    "The labels of the data classes a read showed (comma separated)"
+    return ','.join(class_label(c) for c in (classes or '').split(',') if c)
 
 
 class AccessLog(metaclass=PoolMeta):
@@ -64,7 +70,8 @@ class AccessLog(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         columns = [table.id, table.date, table.user, table.action,
             table.model, table.record, table.records, table.record_count,
-            table.exported_fields, table.changed_fields, table.ip_address,
+            table.exported_fields, table.changed_fields,
+            table.shown_classes, table.ip_address,
             table.answer_link, table.recipient]
         period = (table.date >= start) & (table.date <= end)
         wanted = table.action.in_(DISCLOSURES) | (
@@ -103,8 +110,9 @@ class AccessLog(metaclass=PoolMeta):
         for line in lines:
             found = persons.get(line['model'], {})
             ids = line_records(line['record'], line['records'])
+            # what a read showed is said by the classes of its fields
             columns = (line['exported_fields'] or line['changed_fields']
-                or '')
+                or shown(line['shown_classes']))
             action = 'answer' if line['answer_link'] else line['action']
             for id_ in ids:
                 person = found.get(id_)
@@ -258,7 +266,8 @@ class Breach(Wizard):
                     else actions.get(line['action'], line['action']),
                     model_name(line['model']), line['record'],
                     line['record_count'],
-                    line['exported_fields'] or line['changed_fields'],
+                    line['exported_fields'] or line['changed_fields']
+                    or shown(line['shown_classes']),
                     line['ip_address'], line['recipient']])
         person_rows = [[gettext('momd_referral.msg_breach_person'),
                 Beneficiary.fields_get(['office'])['office']['string'],

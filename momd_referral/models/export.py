@@ -16,7 +16,7 @@ from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
-from .sensitivity import exportable
+from .sensitivity import check_export_permission, exportable
 from .statistics import CONTEXT_KEYS
 
 FORMATS = [
@@ -204,6 +204,8 @@ class Spreadsheet(Report):
         Model = Pool().get(data['model'])
         records = (Model.browse(data['ids']) if data.get('ids') is not None
             else None)
+        # said before the report's groups, which say less
+        check_export_permission()
         check_report_access(cls, Model.__name__,
             list(map(int, records)) if records else [])
         filters = None

@@ -21,7 +21,8 @@ from trytond.transaction import Transaction, without_check_access
 
 from .mixins import sees_restricted
 from .owned_fields import from_client
-from .sensitivity import check_export_classes, column_label, step_field
+from .sensitivity import (
+    check_export_classes, check_export_permission, column_label, step_field)
 
 # records read at once
 BATCH = 1000
@@ -96,6 +97,8 @@ class ExportScopeMixin:
     def export_data(cls, records, fields_names, header=False):
         records = list(records)
         if from_client() and cls.__name__.startswith('momd.'):
+            # exporting is a permission of its own
+            check_export_permission()
             # a column of a class the user is not given is not exported
             check_export_classes(cls, fields_names)
         data = super().export_data(records, fields_names, header=header)

@@ -13,6 +13,10 @@ spreadsheet) is refused, naming the column, when a step of a column's path
 is of a class the user is not given; the spreadsheet of a list's own
 columns leaves such columns out. The subject access report, made for the
 person, holds everything. doc/en/access-matrix.md lists the classes.
+
+Exporting at all is a permission of its own: the Data Export group, given
+by administrators whatever the role; without it every export (the list
+export, the data route, the spreadsheet, the monthly report) is refused.
 """
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
@@ -26,6 +30,7 @@ CLASSES = [
     ('sensitive', "Sensitive"),
     ('restricted', "Restricted"),
     ]
+CLASS_ORDER = [c for c, _ in CLASSES]
 # the classes every role may export
 EVERYONE = {'public', 'internal', 'personal'}
 # the group that gives each further class
@@ -91,21 +96,51 @@ def field_class(model, name):
     return _BY_FIELD.get((model, name), 'internal')
 
 
-def granted_classes():
-    "The classes the current user may export"
+def _user_groups():
+    """The groups of the current user, or None when every export is theirs:
+    the module's own code, the subject access report (made for the person)
+    and administrators"""
     pool = Pool()
     User = pool.get('res.user')
     ModelData = pool.get('ir.model.data')
     transaction = Transaction()
     if (not transaction.user or not transaction.check_access
-            # the subject access report, made for the person
             or transaction.context.get('_momd_subject_access')):
-        return {c for c, _ in CLASSES}
+        return None
     groups = set(User.get_groups())
     if ModelData.get_id('momd_referral', 'group_admin') in groups:
+        return None
+    return groups
+
+
+def granted_classes():
+    "The classes the current user may export"
+    ModelData = Pool().get('ir.model.data')
+    groups = _user_groups()
+    if groups is None:
         return {c for c, _ in CLASSES}
     return EVERYONE | {c for c, group in GROUPS.items()
         if ModelData.get_id('momd_referral', group) in groups}
+
+
+def check_export_permission():
+    """Refuse (AccessError) an export to a user without the Data Export
+    group: exporting is a permission of its own, whatever the role"""
+    ModelData = Pool().get('ir.model.data')
+    groups = _user_groups()
+    if (groups is not None and ModelData.get_id(
+                'momd_referral', 'group_export') not in groups):
+        raise AccessError(gettext('momd_referral.msg_export_permission'))
+
+
+def shown_classes(model, fields_names):
+    """The classes of the fields fields_names of model (a path's first
+    step; every field of the model if None) a read shows"""
+    if fields_names is None:
+        levels = FIELD_CLASSES.get(model, {})
+        return {'internal'} | {l for l, names in levels.items() if names}
+    return {field_class(model, step_field(n.split('/')[0]))
+        for n in fields_names if n != 'id'}
 
 
 def class_label(level):

@@ -178,6 +178,77 @@ class AuditChainTestMixin:
         self.assertEqual(values['lines'], len(trail_lines()))
 
 
+    @with_transaction()
+    def test_audit_trail_retention(self):
+        """Lines past the legal period are counted (listed), then replaced
+        by daily counts; the chain of what remains still verifies, goes on
+        after the summarised lines, and a line changed after is named"""
+        import datetime as dt
+        pool = Pool()
+        AccessLog = pool.get('momd.access.log')
+        Summary = pool.get('momd.access.summary')
+        Beneficiary = pool.get('momd.beneficiary')
+        Configuration = pool.get('momd.configuration')
+        self._some_trail()
+        lines = trail_lines()
+        old = lines[:6]
+        when = dt.datetime.combine(pool.get('ir.date').today()
+            - dt.timedelta(days=400), dt.time(9))
+        # the first lines were written long ago (their seal follows)
+        execute('UPDATE momd_access_log SET date = %s, seal = NULL, '
+            'digest = NULL', when)
+        execute('UPDATE momd_access_log SET date = %s WHERE id > %s',
+            when + dt.timedelta(days=300), old[-1])
+        AccessLog.seal_trail()
+        Transaction().cache.clear()
+
+        def runs():
+            return [(l.operation, l.record_count) for l in AccessLog.search(
+                    [('action', '=', 'retention'),
+                        ('model', '=', 'momd.access.log')],
+                    order=[('id', 'ASC')])]
+        config = Configuration(1)
+        config.audit_retention_months = 12
+        config.save()
+        Beneficiary.apply_retention()
+        self.assertEqual(runs(), [('list', len(old))])
+        self.assertEqual(trail_lines()[:len(lines)], lines)
+        self.assertEqual(Summary.search([]), [])
+
+        config.retention_action = 'anonymise'
+        config.save()
+        Beneficiary.apply_retention()
+        self.assertEqual(runs()[-1], ('anonymise', len(old)))
+        remaining = trail_lines()
+        self.assertFalse(set(old) & set(remaining))
+        summaries = Summary.search([])
+        self.assertEqual(sum(s.lines for s in summaries), len(old))
+        self.assertEqual({s.day for s in summaries}, {when.date()})
+        self.assertEqual({s.last_seal for s in summaries}, {len(old)})
+        verification = AccessLog.verify_trail()
+        self.assertIsNone(verification.broken)
+        self.assertEqual(verification.lines, len(remaining))
+        self.assertEqual(verification.head[0], len(old) + len(remaining))
+        # a run finding nothing more says so
+        Beneficiary.apply_retention()
+        self.assertEqual(runs()[-1], ('anonymise', 0))
+
+        # a remaining line changed by hand is still named
+        model, = execute('SELECT model FROM momd_access_log WHERE id = %s',
+            remaining[1]).fetchone()
+        execute("UPDATE momd_access_log SET model = 'momd.case' "
+            "WHERE id = %s", remaining[1])
+        self.assertEqual(AccessLog.verify_trail().broken, remaining[1])
+        # the first remaining line removed: the chain says one is missing
+        execute('UPDATE momd_access_log SET model = %s WHERE id = %s',
+            model, remaining[1])
+        execute('DELETE FROM momd_access_log WHERE id = %s', remaining[0])
+        verification = AccessLog.verify_trail()
+        self.assertEqual(
+            (verification.broken, verification.fault),
+            (remaining[1], 'missing'))
+
+
 class AuditChainArabicTestMixin:
 
     @with_transaction(context={'language': 'ar'})

@@ -29,8 +29,8 @@ class AuditExportTestMixin:
         PersonalData = pool.get(
             'momd.beneficiary.personal_data', type='report')
         supervisor = create_user(
-            'msl.sup', groups=['group_supervisor', 'group_class_sensitive'],
-            offices=[office('MSL')])
+            'msl.sup', groups=['group_supervisor', 'group_class_sensitive',
+                'group_export'], offices=[office('MSL')])
         people = [register('MSL', first_name=n, phones=[('create', [{
                                 'number': '0770123456%d' % i}])])
             for i, n in enumerate(['سعاد', 'نور', 'هدى'])]
@@ -85,3 +85,76 @@ class AuditExportTestMixin:
         self.assertEqual({r[5] for r in exported}, {3})
         self.assertEqual(
             [r[2] for r in PersonalData._trail(other)[2][1:]], ["Created"])
+
+    @with_transaction()
+    def test_export_permission(self):
+        """Exporting is a permission of its own: a supervisor without the
+        Data Export group is refused every export path, told why, and
+        nothing is logged as exported; given the group, the same exports
+        pass"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        Spreadsheet = pool.get('momd.spreadsheet', type='report')
+        MonthlyReport = pool.get('momd.monthly.report.file', type='report')
+        Group = pool.get('res.group')
+        ModelData = pool.get('ir.model.data')
+        supervisor = create_user('msl.sup', groups=['group_supervisor'],
+            offices=[office('MSL')])
+        person = register('MSL', first_name='سعاد')
+        exports = [
+            lambda: Beneficiary.export_data(
+                Beneficiary.browse([person]), ['code']),
+            lambda: Beneficiary.export_data_domain([], ['code']),
+            lambda: Spreadsheet.execute([], {'model': 'momd.beneficiary',
+                    'ids': None, 'columns': ['code'], 'format': 'csv',
+                    'name': "People"}),
+            lambda: MonthlyReport.execute([], {
+                    'month': '2026-01-01', 'office': None}),
+            ]
+        for number, export in enumerate(exports):
+            with self.subTest(path=number), acting_as(supervisor), \
+                    self.assertRaises(AccessError) as refused:
+                export()
+            self.assertIn('"Data Export"', refused.exception.message)
+        self.assertEqual(export_lines(), [])
+
+        export_group = Group(ModelData.get_id('momd_referral', 'group_export'))
+        Group.write([export_group], {'users': [('add', [supervisor.id])]})
+        for number, export in enumerate(exports):
+            with self.subTest(path=number), acting_as(supervisor):
+                self.assertTrue(export())
+        # one line a path, the monthly report one a sheet
+        self.assertEqual(len(export_lines()), 3 + len(MonthlyReport.SHEETS))
+
+    @with_transaction()
+    def test_read_classes_logged(self):
+        """A read's line says the data classes of the fields shown; a record
+        read again in the same request is logged again only when a class
+        more is shown"""
+        pool = Pool()
+        Beneficiary = pool.get('momd.beneficiary')
+        AccessLog = pool.get('momd.access.log')
+        supervisor = create_user('msl.sup', groups=['group_supervisor'],
+            offices=[office('MSL')])
+        person = register('MSL', first_name='سعاد', phones=[('create', [{
+                            'number': '07701234567'}])])
+
+        def reads():
+            return [l.shown_classes for l in AccessLog.search([
+                        ('action', '=', 'read'),
+                        ('model', '=', 'momd.beneficiary'),
+                        ('record', '=', person.id),
+                        ], order=[('id', 'ASC')])]
+        with acting_as(supervisor):
+            Beneficiary.read([person.id], ['code', 'office'])
+            self.assertEqual(reads(), ['internal'])
+            Beneficiary.read([person.id], ['code', 'first_name', 'phones'])
+            Beneficiary.read([person.id], ['family_name', 'phones'])
+            self.assertEqual(reads(),
+                ['internal', 'internal,personal,sensitive'])
+            Beneficiary.read([person.id], ['notes', 'office.rec_name'])
+            line = AccessLog.search([('action', '=', 'read'),
+                    ('record', '=', person.id)], order=[('id', 'DESC')],
+                limit=1)[0]
+            self.assertEqual(line.shown_classes, 'internal,restricted')
+            self.assertEqual(line.shown_labels, "Internal, Restricted")

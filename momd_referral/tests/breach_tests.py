@@ -30,7 +30,7 @@ class BreachTestMixin:
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
         admin = create_user('adm', groups=['group_admin'])
-        cw = create_user('cw', groups=['group_caseworker'],
+        cw = create_user('cw', groups=['group_caseworker', 'group_export'],
             offices=[office('MSL')])
         other = create_user('other', groups=['group_caseworker'],
             offices=[office('MSL')])
@@ -74,7 +74,8 @@ class BreachTestMixin:
             sorted([
                     (people[0].code, 'Exported: Beneficiary',
                         'code, first_name'),
-                    (people[0].code, 'Opened: Beneficiary', None),
+                    # a read says the classes of the fields shown
+                    (people[0].code, 'Opened: Beneficiary', 'Personal'),
                     (people[1].code, 'Exported: Beneficiary',
                         'code, first_name'),
                     ]))

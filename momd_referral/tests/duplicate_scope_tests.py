@@ -39,7 +39,8 @@ class DuplicateScopeTestMixin:
                     'match': talafar.id, 'match_office': office('TLF').id,
                     'score': 88, 'source': 'import'}])
         supervisor = create_user(
-            'tlf-sup', groups=['group_supervisor'], offices=[office('TLF')])
+            'tlf-sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('TLF')])
         Office.write([office('TLF')], {
                 'supervisors': [('add', [supervisor.id])]})
         transaction = Transaction()
@@ -95,7 +96,8 @@ class DuplicateScopeTestMixin:
         # the person moved to Mosul (the case stays in Tal Afar)
         Beneficiary.write([moved], {'office': office('MSL').id})
         supervisor = create_user(
-            'tlf-sup', groups=['group_supervisor'], offices=[office('TLF')])
+            'tlf-sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('TLF')])
         Office.write([office('TLF')], {
                 'supervisors': [('add', [supervisor.id])]})
         with Transaction().set_user(supervisor.id), \

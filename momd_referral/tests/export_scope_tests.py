@@ -49,7 +49,8 @@ class ExportScopeTestMixin:
         through the person's cases"""
         world = MergeWorld()
         mosul_caseworker = create_user(
-            'msl-cw', groups=['group_caseworker'], offices=[office('MSL')])
+            'msl-cw', groups=['group_caseworker', 'group_export'],
+            offices=[office('MSL')])
         run_merge(world.manager, [world.mosul, world.beneficiary])
         case = world.mosul_case.id
         for names, column in [
@@ -86,7 +87,8 @@ class ExportScopeTestMixin:
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
         caseworker = create_user(
-            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+            'cw', groups=['group_caseworker', 'group_export'],
+            offices=[office('SNJ')])
         person = register('SNJ', phones=[
                 ('create', [{'number': '07701234567'}])])
         case = open_case(person, ['legal.aid'])
@@ -155,7 +157,8 @@ class ExportScopeTestMixin:
         Batch = pool.get('momd.kobo.import')
         Row = pool.get('momd.kobo.import.row')
         caseworker = create_user(
-            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+            'cw', groups=['group_caseworker', 'group_export'],
+            offices=[office('SNJ')])
         person = register('SNJ')
         batch, = Batch.create([{
                     'office': office('SNJ').id, 'file': b'_uuid\nx-1\n',
@@ -180,7 +183,8 @@ class ExportScopeTestMixin:
         pool = Pool()
         Beneficiary = pool.get('momd.beneficiary')
         caseworker = create_user(
-            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+            'cw', groups=['group_caseworker', 'group_export'],
+            offices=[office('SNJ')])
         cases = [open_case(register('SNJ'), ['legal.aid'])
             for _ in range(12)]
         checks = []

@@ -23,7 +23,8 @@ class MergeWorld(DisclosureWorld):
         Note = pool.get('ir.note')
         Attachment = pool.get('ir.attachment')
         super().__init__()
-        self.manager = create_user('mgr', groups=['group_manager'])
+        self.manager = create_user(
+            'mgr', groups=['group_manager', 'group_export'])
         self.mosul_supervisor = create_user(
             'msl-sup', groups=['group_supervisor'], offices=[office('MSL')])
         self.mosul = register('MSL',

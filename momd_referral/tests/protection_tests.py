@@ -458,11 +458,12 @@ class ScopeTestMixin:
                 if n.category.code == 'protection.gbv'],
             {'description': 'Hidden story'})
         caseworker = create_user(
-            'cw', groups=['group_caseworker', 'group_class_sensitive'],
+            'cw', groups=['group_caseworker', 'group_class_sensitive',
+                'group_export'],
             offices=[office('SNJ')])
         sensitive = create_user(
             'cws', groups=['group_caseworker', 'group_sensitive',
-                'group_class_sensitive'],
+                'group_class_sensitive', 'group_export'],
             offices=[office('SNJ')])
         probes = [
             [('needs.restricted', '=', True)],

@@ -35,15 +35,18 @@ class ReferralWorld:
     "A Sinjar case with a need, two providers with focal points, users"
 
     def __init__(self, need_code='legal.aid', consent=True, sensitive=False):
-        extra = ['group_sensitive'] if sensitive else []
+        # each may export what they may read (a permission of its own)
+        extra = ['group_export'] + (['group_sensitive'] if sensitive else [])
         self.caseworker = create_user(
             'cw', groups=['group_caseworker'] + extra,
             offices=[office('SNJ')])
         self.supervisor = create_user(
             'sup', groups=['group_supervisor'] + extra,
             offices=[office('SNJ')])
-        self.alice = create_user('alice', groups=['group_provider'])
-        self.bob = create_user('bob', groups=['group_provider'])
+        self.alice = create_user(
+            'alice', groups=['group_provider', 'group_export'])
+        self.bob = create_user(
+            'bob', groups=['group_provider', 'group_export'])
         self.provider_a = create_provider("Provider A", services=[{
                     'category': need_code.split('.')[0],
                     'locations': ['Sinjar']}], focal_points=[self.alice])

@@ -143,15 +143,18 @@ class ScorecardTestMixin:
 
         # the Mosul referral is not the Sinjar supervisor's
         supervisor = create_user(
-            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+            'snj.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('SNJ')])
         row = self.provider_a_row(world, supervisor)
         with world.as_(supervisor):
             self.assertEqual((row.received, row.declined), (5, 1))
 
         # a restricted referral counts only for who may know of them
-        manager = create_user('manager', groups=['group_manager'])
+        manager = create_user(
+            'manager', groups=['group_manager', 'group_export'])
         sensitive = create_user(
-            'manager.gbv', groups=['group_manager', 'group_sensitive'])
+            'manager.gbv',
+            groups=['group_manager', 'group_export', 'group_sensitive'])
         set_dates(world.mine[-1], restricted=True)
         for user, received in [(manager, 5), (sensitive, 6)]:
             with self.subTest(user=user.login):
@@ -239,7 +242,8 @@ class ScorecardTestMixin:
         self.assertAlmostEqual(row['Rating'], 11 / 3)
 
         # and in the monthly report, with the month's providers
-        manager = create_user('manager', groups=['group_manager'])
+        manager = create_user(
+            'manager', groups=['group_manager', 'group_export'])
         with world.as_(manager):
             _, content, _, _ = Report.execute([], {
                     'month': world.month + '-01', 'office': None})

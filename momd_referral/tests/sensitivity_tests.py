@@ -48,9 +48,11 @@ class SensitivityTestMixin:
             vulnerabilities=['wg_mobility'],
             phones=[('create', [{'number': '07701234567'}])])
         caseworker = create_user(
-            'cw', groups=['group_caseworker'], offices=[office('MSL')])
+            'cw', groups=['group_caseworker', 'group_export'],
+            offices=[office('MSL')])
         supervisor = create_user('sup',
-            groups=['group_supervisor', 'group_class_sensitive'],
+            groups=['group_supervisor', 'group_export',
+                'group_class_sensitive'],
             offices=[office('MSL')])
         admin = create_user('adm', groups=['group_admin'])
 

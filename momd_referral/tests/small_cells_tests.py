@@ -29,7 +29,8 @@ class SmallCellsTestMixin:
             for _ in range(count):
                 register('MSL', displacement_status=status, sex='female')
         manager = create_user(
-            'manager', groups=['group_manager', 'group_class_sensitive'])
+            'manager', groups=['group_manager', 'group_export',
+                'group_class_sensitive'])
         raw = {r['id']: r for r in Statistic.search_read(
                 [], fields_names=PEOPLE)}
         with Transaction().set_context(kpi_by='office'):

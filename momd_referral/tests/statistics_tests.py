@@ -247,7 +247,8 @@ class StatisticsTestMixin:
 
         show_small_cells()
         supervisor = create_user(
-            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+            'snj.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('SNJ')])
         with world.as_(supervisor):
             seen = Statistic.search_read([], fields_names=list(fields))
         self.assertEqual({r['office'] for r in seen}, {office('SNJ').id})
@@ -283,7 +284,8 @@ class StatisticsTestMixin:
 
         show_small_cells()
         supervisor = create_user(
-            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+            'snj.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('SNJ')])
         with world.as_(supervisor):
             seen = Statistic.search_read([], fields_names=fields)
         self.assertEqual({r['office'] for r in seen}, {office('SNJ').id})
@@ -302,7 +304,8 @@ class StatisticsTestMixin:
         self.assertEqual(sum(r[6] for r in ours), 12 + 3 + 7 + 4 + 30 + 11)
 
         supervisor = create_user(
-            'msl.sup', groups=['group_supervisor'], offices=[office('MSL')])
+            'msl.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('MSL')])
         with world.as_(supervisor):
             seen = Statistic.search_read([], fields_names=fields)
         self.assertEqual(
@@ -348,7 +351,8 @@ class StatisticsTestMixin:
         # read again in another request, as the web client does after its
         # search: the same groups, rates and times
         supervisor = create_user(
-            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+            'snj.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('SNJ')])
         with world.as_(supervisor), \
                 Transaction().set_context(kpi_by='month'):
             months = KPI.search([])
@@ -431,7 +435,8 @@ class StatisticsTestMixin:
                     ('office', '=', office('HMD').id)])[0].registered, 6)
 
         supervisor = create_user(
-            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+            'snj.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('SNJ')])
         with world.as_(supervisor):
             exported = Statistic.export_data_domain(
                 [], ['office/code', 'registered'])
@@ -468,7 +473,8 @@ class ExportTestMixin:
         KPI = pool.get('momd.referral.kpi')
         world = StatisticsWorld()
         supervisor = create_user(
-            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+            'snj.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('SNJ')])
         with Transaction().set_context(kpi_by='office'):
             columns = list_fields(KPI)
         self.assertEqual(columns[:2], ['office', 'sent'])
@@ -546,7 +552,8 @@ class ExportTestMixin:
         Report = pool.get('momd.monthly.report.file', type='report')
         today = pool.get('ir.date').today()
         world = StatisticsWorld()
-        manager = create_user('manager', groups=['group_manager'])
+        manager = create_user(
+            'manager', groups=['group_manager', 'group_export'])
         # the month of the Mosul referrals sent 70 days ago, with Sinjar's
         month = (world.now - dt.timedelta(days=70)).date().replace(day=1)
         with world.as_(manager):
@@ -575,7 +582,8 @@ class ExportTestMixin:
                 k: v if v >= 5 else '<5' for k, v in expected.items()})
 
         supervisor = create_user(
-            'snj.sup', groups=['group_supervisor'], offices=[office('SNJ')])
+            'snj.sup', groups=['group_supervisor', 'group_export'],
+            offices=[office('SNJ')])
         with world.as_(supervisor):
             _, content, _, _ = Report.execute([], {
                     'month': month.isoformat(), 'office': None})

@@ -55,13 +55,14 @@ from .report_tests import (
 from .statistics_tests import ExportTestMixin, StatisticsTestMixin
 from .registry_tests import RegistryTestMixin, office, register
 from .sensitivity_tests import SensitivityTestMixin
+from .retention_tests import RetentionTestMixin
 from .small_cells_tests import SmallCellsTestMixin
 from .waitlist_tests import WaitlistTestMixin
 from .tools import create_location, create_user, load_language
 
 
 class MomdReferralTestCase(
-        BreachTestMixin, SmallCellsTestMixin, SensitivityTestMixin, AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
+        RetentionTestMixin, BreachTestMixin, SmallCellsTestMixin, SensitivityTestMixin, AccessPolicyTestMixin, AuditChainTestMixin, AuditExportTestMixin, RegistryTestMixin, DuplicateTestMixin, DuplicateScopeTestMixin,
         ProviderTestMixin,
         ReferralTestMixin,
         EligibilityTestMixin, MatchingTestMixin, WaitlistTestMixin,
