@@ -491,5 +491,5 @@ class PersonalData(Report):
                 key=lambda l: (l.date, l.id))
             rows = export(AccessLog, lines, [
                     'date', 'user', 'action.translated', 'model', 'record',
-                    'record_count'])
+                    'shown_labels', 'record_count'])
         return (AccessLog.__names__()['model'], [], rows)

@@ -63,7 +63,13 @@ class NotificationEmail(metaclass=PoolMeta):
         # only: no connection to the mail server is opened for nobody
         records = [r for r in records if self.has_recipients(r)]
         if records:
-            super().send_email(records, trigger)
+            # the e-mail is the system's, written for its recipients (who
+            # may read the record), not for whoever's change triggered it:
+            # a provider completing a referral fires the follow-up activity
+            # of the caseworker, which the provider may not read (the report
+            # checks the access of any user but the system's own)
+            with Transaction().set_user(0):
+                super().send_email(records, trigger)
 
 
 class Trigger(metaclass=PoolMeta):

@@ -82,7 +82,7 @@ class AuditExportTestMixin:
         trail = PersonalData._trail(people[1])[2]
         exported = [r for r in trail if r[2] == "Exported"]
         self.assertEqual(len(exported), 2)
-        self.assertEqual({r[5] for r in exported}, {3})
+        self.assertEqual({r[6] for r in exported}, {3})
         self.assertEqual(
             [r[2] for r in PersonalData._trail(other)[2][1:]], ["Created"])
 

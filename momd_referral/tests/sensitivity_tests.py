@@ -100,3 +100,94 @@ class SensitivityTestMixin:
         texts = str(spreadsheet(content))
         self.assertIn("Lost his papers at the checkpoint", texts)
         self.assertIn('7701234567', texts)
+
+    @with_transaction()
+    def test_messages_carry_no_sensitive_data(self):
+        """Notifications in the application, e-mails and text messages
+        along a referral's life (sent, accepted, overdue, completed, the
+        case's closure asked) name records by their numbers, never the
+        value of a sensitive or restricted field"""
+        from .automation_tests import (
+            discard_emails, emails, run_tasks, supervised_world, told)
+        from .outbox_tests import agree, file_outbox, messages
+        import datetime as dt
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        Case = pool.get('momd.case')
+        Need = pool.get('momd.need')
+        Beneficiary = pool.get('momd.beneficiary')
+        Household = pool.get('momd.household')
+        User = pool.get('res.user')
+        world = supervised_world()
+        users = [world.caseworker, world.supervisor, world.alice, world.bob]
+        for user in users:
+            user.email = '%s@momd.example' % user.login
+        User.save(users)
+        file_outbox(self)
+        agree(world.beneficiary, ['sms'])
+
+        def secret(model, name):
+            return 'SECRET-%s-%s' % (model.split('.')[-1], name)
+        values = {
+            'momd.beneficiary': ['notes', 'duplicate_reason'],
+            'momd.case': ['summary'],
+            'momd.need': ['description'],
+            'momd.referral': ['reason', 'provider_note', 'follow_up',
+                'outcome_feedback'],
+            'momd.household': ['address'],
+            }
+        for model, names in values.items():
+            for name in names:
+                self.assertIn(field_class(model, name),
+                    {'sensitive', 'restricted'})
+        needles = [secret(m, n) for m, names in values.items()
+            for n in names]
+        Beneficiary.write([world.beneficiary], {
+                n: secret('momd.beneficiary', n)
+                for n in values['momd.beneficiary']})
+        Household.create([{'office': world.beneficiary.office.id,
+                    'head': world.beneficiary.id,
+                    'members': [('add', [world.beneficiary.id])],
+                    'address': secret('momd.household', 'address')}])
+        Need.write([world.need], {
+                'description': secret('momd.need', 'description')})
+        referral = world.referral(
+            reason=secret('momd.referral', 'reason'),
+            follow_up=secret('momd.referral', 'follow_up'))
+        Referral.send([referral])
+        run_tasks()
+        with world.as_(world.alice):
+            Referral.write([Referral(referral.id)], {
+                    'provider_note': secret('momd.referral', 'provider_note')})
+            Referral.accept([Referral(referral.id)])
+        run_tasks()
+        Referral.escalate(
+            Referral(referral.id).complete_before + dt.timedelta(hours=1))
+        run_tasks()
+        with world.as_(world.alice):
+            Referral.write([Referral(referral.id)], {'outcome': 'provided',
+                    'outcome_feedback': secret(
+                        'momd.referral', 'outcome_feedback')})
+            Referral.complete([Referral(referral.id)])
+        run_tasks()
+        Referral.close([Referral(referral.id)])
+        Case.write([world.case], {
+                'summary': secret('momd.case', 'summary'),
+                'closure_reason': "Served"})
+        Case.request_closure([world.case])
+
+        said = []
+        for what in ['label', 'description']:
+            said += [t for texts in told(what=what).values() for t in texts
+                if t]
+        said += [m.text for m in messages()]
+        for user in users:
+            said += ['%s\n%s' % (e.subject, e.body)
+                for e in emails(user.email)]
+        discard_emails()
+        # something was said on each channel: the check can fail
+        self.assertGreaterEqual(len(messages()), 2)
+        self.assertTrue(any(referral.code in s for s in said))
+        for text in said:
+            for needle in needles:
+                self.assertNotIn(needle, text)
