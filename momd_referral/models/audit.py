@@ -204,7 +204,12 @@ class AccessLog(ModelSQL, ModelView):
     def log_export(cls, model, ids, fields_names, filters=None):
         """One line for an export of the records ids of model: the columns,
         the filters, how many records and which"""
-        cls._write(cls._insert_line, action='export', model=model,
+        cls._write(cls._insert_export, model, ids, fields_names, filters)
+
+    @classmethod
+    def _insert_export(cls, model, ids, fields_names, filters):
+        "Insert the line of an export; return its id"
+        return cls._insert_line(action='export', model=model,
             record_count=len(ids), records=','.join(map(str, ids)),
             exported_fields=','.join(fields_names), filters=filters)
 
@@ -220,34 +225,24 @@ class AccessLog(ModelSQL, ModelView):
     @classmethod
     def _insert_line(cls, **values):
         """One line of the columns of values, by the current user, now, from
-        the request's session and address"""
+        the request's session and address; return its id"""
         transaction = Transaction()
+        database = transaction.database
         table = cls.__table__()
         now = dt.datetime.now()
         session, address = request_origin()
         values = {'create_uid': transaction.user, 'create_date': now,
             'user': transaction.user, 'session': session,
             'ip_address': address, 'date': now, **values}
-        transaction.connection.cursor().execute(*table.insert(
-                [Column(table, n) for n in values], [list(values.values())]))
-
-    @classmethod
-    def exports_of(cls, references):
-        """The lines of the exports that held one of the records of
-        references ('model,id')"""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        wanted = {}
-        for reference in references:
-            model, id_ = reference.split(',')
-            wanted.setdefault(model, set()).add(int(id_))
-        found = []
-        for model, ids in wanted.items():
-            cursor.execute(*table.select(table.id, table.records,
-                    where=(table.action == 'export') & (table.model == model)))
-            found.extend(i for i, records in cursor
-                if ids.intersection(line_records(None, records)))
-        return cls.browse(found)
+        cursor = transaction.connection.cursor()
+        insert = table.insert(
+            [Column(table, n) for n in values], [list(values.values())])
+        if database.has_returning():
+            insert.returning = [table.id]
+            cursor.execute(*insert)
+            return cursor.fetchone()[0]
+        cursor.execute(*insert)
+        return database.lastid(cursor)
 
     @classmethod
     def _insert(cls, model, ids, action, changed=None, operation=None,

@@ -189,6 +189,11 @@ class AccessLog(metaclass=PoolMeta):
                         summary.lines, summary.last_seal,
                         summary.last_digest],
                     values[start:start + BATCH]))
+        gone = table.select(table.id,
+            where=(table.seal != Null) & (table.seal <= last))
+        # the index of what the exports held goes with their lines
+        exported = pool.get('momd.access.log.record').__table__()
+        cursor.execute(*exported.delete(where=exported.line.in_(gone)))
         cursor.execute(*table.delete(
                 where=(table.seal != Null) & (table.seal <= last)))
         return sum(counts.values())

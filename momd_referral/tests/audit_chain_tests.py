@@ -189,6 +189,10 @@ class AuditChainTestMixin:
         Summary = pool.get('momd.access.summary')
         Beneficiary = pool.get('momd.beneficiary')
         Configuration = pool.get('momd.configuration')
+        Record = pool.get('momd.access.log.record')
+        # an export among the old lines, its records indexed
+        AccessLog.log_export('momd.beneficiary', [1, 2], ['code'])
+        self.assertEqual(len(Record.search([])), 2)
         self._some_trail()
         lines = trail_lines()
         old = lines[:6]
@@ -221,6 +225,8 @@ class AuditChainTestMixin:
         self.assertEqual(runs()[-1], ('anonymise', len(old)))
         remaining = trail_lines()
         self.assertFalse(set(old) & set(remaining))
+        # the index of the export's records went with its line
+        self.assertEqual(Record.search([]), [])
         summaries = Summary.search([])
         self.assertEqual(sum(s.lines for s in summaries), len(old))
         self.assertEqual({s.day for s in summaries}, {when.date()})

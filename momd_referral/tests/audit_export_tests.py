@@ -85,6 +85,12 @@ class AuditExportTestMixin:
         self.assertEqual({r[6] for r in exported}, {3})
         self.assertEqual(
             [r[2] for r in PersonalData._trail(other)[2][1:]], ["Created"])
+        # the records each export held, indexed one row each
+        Record = pool.get('momd.access.log.record')
+        self.assertEqual(
+            sorted((r.line.id, r.model, r.record) for r in Record.search([])),
+            sorted((l.id, l.model, int(i)) for l in export_lines()
+                for i in l.records.split(',')))
 
     @with_transaction()
     def test_export_permission(self):
