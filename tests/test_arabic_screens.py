@@ -12,6 +12,11 @@ and none may be written in Latin letters, but for the abbreviations the
 Arabic strings keep (WG for the Washington Group questions, P-code...). The
 login screen is checked first. Screenshots of each screen are kept in the
 test artifacts (arabic-*.png).
+
+So does the administrator, switched to Arabic, on the screens of the Data
+Protection menu (the audit trail, its summaries, its verification, the
+breach scoping, the people past their retention period) and the
+configuration of the referral system (arabic-admin-*.png).
 """
 import re
 
@@ -20,22 +25,26 @@ import pytest
 playwright_api = pytest.importorskip('playwright.sync_api')
 expect = playwright_api.expect
 
+import momd_setup  # noqa: E402
 from conftest import DB  # noqa: E402
-from webclient import TIMEOUT  # noqa: E402
+from webclient import TIMEOUT, label, menu  # noqa: E402
 
 # Abbreviations that stay in Latin letters in the Arabic strings: the
 # Washington Group (WG) disability questions, UN place codes (P-code), the
 # standard operating procedures (SOP), file formats, the Iraqi mobile
 # number pattern shown as an example in a help text, the names of the SMS
-# alphabets and gateways of the outbox (GSM, UCS-2, SMPP, HTTP), and the
-# name of the field teams' collection tool as its app shows it (KoboToolbox),
-# the column of its exports that identifies a submission (_uuid) and the
-# checksum kept of an imported file (SHA-256)
+# alphabets and gateways of the outbox (GSM, UCS-2, SMPP, HTTP, and the
+# methods of an HTTP gateway, GET and POST), and the name of the field
+# teams' collection tool as its app shows it (KoboToolbox), the column of
+# its exports that identifies a submission (_uuid) and the checksum kept of
+# an imported file (SHA-256)
 ABBREVIATIONS = re.compile(
-    r'\b(?:WG|P-codes?|SOP|PDF|XLSX|CSV|ID|07XX|XXX|XXXX'
-    r'|GSM|UCS-2|SMPP|HTTP|KoboToolbox|_uuid|SHA-256)\b'
-    # and examples of the codes a field takes (hlp.rent)
-    r'|\b[a-z]+(?:\.[a-z_]+)+\b')
+    r'\b(?:WG|P-codes?|SOP|PDF|XLSX|CSV|JSON|ID|07XX|XXX|XXXX'
+    r'|GSM|UCS-2|SMPP|HTTP|GET|POST|KoboToolbox|_uuid|SHA-256)\b'
+    # and examples of the codes a field takes (hlp.rent), of the addresses
+    # (https://kf.kobotoolbox.org) and of the placeholders ({to}) a gateway's
+    # address takes
+    r'|\bhttps?://[\w.-]+|\{[a-z_]+\}|\b[a-z]+(?:\.[a-z_]+)+\b')
 LATIN = re.compile(r'[A-Za-z]')
 # The languages a user may choose are named in their own language
 AUTONYMS = {'English', 'Kurmancî'}
@@ -91,9 +100,9 @@ def latin_labels(scope, least=1):
             and not (what == 'choice' and text in AUTONYMS)})
 
 
-def caseworker_menu(session):
-    """The path of names, id, action type and action id of the caseworker's
-    menu entries"""
+def menu_entries(session):
+    """The path of names, id, action type and action id of the user's menu
+    entries"""
     context = {'language': 'ar'}
     roots = session.call('model.ir.ui.menu.search',
         [['parent', '=', None]], 0, None, None, context)
@@ -139,69 +148,103 @@ def form_labels(session, action_id):
 OPEN_MENU = """id => Sao.Action.exec_keyword(
     'tree_open', {'model': 'ir.ui.menu', 'id': id}, null, false)"""
 
+# The type of the view of the tab shown (tree, form, calendar...)
+VIEW_TYPE = """() => Sao.Tab.tabs.get_current().screen.current_view
+    .view_type"""
 
-def test_caseworker_screens_have_no_latin_labels(web, login, server,
-        artifacts):
-    found = {}
 
-    def check(screen, scope, picture, least=10):
+class Screens:
+    """The screens a user working in Arabic opens in sao: the labels with
+    Latin letters each shows (found, by screen) and a screenshot of each
+    (arabic-<prefix><picture>.png in the artifacts). A menu entry is opened
+    as a click on it does, or by clicking the names of its path in the menu
+    (click)."""
+
+    def __init__(self, client, session, artifacts, prefix='', click=False):
+        self.client = client
+        self.session = session
+        self.artifacts = artifacts
+        self.prefix = prefix
+        self.click = click
+        self.calendars = calendar_actions(session)
+        self.found = {}
+
+    def check(self, screen, scope, picture, least=10):
+        "The labels of scope (at least least of them); a screenshot"
         labels = latin_labels(scope, least)
         if labels:
-            found[screen] = labels
-        client.page.screenshot(path=str(
-                artifacts / ('arabic-%s.png' % picture)))
+            self.found[screen] = labels
+        self.client.page.screenshot(path=str(self.artifacts / (
+                    'arabic-%s%s.png' % (self.prefix, picture))))
 
-    client = web('mosul.caseworker', 'ar')
-    session = login('mosul.caseworker', language='ar')
-    entries = caseworker_menu(session)
-    calendars = calendar_actions(session)
-    # the caseworker's registry, cases, referrals, providers and activities
-    assert len(entries) >= 12, entries
+    def check_names(self, entries):
+        "The names of the menu entries, also those of their folders"
+        names = sorted({(name,) for path, _, _, _ in entries for name in path
+                if LATIN.search(ABBREVIATIONS.sub('', name))})
+        if names:
+            self.found['menu entries'] = [('menu',) + n for n in names]
 
-    # the login screen, in a browser of its own
-    anonymous = client.context.browser.new_context(locale='ar')
-    page = anonymous.new_page()
-    page.goto('%s/#%s' % (server, DB))
-    dialog = page.locator('.login-dialog')
-    expect(dialog.locator('#login')).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator('html')).to_have_attribute('dir', 'rtl')
-    # the dialog, the application's name above it
-    labels = latin_labels(page.locator('body'), 4)
-    if labels:
-        found['login'] = labels
-    anonymous.close()
+    def open(self, path, menu_id):
+        "Open the menu entry"
+        if self.click:
+            self.client.open_menu_path(path)
+        else:
+            self.client.page.evaluate(OPEN_MENU, menu_id)
 
-    # the menu and the top bar; the names of the entries, also folded
-    check('menu', client.page.locator('body'), '00-menu', 5)
-    names = sorted({(name,) for path, _, _, _ in entries for name in path
-            if LATIN.search(ABBREVIATIONS.sub('', name))})
-    if names:
-        found['menu entries'] = [('menu',) + n for n in names]
+    def open_wizard(self, path, menu_id, picture, least=10):
+        "Open the wizard of the menu entry, check its dialog; the dialog"
+        self.open(path, menu_id)
+        popup = self.client.popup()
+        self.check(' ‹ '.join(path), popup, picture, least)
+        return popup
 
-    tabs = client.page.locator('#tablist > li')
-    for number, (path, menu_id, action, action_id) in enumerate(entries, 1):
-        if not action:
-            continue
+    def close_wizard(self, popup):
+        "Leave the wizard by its dialog's first button (cancel or close)"
+        popup.locator('.modal-footer button').first.click()
+        self.client.settle()
+        self.client.expect_no_dialog()
+
+    def open_window(self, path, menu_id, action_id, picture):
+        """Open the window action of the menu entry, check its views (its
+        form only, or its list and the form of its first record or of a
+        new one, its calendar) and close its tab"""
+        client = self.client
         screen = ' ‹ '.join(path)
-        picture = '%02d' % number
+        tabs = client.page.locator('#tablist > li')
         count = tabs.count()
-        client.page.evaluate(OPEN_MENU, menu_id)
-        if action == 'ir.action.wizard':
-            popup = client.popup()
-            check(screen, popup, picture)
-            popup.locator('.modal-footer button').first.click()
-            client.settle()
-            client.expect_no_dialog()
-            continue
+        self.open(path, menu_id)
         expect(tabs).to_have_count(count + 1, timeout=TIMEOUT)
         client.settle()
-        check(screen + ' (list)', client.tab, picture + '-list')
+        new = False
+        if client.page.evaluate(VIEW_TYPE) == 'form':
+            # an action showing a form only (a configuration)
+            expect(client.tab.locator('div.form:visible').first).to_be_visible(
+                timeout=TIMEOUT)
+            client.settle()
+            self.check(screen + ' (form)', client.tab, picture + '-form')
+        else:
+            new = self.check_list(screen, action_id, picture)
+        client.page.locator('#tablist > li.active button.close').click()
+        client.settle()
+        if new:
+            # the new record (its defaults) is not kept
+            popup = client.popup()
+            popup.get_by_role('button', name=client.sao_text('No')).click()
+            client.settle()
+        client.expect_no_dialog()
+        expect(tabs).to_have_count(count, timeout=TIMEOUT)
+
+    def check_list(self, screen, action_id, picture):
+        """Check the list of the tab shown, the form of its first record and
+        its calendar; whether a new record was opened"""
+        client = self.client
+        self.check(screen + ' (list)', client.tab, picture + '-list')
         rows = client.list_rows()
         filled = bool(rows.count())
-        # an empty list: a new record when the caseworker may create one;
-        # a list they only read (its New greyed out, as the system writes
-        # its records) shows no form while empty: the labels of its form
-        # are read from the server instead
+        # an empty list: a new record when the user may create one; a list
+        # they only read (its New greyed out, as the system writes its
+        # records) shows no form while empty: the labels of its form are
+        # read from the server instead
         new = not filled and client.tab.locator('button#new_').is_enabled()
         if filled:
             cell = rows.first.locator(
@@ -215,34 +258,68 @@ def test_caseworker_screens_have_no_latin_labels(web, login, server,
             expect(client.tab.locator('div.form:visible').first).to_be_visible(
                 timeout=TIMEOUT)
             client.settle()
-            check(screen + ' (form)', client.tab, picture + '-form')
+            self.check(screen + ' (form)', client.tab, picture + '-form')
         else:
-            labels = form_labels(session, action_id)
+            labels = form_labels(self.session, action_id)
             if labels:
-                found[screen + ' (form)'] = labels
-        if filled and action_id in calendars:
+                self.found[screen + ' (form)'] = labels
+        if filled and action_id in self.calendars:
             # the next view: the calendar of the list
             client.toolbar('switch_')
             expect(client.tab.locator('.fc-toolbar h2')).to_be_visible(
                 timeout=TIMEOUT)
             client.settle()
-            check(screen + ' (calendar)', client.tab, picture + '-calendar')
-        client.page.locator('#tablist > li.active button.close').click()
-        client.settle()
-        if new:
-            # the new record (its defaults) is not kept
-            popup = client.popup()
-            popup.get_by_role('button', name=client.sao_text('No')).click()
-            client.settle()
-        client.expect_no_dialog()
-        expect(tabs).to_have_count(count, timeout=TIMEOUT)
+            self.check(screen + ' (calendar)', client.tab,
+                picture + '-calendar')
+        return new
+
+    def report(self):
+        "The labels found, by screen"
+        return '\n'.join(
+            '%s: %s' % (screen, '; '.join('%s %r' % l for l in labels))
+            for screen, labels in self.found.items())
+
+
+def test_caseworker_screens_have_no_latin_labels(web, login, server,
+        artifacts):
+    client = web('mosul.caseworker', 'ar')
+    session = login('mosul.caseworker', language='ar')
+    screens = Screens(client, session, artifacts)
+    entries = menu_entries(session)
+    # the caseworker's registry, cases, referrals, providers and activities
+    assert len(entries) >= 12, entries
+
+    # the login screen, in a browser of its own
+    anonymous = client.context.browser.new_context(locale='ar')
+    page = anonymous.new_page()
+    page.goto('%s/#%s' % (server, DB))
+    dialog = page.locator('.login-dialog')
+    expect(dialog.locator('#login')).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator('html')).to_have_attribute('dir', 'rtl')
+    # the dialog, the application's name above it
+    labels = latin_labels(page.locator('body'), 4)
+    if labels:
+        screens.found['login'] = labels
+    anonymous.close()
+
+    # the menu and the top bar; the names of the entries, also folded
+    screens.check('menu', client.page.locator('body'), '00-menu', 5)
+    screens.check_names(entries)
+
+    for number, (path, menu_id, action, action_id) in enumerate(entries, 1):
+        picture = '%02d' % number
+        if action == 'ir.action.wizard':
+            screens.close_wizard(
+                screens.open_wizard(path, menu_id, picture))
+        elif action:
+            screens.open_window(path, menu_id, action_id, picture)
 
     # the preferences
     client.page.locator('#user-preferences > a').click()
     client.page.locator('#user-preferences').get_by_text(
         client.sao_text('Preferences...'), exact=True).click()
     popup = client.popup()
-    check('preferences', popup, 'zz-preferences')
+    screens.check('preferences', popup, 'zz-preferences')
 
     # the same collection finds the labels of a user working in English
     english = web('provider.legal.network', 'en')
@@ -252,9 +329,71 @@ def test_caseworker_screens_have_no_latin_labels(web, login, server,
                 english.page.locator('body'), 5)}
     assert 'Referral System' in labels, labels
 
-    assert not found, '\n'.join(
-        '%s: %s' % (screen, '; '.join('%s %r' % l for l in labels))
-        for screen, labels in found.items())
+    assert not screens.found, screens.report()
+
+
+# The entries of the Data Protection menu
+DATA_PROTECTION = ['menu_access_log_form', 'menu_access_summary_form',
+    'menu_access_log_verify', 'menu_access_log_breach',
+    'menu_retention_expired']
+
+
+def test_administrator_data_protection_screens_have_no_latin_labels(
+        web, login, artifacts):
+    """The administrator, working in Arabic, opens from the menu every entry
+    of Data Protection: the audit trail (its list, the form of its first
+    line), its summaries, the people past their retention period, the
+    verification of the audit trail (its result), the breach scoping (what
+    to look for, then what it found); and the configuration of the referral
+    system. Screenshots: arabic-admin-*.png"""
+    session = login('administrator', language='ar')
+    # the demo's administrator works in English: in Arabic for the test
+    session.call('model.res.user.set_preferences', {'language': 'ar'}, {})
+    try:
+        client = web('administrator', 'ar')
+        screens = Screens(client, session, artifacts, 'admin-', click=True)
+        root = menu('menu_momd')
+        folder = [root, menu('menu_data_protection')]
+        configuration = [
+            root, menu('menu_configuration'), menu('menu_configuration_form')]
+        entries = [e for e in menu_entries(session)
+            if e[0][:2] == folder and e[0] != folder or e[0] == configuration]
+        assert sorted(path[-1] for path, _, _, _ in entries) == sorted(
+            [menu(x) for x in DATA_PROTECTION] + [configuration[-1]]), entries
+
+        # the menu and the top bar; the names of the entries
+        screens.check('menu', client.page.locator('body'), '00-menu', 5)
+        screens.check_names(entries)
+
+        for number, (path, menu_id, action, action_id) in enumerate(
+                entries, 1):
+            picture = '%02d' % number
+            if action != 'ir.action.wizard':
+                screens.open_window(path, menu_id, action_id, picture)
+                continue
+            # the verification shows its result at once
+            popup = screens.open_wizard(path, menu_id, picture, 5)
+            if path[-1] == menu('menu_access_log_breach'):
+                # what the Mosul caseworker saw, from 2020 on
+                caseworker = momd_setup.OFFICE_USERS[0][2]
+                client.choose('user', caseworker, scope=popup)
+                client.write('start', '01/01/2020 00:00:00', scope=popup)
+                client.write('end', '31/12/2099 23:59:59', scope=popup)
+                popup.locator('.modal-footer button', has_text=label(
+                        'wizard_button:momd.access.log.breach,start,search:')
+                    ).click()
+                expect(popup.locator('[name="people"]:visible')).to_be_visible(
+                    timeout=TIMEOUT)
+                client.settle()
+                # no message or error over it
+                expect(client.dialog).to_have_count(1)
+                screens.check(' ‹ '.join(path) + ' (result)', popup,
+                    picture + '-result', 5)
+            screens.close_wizard(popup)
+
+        assert not screens.found, screens.report()
+    finally:
+        session.call('model.res.user.set_preferences', {'language': 'en'}, {})
 
 
 ARABIC_INDIC = re.compile('[٠-٩]')
