@@ -5,7 +5,8 @@ verify its whole chain (TRYTOND_CONFIG names its configuration):
     TRYTOND_CONFIG=var/trytond.conf python scripts/verify_audit.py DB [LANG]
 
 Prints the result in LANG (en, ar or kmr; default en) and the head of the
-chain to keep outside the system; exits 1 when a line was tampered with.
+chain to keep outside the system; exits 1 when a line was tampered with,
+or when the chain does not match the heads of `[momd] audit_head_file`.
 """
 import sys
 
@@ -21,7 +22,7 @@ def main(db, language='en'):
         verification = AccessLog.verify_trail()
         print(AccessLog.describe_verification(verification))
         transaction.commit()
-    return 0 if verification.broken is None else 1
+    return 0 if verification.fault is None else 1
 
 
 if __name__ == '__main__':

@@ -193,10 +193,12 @@ class AccessLog(metaclass=PoolMeta):
         "The verification in the user's language"
         head = gettext('momd_referral.msg_audit_chain_head',
             lines=verification.head[0], digest=verification.head[1] or '-')
-        if verification.broken is None:
+        if verification.fault is None:
             return '\n'.join([gettext('momd_referral.msg_audit_chain_whole',
                         lines=verification.lines), head])
-        line = cls._broken_line(verification.broken)
+        line = (cls._broken_line(verification.broken)
+            if verification.broken is not None
+            else {'date': '', 'action': '', 'model': '', 'record': ''})
         return '\n'.join([gettext(
                     'momd_referral.msg_audit_chain_%s' % verification.fault,
                     line=verification.broken, lines=verification.lines,
@@ -248,7 +250,7 @@ class Verify(Wizard):
             raise AccessError(gettext('momd_referral.msg_audit_chain_admin'))
         verification = AccessLog.verify_trail()
         return {
-            'whole': verification.broken is None,
+            'whole': verification.fault is None,
             'lines': verification.lines,
             'unsealed': verification.unsealed,
             'broken': verification.broken,

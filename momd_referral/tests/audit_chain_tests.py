@@ -255,6 +255,83 @@ class AuditChainTestMixin:
             (remaining[1], 'missing'))
 
 
+    @with_transaction()
+    def test_audit_chain_head_kept_outside(self):
+        """Each committed sealing appends the chain's head to the file the
+        deployment names; someone who rewrites a line and seals the whole
+        chain again, or removes the newest lines, is found by the heads"""
+        import os
+        import tempfile
+        from trytond import config
+        from ..models.audit_head import HeadFile, read_heads
+        AccessLog = Pool().get('momd.access.log')
+        handle, path = tempfile.mkstemp(suffix='.heads')
+        os.close(handle)
+        self.addCleanup(os.unlink, path)
+        if not config.has_section('momd'):
+            config.add_section('momd')
+        config.set('momd', 'audit_head_file', path)
+        self.addCleanup(config.set, 'momd', 'audit_head_file', '')
+
+        def commit():
+            "What the commit of the transaction does for the file"
+            for manager in Transaction()._datamanagers:
+                if isinstance(manager, HeadFile):
+                    manager.tpc_finish(None)
+        self._some_trail()
+        AccessLog.seal_trail()
+        # nothing is written before the commit
+        self.assertEqual(read_heads(path), [])
+        commit()
+        lines = trail_lines()
+        (place, digest, _), = read_heads(path)
+        self.assertEqual(place, len(lines))
+        self.assertEqual(digest, AccessLog(lines[-1]).digest)
+        verification = AccessLog.verify_trail()
+        self.assertIsNone(verification.fault)
+        self.assertEqual(len(read_heads(path)), 1)
+
+        # more lines, another head; the chain still matches both
+        self._some_trail_more()
+        AccessLog.seal_trail()
+        commit()
+        self.assertEqual(len(read_heads(path)), 2)
+        self.assertIsNone(AccessLog.verify_trail().fault)
+
+        # a line changed, then the whole chain sealed again: whole in the
+        # database, not against the heads
+        lines = trail_lines()
+        execute("UPDATE momd_access_log SET model = 'momd.case' "
+            "WHERE id = %s", lines[2])
+        execute('UPDATE momd_access_log SET seal = NULL, digest = NULL')
+        AccessLog.seal_trail()
+        Transaction()._datamanagers[:] = [m
+            for m in Transaction()._datamanagers
+            if not isinstance(m, HeadFile)]
+        verification = AccessLog.verify_trail()
+        first_head = read_heads(path)[0][0]
+        self.assertEqual((verification.broken, verification.fault),
+            (AccessLog.search([('seal', '=', first_head)])[0].id,
+                'rewritten'))
+        self.assertIn('was rewritten',
+            AccessLog.describe_verification(verification))
+
+        # the newest lines removed (the chain resealed as it was kept)
+        execute("UPDATE momd_access_log SET model = 'momd.beneficiary' "
+            "WHERE id = %s", lines[2])
+        execute('UPDATE momd_access_log SET seal = NULL, digest = NULL')
+        execute('DELETE FROM momd_access_log WHERE id > %s', lines[-3])
+        AccessLog.seal_trail()
+        Transaction()._datamanagers[:] = [m
+            for m in Transaction()._datamanagers
+            if not isinstance(m, HeadFile)]
+        verification = AccessLog.verify_trail()
+        self.assertEqual((verification.broken, verification.fault),
+            (lines[-3], 'truncated'))
+        self.assertIn('was cut',
+            AccessLog.describe_verification(verification))
+
+
 class AuditChainArabicTestMixin:
 
     @with_transaction(context={'language': 'ar'})
