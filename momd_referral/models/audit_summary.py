@@ -13,7 +13,6 @@ only counts the lines past the period; either way the run is in the trail.
 import datetime as dt
 from collections import Counter
 
-from dateutil.relativedelta import relativedelta
 from sql import Null
 from sql.aggregate import Count, Max, Min
 
@@ -23,7 +22,7 @@ from trytond.transaction import Transaction
 
 from .audit import ACTIONS
 from .audit_chain import BATCH
-from .retention import _months
+from .retention import RetentionMixin, _months
 
 
 class Configuration(metaclass=PoolMeta):
@@ -81,24 +80,14 @@ class AccessSummary(ModelSQL, ModelView):
         return cursor.fetchone() or (0, None)
 
 
-class AccessLog(metaclass=PoolMeta):
+class AccessLog(RetentionMixin, metaclass=PoolMeta):
     __name__ = 'momd.access.log'
+    _retention_field = 'audit_retention_months'
 
     @classmethod
     def _chain_start(cls):
         "The chain goes on after the last line summarised"
         return Pool().get('momd.access.summary').anchor()
-
-    @classmethod
-    def _retention_limit(cls):
-        "The moment before which lines are past the legal period, or None"
-        pool = Pool()
-        months = pool.get('momd.configuration')(1).audit_retention_months
-        if not months:
-            return None
-        today = pool.get('ir.date').today()
-        return dt.datetime.combine(
-            today - relativedelta(months=months), dt.time())
 
     @classmethod
     def _summarisable(cls, limit):

@@ -53,9 +53,11 @@ class Configuration(metaclass=PoolMeta):
 
 class RetentionMixin:
     """A model of records kept for a configured period: _retention_field
-    names the period on the configuration; the model says which records are
-    past it (_retention_query(limit): SELECT their ids) and what of them
-    goes (erase_retained(ids))"""
+    names the period on the configuration. A record type of the daily task
+    (Beneficiary._retained_models) says which records are past it
+    (_retention_query(limit): SELECT their ids) and what of them goes
+    (erase_retained(ids)); the audit trail summarises its own
+    (models/audit_summary.py)"""
     __slots__ = ()
     _retention_field = None
 
