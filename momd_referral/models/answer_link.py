@@ -33,7 +33,7 @@ from trytond.url import http_host
 
 from ..exceptions import AnswerLinkError
 from .audit import request_origin
-from .mixins import require
+from .mixins import require, written_by_system
 from .referral import expects
 from .referral_scope import ReferralScopeMixin
 
@@ -169,8 +169,7 @@ class AnswerLink(ReferralScopeMixin, ModelSQL, ModelView):
                 })
         cls._order = [('id', 'DESC')]
         # links are issued and ended by the workflow only
-        for method in ['create', 'write', 'delete', 'copy', 'import_data']:
-            cls.__rpc__.pop(method, None)
+        written_by_system(cls)
 
     @staticmethod
     def default_state():

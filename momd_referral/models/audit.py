@@ -15,7 +15,8 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .mixins import (
-    ReferencesInScopeMixin, RevisionsInScopeMixin, UserScopeSearchMixin)
+    ReferencesInScopeMixin, RevisionsInScopeMixin, UserScopeSearchMixin,
+    written_by_system)
 from .sensitivity import CLASS_ORDER, class_label, shown_classes
 
 ACTIONS = [
@@ -105,8 +106,7 @@ class AccessLog(ModelSQL, ModelView):
                 })
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
         # the trail is written by the system only
-        for method in ['create', 'write', 'delete', 'copy', 'import_data']:
-            cls.__rpc__.pop(method, None)
+        written_by_system(cls)
 
     @classmethod
     def __register__(cls, module):

@@ -10,6 +10,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .audit import line_records
+from .mixins import written_by_system
 
 # rows inserted at once
 BATCH = 1000
@@ -35,8 +36,7 @@ class AccessLogRecord(ModelSQL):
                 Index(t, (t.line, Index.Range())),
                 })
         # written with the trail, by the system only
-        for method in ['create', 'write', 'delete', 'copy', 'import_data']:
-            cls.__rpc__.pop(method, None)
+        written_by_system(cls)
 
     @classmethod
     def __register__(cls, module):

@@ -22,6 +22,7 @@ from trytond.transaction import Transaction
 
 from .audit import ACTIONS
 from .audit_chain import BATCH
+from .mixins import written_by_system
 from .retention import RetentionMixin, _months
 
 
@@ -66,8 +67,7 @@ class AccessSummary(ModelSQL, ModelView):
                 })
         cls._order = [('day', 'DESC'), ('id', 'DESC')]
         # written by the retention task only
-        for method in ['create', 'write', 'delete', 'copy', 'import_data']:
-            cls.__rpc__.pop(method, None)
+        written_by_system(cls)
 
     @classmethod
     def anchor(cls):

@@ -18,6 +18,14 @@ def user_language():
     return (Transaction().context.get('language') or 'en').split('_')[0]
 
 
+def written_by_system(Model):
+    """Take the calls that create, change, delete, copy or import records of
+    Model out of the clients' reach: only the module's own code writes
+    them"""
+    for method in ['create', 'write', 'delete', 'copy', 'import_data']:
+        Model.__rpc__.pop(method, None)
+
+
 def require(records, field, message, error, name):
     """Refuse the step when a record lacks field (a reason, an outcome...):
     raise error with message, the record named as its argument name"""

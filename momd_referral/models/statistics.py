@@ -23,7 +23,7 @@ from ..exceptions import StatisticsError
 from . import referral as referral_module
 from .beneficiary import DISPLACEMENT_STATUS, SEX, _shift_years
 from .case import PRIORITIES
-from .mixins import sees_restricted
+from .mixins import sees_restricted, written_by_system
 from .outreach import AGE_GROUPS, COUNTS
 from .provider import PROVIDER_TYPES
 from .small_cells import SmallCellMixin
@@ -150,8 +150,7 @@ class StatisticMixin:
         super().__setup__()
         cls._order = [('month', 'DESC'), ('id', 'ASC')]
         # computed from the records: no client changes them
-        for method in ['create', 'write', 'delete', 'copy', 'import_data']:
-            cls.__rpc__.pop(method, None)
+        written_by_system(cls)
 
     def get_rec_name(self, name):
         # a row is named by its month, as the dialogs opened on it show
