@@ -1,0 +1,9 @@
+#!/bin/sh
+# Restore a backup into a new database and compare: restore.sh BACKUP NEWDB
+# (scripts/backup.py says what is kept and checked; TRYTOND_CONFIG names
+# the server's trytond.conf)
+set -eu
+HERE="$(dirname "$0")"
+PYTHON="${PYTHON:-$HERE/../.venv/bin/python}"
+[ -x "$PYTHON" ] || PYTHON=python3
+exec "$PYTHON" "$HERE/backup.py" restore "$@"
