@@ -4,7 +4,7 @@ import functools
 from collections import defaultdict
 from itertools import chain
 
-from sql import Null
+from sql import For, Null
 from sql.conditionals import Case as SQLCase
 from sql.functions import CurrentTimestamp
 from trytond import backend
@@ -121,14 +121,22 @@ def expects(*states):
         @functools.wraps(func)
         def wrapper(cls, referrals, *args, **kwargs):
             pool = Pool()
-            cls.lock(referrals)
-            if backend.name == 'sqlite':
+            table = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            ids = [r.id for r in referrals]
+            if backend.name == 'postgresql':
+                # wait for whoever holds them, rather than give up at once
+                # (however long their step takes on a loaded server): when
+                # they commit, the database has this request start again,
+                # and it then sees their step
+                cursor.execute(*table.select(table.id,
+                        where=table.id.in_(ids), for_=For('UPDATE')))
+            else:
                 # no row locks there: take the database's write lock now so
                 # that the state read next is the latest one
-                table = cls.__table__()
-                Transaction().connection.cursor().execute(*table.update(
-                        [table.id], [table.id],
-                        where=table.id.in_([r.id for r in referrals])))
+                cls.lock(referrals)
+                cursor.execute(*table.update([table.id], [table.id],
+                        where=table.id.in_(ids)))
             # the button checks access and rules on what it is given; the
             # step itself reads the referral and its case as the system
             with without_check_access():

@@ -7,7 +7,6 @@ import re
 from trytond.model.exceptions import AccessError, DomainValidationError
 from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool
-from trytond.sendmail import SMTPDataManager
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
@@ -15,7 +14,7 @@ from ..answer_page.page import answer
 from ..exceptions import AnswerLinkError
 from .referral_tests import ReferralWorld, give_consent
 from .registry_tests import office
-from .tools import create_user
+from .tools import create_user, queued_emails
 
 INTAKE = 'intake@provider-a.example'
 LINK = re.compile(r'https?://\S+/momd/answer/(\S+)')
@@ -23,10 +22,7 @@ LINK = re.compile(r'https?://\S+/momd/answer/(\S+)')
 
 def link_mails(address=INTAKE):
     "The e-mails of answer links to address waiting for the commit"
-    return [msg
-        for manager in Transaction()._datamanagers or []
-        if isinstance(manager, SMTPDataManager)
-        for _, _, msg in manager.queue
+    return [msg for msg in queued_emails()
         if msg['To'] == address and LINK.search(
             msg.get_body(('plain',)).get_content())]
 

@@ -5,14 +5,13 @@ from trytond.model.exceptions import (
     AccessError, DomainValidationError, RequiredValidationError,
     SQLConstraintError)
 from trytond.pool import Pool
-from trytond.sendmail import SMTPDataManager
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import ActivityValidationError, SLAValidationError
 from .referral_tests import ReferralWorld
 from .registry_tests import category, office, open_case, register
-from .tools import create_user
+from .tools import create_user, discard_queued_emails, queued_emails
 
 
 def told(users=None, what='label'):
@@ -47,19 +46,13 @@ class Sent:
 
 
 def emails(address):
-    "The e-mails to address waiting for the commit, oldest first"
-    sent = [Sent(msg)
-        for manager in Transaction()._datamanagers or []
-        if isinstance(manager, SMTPDataManager)
-        for _, _, msg in manager.queue]
-    return [e for e in sent if address in e.to]
+    "The e-mails to address of the transaction, oldest first"
+    return [Sent(msg) for msg in queued_emails() if address in msg['To']]
 
 
 def discard_emails():
-    "Drop the e-mails waiting for the commit: tests have no SMTP server"
-    managers = Transaction()._datamanagers or []
-    managers[:] = [m for m in managers
-        if not isinstance(m, SMTPDataManager)]
+    "Drop the e-mails of the transaction: tests have no SMTP server"
+    discard_queued_emails()
 
 
 def supervised_world(priority='urgent'):

@@ -5,13 +5,13 @@ from unittest.mock import patch
 from urllib.parse import quote
 
 from trytond.pool import Pool
-from trytond.sendmail import SMTPDataManager
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import ProviderValidationError
 from .automation_tests import discard_emails, supervised_world
 from .referral_tests import ReferralWorld
+from .tools import queued_emails
 
 CONTACT = 'head@provider-a.example'
 
@@ -28,10 +28,7 @@ class Mail:
 
 def mails(address=CONTACT):
     "The e-mails to address waiting for the commit, oldest first"
-    return [Mail(msg)
-        for manager in Transaction()._datamanagers or []
-        if isinstance(manager, SMTPDataManager)
-        for _, _, msg in manager.queue
+    return [Mail(msg) for msg in queued_emails()
         if address in (msg['To'] or '')]
 
 
@@ -209,10 +206,12 @@ class ProviderEscalationTestMixin:
 
     @with_transaction()
     def test_provider_escalation_mail_server_down(self):
-        """A mail server that cannot be reached is logged at the commit and
-        does not stop the escalation"""
+        """A mail server that cannot be reached fails no step: the
+        escalation is made, its e-mail waits in the mail queue with the
+        error and goes out when the server is back"""
         pool = Pool()
         Referral = pool.get('momd.referral')
+        Mail = pool.get('momd.mail')
         world = supervised_world()
         with_contact(world.provider_a)
         referral, deadline = late_referral(world)
@@ -220,20 +219,31 @@ class ProviderEscalationTestMixin:
             Referral.escalate(deadline + dt.timedelta(hours=1)), [referral])
         self.assertEqual(Referral(referral.id).escalation_level, 1)
         self.assertEqual(len(mails()), 1)
-        transaction = Transaction()
-        managers = [m for m in transaction._datamanagers
-            if isinstance(m, SMTPDataManager)]
+        mail, = Mail.search([('to', 'like', '%' + CONTACT + '%')])
+        self.assertEqual((mail.state, mail.attempts), ('queued', 0))
+
         refused = ConnectionRefusedError(111, 'Connection refused')
-        with patch.object(smtplib, 'SMTP', side_effect=refused) as smtp, \
-                self.assertLogs('trytond.sendmail', 'ERROR') as logged:
-            # the phases of the commit the mail servers take part in
-            for manager in managers:
-                manager.tpc_begin(transaction)
-                manager.commit(transaction)
-                manager.tpc_vote(transaction)
-                manager.tpc_finish(transaction)
+        with patch.object(smtplib, 'SMTP', side_effect=refused) as smtp:
+            Mail.deliver([mail])
         self.assertTrue(smtp.called)
-        self.assertIn('fail to connect', logged.output[0])
+        mail = Mail(mail.id)
+        self.assertEqual((mail.state, mail.attempts), ('queued', 1))
+        self.assertIn('Connection refused', mail.last_error)
+        self.assertGreater(mail.next_attempt, dt.datetime.now())
+        # not due yet: the schedule leaves it
+        Mail.deliver_due()
+        self.assertEqual(Mail(mail.id).attempts, 1)
+
+        # the server is back: the next attempt sends it
+        Mail.write([mail], {'next_attempt': dt.datetime.now()})
+        with patch.object(smtplib, 'SMTP') as smtp:
+            Mail.deliver_due()
+        sent, = [c.args[0] for c in
+            smtp.return_value.send_message.call_args_list]
+        self.assertIn(CONTACT, sent['To'])
+        mail = Mail(mail.id)
+        self.assertEqual((mail.state, mail.attempts, mail.last_error),
+            ('sent', 2, None))
         discard_emails()
 
 

@@ -89,3 +89,25 @@ class rolled_back:
         else:
             self.cursor.execute('RELEASE SAVEPOINT momd_call')
         return False
+
+
+def queued_emails():
+    """The e-mails of the transaction, oldest first: those of the mail
+    queue (models/mail_queue.py) and any held for the commit"""
+    from trytond.sendmail import SMTPDataManager
+    Mail = Pool().get('momd.mail')
+    messages = [m.email() for m in Mail.search([], order=[('id', 'ASC')])]
+    return messages + [msg
+        for manager in Transaction()._datamanagers or []
+        if isinstance(manager, SMTPDataManager)
+        for _, _, msg in manager.queue]
+
+
+def discard_queued_emails():
+    "Forget the e-mails of the transaction: tests have no mail server"
+    from trytond.sendmail import SMTPDataManager
+    Mail = Pool().get('momd.mail')
+    Mail.delete(Mail.search([]))
+    managers = Transaction()._datamanagers or []
+    managers[:] = [m for m in managers
+        if not isinstance(m, SMTPDataManager)]
