@@ -24,7 +24,8 @@ UNCHECKED_TABLES = {'momd_access_log'}
 # Models the administrator does not write to: refused before their fields
 # are looked at
 READ_ONLY_MODELS = {
-    'momd.access.log', 'momd.access.summary', 'momd.referral.statistic',
+    'momd.access.log', 'momd.access.summary', 'momd.mail',
+    'momd.referral.statistic',
     'momd.beneficiary.statistic', 'momd.outreach.statistic',
     'momd.referral.kpi', 'momd.referral.answer', 'momd.referral.link',
     'momd.outbox.message', 'momd.provider.scorecard',
