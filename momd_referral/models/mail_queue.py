@@ -25,7 +25,7 @@ from trytond.sendmail import SMTPDataManager, get_smtp_server, send_message
 from trytond.transaction import Transaction, without_check_access
 
 from .mixins import written_by_system
-from .outbox import DEFAULT_MAX_ATTEMPTS, RETRY_DELAYS
+from .outbox import DEFAULT_MAX_ATTEMPTS, refused_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -157,12 +157,7 @@ class Mail(ModelSQL, ModelView):
                     server=server, strict=True)
             except (OSError, smtplib.SMTPException) as error:
                 logger.warning('e-mail %s not sent: %s', mail.id, error)
-                values['last_error'] = str(error) or error.__class__.__name__
-                if attempts >= maximum:
-                    values.update(state='failed', next_attempt=None)
-                else:
-                    values['next_attempt'] = dt.datetime.now() + RETRY_DELAYS[
-                        min(attempts, len(RETRY_DELAYS)) - 1]
+                values.update(refused_attempt(attempts, maximum, error))
             else:
                 values.update(state='sent', sent_date=dt.datetime.now(),
                     next_attempt=None, last_error=None)

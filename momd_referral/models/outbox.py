@@ -116,6 +116,18 @@ def now():
     return dt.datetime.now()
 
 
+def refused_attempt(attempts, maximum, error):
+    """The values of a message refused at its attempts-th try: its error,
+    and when it is tried again, or failed after maximum attempts"""
+    values = {'last_error': str(error) or error.__class__.__name__}
+    if attempts >= maximum:
+        values.update(state='failed', next_attempt=None)
+    else:
+        values['next_attempt'] = now() + RETRY_DELAYS[
+            min(attempts, len(RETRY_DELAYS)) - 1]
+    return values
+
+
 def message_language(language):
     "The language a person's messages are written in"
     return language if language in MESSAGE_LANGUAGES else 'ar'
@@ -446,12 +458,7 @@ class Message(ModelSQL, ModelView):
             except Exception as error:
                 if not isinstance(error, GatewayError):
                     logger.exception('message %s not sent', message.id)
-                values['last_error'] = str(error) or error.__class__.__name__
-                if attempts >= maximum:
-                    values.update(state='failed', next_attempt=None)
-                else:
-                    values['next_attempt'] = now() + RETRY_DELAYS[
-                        min(attempts, len(RETRY_DELAYS)) - 1]
+                values.update(refused_attempt(attempts, maximum, error))
             else:
                 values.update(
                     state='sent', sent_date=now(), next_attempt=None,

@@ -124,14 +124,14 @@ def expects(*states):
             table = cls.__table__()
             cursor = Transaction().connection.cursor()
             ids = [r.id for r in referrals]
-            if backend.name == 'postgresql':
+            if ids and backend.name == 'postgresql':
                 # wait for whoever holds them, rather than give up at once
                 # (however long their step takes on a loaded server): when
                 # they commit, the database has this request start again,
                 # and it then sees their step
                 cursor.execute(*table.select(table.id,
                         where=table.id.in_(ids), for_=For('UPDATE')))
-            else:
+            elif ids:
                 # no row locks there: take the database's write lock now so
                 # that the state read next is the latest one
                 cls.lock(referrals)
