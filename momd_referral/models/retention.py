@@ -75,10 +75,11 @@ class RetentionMixin:
 
     @classmethod
     def retention_expired_ids(cls):
-        "The ids of the records past the period, not erased yet"
+        """The ids of the records past the period, not erased yet; None when
+        no period is set"""
         limit = cls._retention_limit()
         if limit is None:
-            return []
+            return None
         cursor = Transaction().connection.cursor()
         cursor.execute(*cls._retention_query(limit))
         return sorted(i for i, in cursor)
@@ -205,9 +206,9 @@ class Beneficiary(metaclass=PoolMeta):
         admins = None
         for name in cls._retained_models:
             Model = pool.get(name)
-            if Model._retention_limit() is None:
-                continue
             ids = Model.retention_expired_ids()
+            if ids is None:
+                continue
             AccessLog.log_retention(ids, action, model=name)
             if not ids:
                 continue
