@@ -23,7 +23,7 @@ class Cron(metaclass=PoolMeta):
                     "End Answer Links No Longer Valid"),
                 ('momd.outbox.message|retry_due',
                     "Send the Beneficiary Messages Due"),
-                ('momd.mail|deliver_due', "Send the E-mails Due"),
+                ('momd.mail|retry_due', "Send the E-mails Due"),
                 ('momd.beneficiary.duplicate|scan',
                     "Look for Duplicates among New Registrations"),
                 ('momd.kobo.import|pull',

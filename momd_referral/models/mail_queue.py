@@ -25,7 +25,8 @@ from trytond.sendmail import SMTPDataManager, get_smtp_server, send_message
 from trytond.transaction import Transaction, without_check_access
 
 from .mixins import written_by_system
-from .outbox import DEFAULT_MAX_ATTEMPTS, refused_attempt
+from .outbox import (
+    DEFAULT_MAX_ATTEMPTS, QueueSentMixin, first_attempt, refused_attempt)
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def queue_emails():
     transaction.join(QueuedMail())
 
 
-class Mail(ModelSQL, ModelView):
+class Mail(QueueSentMixin, ModelSQL, ModelView):
     "An e-mail of the module, queued for the mail server"
     __name__ = 'momd.mail'
     __string__ = "Outgoing E-mail"
@@ -120,13 +121,13 @@ class Mail(ModelSQL, ModelView):
                         'message': msg.as_bytes(),
                         'from_addr': from_addr,
                         'to_addrs': ','.join(to_addrs) if to_addrs else None,
+                        'next_attempt': first_attempt(),
                         }])
-            with Transaction().set_user(0):
-                cls.__queue__.deliver([mail])
+            cls.queue_send([mail])
         return mail
 
     @classmethod
-    def deliver(cls, mails):
+    def send(cls, mails):
         """Send the queued mails through one connection to the mail server;
         a mail refused (or all, if the server cannot be reached) keeps its
         error and is tried again later, or is marked failed after the
@@ -168,29 +169,6 @@ class Mail(ModelSQL, ModelView):
             except (OSError, smtplib.SMTPException):
                 pass
         cls.write(*to_write)
-
-    @classmethod
-    def deliver_due(cls):
-        "Send the queued mails whose next attempt is due (scheduled)"
-        mails = cls.search([
-                ('state', '=', 'queued'),
-                ('next_attempt', '<=', dt.datetime.now()),
-                ], order=[('next_attempt', 'ASC'), ('id', 'ASC')])
-        if mails:
-            cls.deliver(mails)
-
-    @classmethod
-    @ModelView.button
-    def retry(cls, mails):
-        "Try the failed mails again from the start"
-        mails = [m for m in mails if m.state == 'failed']
-        if not mails:
-            return
-        with without_check_access():
-            cls.write(mails, {'state': 'queued', 'attempts': 0,
-                    'last_error': None, 'next_attempt': None})
-            with Transaction().set_user(0):
-                cls.__queue__.deliver(mails)
 
 
 class NotificationEmail(metaclass=PoolMeta):

@@ -128,6 +128,56 @@ def refused_attempt(attempts, maximum, error):
     return values
 
 
+def first_attempt():
+    """The next attempt of a message handed to the background queue: if
+    the queue has not sent it by then, the schedule does"""
+    return now() + RETRY_DELAYS[0]
+
+
+class QueueSentMixin:
+    """Messages sent from the background queue by the model's classmethod
+    send: one refused keeps its next attempt, which the schedule takes up
+    (retry_due), one failed is tried again from the start (retry).
+    _sent_domain: which of the model's messages it sends."""
+    __slots__ = ()
+    _sent_domain = []
+
+    @classmethod
+    def queue_send(cls, messages):
+        "Send messages from the background queue, as the system"
+        with Transaction().set_user(0):
+            cls.__queue__.send(messages)
+
+    @classmethod
+    @ModelView.button
+    def retry(cls, messages):
+        """Try the failed messages again from the start (once the address
+        or the gateway is corrected), as the system"""
+        with without_check_access():
+            messages = cls.search([
+                    ('id', 'in', [m.id for m in messages]),
+                    ('state', '=', 'failed'),
+                    ] + cls._sent_domain)
+            if not messages:
+                return
+            cls.write(messages, {
+                    'state': 'queued', 'attempts': 0, 'last_error': None,
+                    'next_attempt': first_attempt(),
+                    })
+            cls.queue_send(messages)
+
+    @classmethod
+    def retry_due(cls):
+        "Send the queued messages whose next attempt is due (scheduled)"
+        messages = cls.search([
+                ('state', '=', 'queued'),
+                ('next_attempt', '<=', now()),
+                ] + cls._sent_domain,
+            order=[('next_attempt', 'ASC'), ('id', 'ASC')])
+        if messages:
+            cls.send(messages)
+
+
 def message_language(language):
     "The language a person's messages are written in"
     return language if language in MESSAGE_LANGUAGES else 'ar'
@@ -270,9 +320,11 @@ class Beneficiary(metaclass=PoolMeta):
                 return channel, recipient
 
 
-class Message(ModelSQL, ModelView):
+class Message(QueueSentMixin, ModelSQL, ModelView):
     __name__ = 'momd.outbox.message'
     __string__ = "Beneficiary Message"
+    # the replies received are kept, not sent
+    _sent_domain = [('direction', '=', 'out')]
 
     direction = fields.Selection(
         DIRECTIONS, "Direction", required=True, readonly=True)
@@ -417,15 +469,12 @@ class Message(ModelSQL, ModelView):
                         'recipient': recipient,
                         'language': language,
                         'text': cls.compose(message_kind, referral, language),
-                        # if the queue has not sent it by then, the
-                        # schedule does
-                        'next_attempt': now() + RETRY_DELAYS[0],
+                        'next_attempt': first_attempt(),
                         })
         messages = cls.create(values)
         if messages:
             # sent by the system, whoever took the step
-            with Transaction().set_user(0):
-                cls.__queue__.send(messages)
+            cls.queue_send(messages)
         return messages
 
     @classmethod
@@ -467,34 +516,6 @@ class Message(ModelSQL, ModelView):
             to_write.extend(([message], values))
         if to_write:
             cls.write(*to_write)
-
-    @classmethod
-    @ModelView.button
-    def retry(cls, messages):
-        """Try the failed messages again from the start (once the number
-        or the gateway is corrected), as the system"""
-        messages = [m for m in messages
-            if m.state == 'failed' and m.direction == 'out']
-        if not messages:
-            return
-        with without_check_access():
-            cls.write(messages, {
-                    'state': 'queued', 'attempts': 0, 'last_error': None,
-                    'next_attempt': now() + RETRY_DELAYS[0],
-                    })
-            with Transaction().set_user(0):
-                cls.__queue__.send(messages)
-
-    @classmethod
-    def retry_due(cls):
-        "Send the queued messages whose next attempt is due (scheduled)"
-        messages = cls.search([
-                ('state', '=', 'queued'),
-                ('direction', '=', 'out'),
-                ('next_attempt', '<=', now()),
-                ], order=[('next_attempt', 'ASC'), ('id', 'ASC')])
-        if messages:
-            cls.send(messages)
 
 
 class Referral(metaclass=PoolMeta):

@@ -13,7 +13,7 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
-from .outbox import CARRIES, RETRY_DELAYS, message_language, now
+from .outbox import CARRIES, first_attempt, message_language
 
 # The kinds of the messages to providers
 PROVIDER_KINDS = [
@@ -71,13 +71,10 @@ class Message(metaclass=PoolMeta):
                         'recipient': phone,
                         'language': language,
                         'text': text,
-                        # if the queue has not sent it by then, the
-                        # schedule does
-                        'next_attempt': now() + RETRY_DELAYS[0],
+                        'next_attempt': first_attempt(),
                         }])
             # sent by the system, whoever took the step
-            with Transaction().set_user(0):
-                cls.__queue__.send([message])
+            cls.queue_send([message])
         return message
 
 

@@ -221,23 +221,25 @@ class ProviderEscalationTestMixin:
         self.assertEqual(len(mails()), 1)
         mail, = Mail.search([('to', 'like', '%' + CONTACT + '%')])
         self.assertEqual((mail.state, mail.attempts), ('queued', 0))
+        # if the queue does not send it, the schedule will
+        self.assertIsNotNone(mail.next_attempt)
 
         refused = ConnectionRefusedError(111, 'Connection refused')
         with patch.object(smtplib, 'SMTP', side_effect=refused) as smtp:
-            Mail.deliver([mail])
+            Mail.send([mail])
         self.assertTrue(smtp.called)
         mail = Mail(mail.id)
         self.assertEqual((mail.state, mail.attempts), ('queued', 1))
         self.assertIn('Connection refused', mail.last_error)
         self.assertGreater(mail.next_attempt, dt.datetime.now())
         # not due yet: the schedule leaves it
-        Mail.deliver_due()
+        Mail.retry_due()
         self.assertEqual(Mail(mail.id).attempts, 1)
 
         # the server is back: the next attempt sends it
         Mail.write([mail], {'next_attempt': dt.datetime.now()})
         with patch.object(smtplib, 'SMTP') as smtp:
-            Mail.deliver_due()
+            Mail.retry_due()
         sent, = [c.args[0] for c in
             smtp.return_value.send_message.call_args_list]
         self.assertIn(CONTACT, sent['To'])
