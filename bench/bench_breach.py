@@ -21,6 +21,7 @@ import random
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from child import run_child
 
@@ -104,7 +105,9 @@ def inner():
     from trytond import backend
     assert backend.name == 'postgresql', 'PostgreSQL only'
     activate_module(['momd_referral'])
-    import bench_duplicates
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent
+        / 'scripts'))
+    import population
     result = {}
     with Transaction().start(DB_NAME, 0) as transaction:
         pool = Pool()
@@ -117,7 +120,7 @@ def inner():
         if lines < LINES or os.environ.get('BENCH_BREACH_FRESH'):
             start = time.perf_counter()
             cursor.execute('TRUNCATE momd_access_log, momd_access_log_record')
-            first_person = bench_duplicates.load(
+            first_person = population.load(
                 cursor, connection, random.Random(23), count=PEOPLE)
             logins = ['bench.%d' % i for i in range(USERS)]
             known = {u.login for u in User.search(

@@ -21,10 +21,6 @@ of 128 MB, each raw query of the baseline (hundreds of megabytes of
 trigrams) pushes the name block's index and people out of the cache, and
 the p95 measured is the disk's. The setting is printed.
 """
-import csv
-import datetime as dt
-import functools
-import io
 import json
 import os
 import random
@@ -34,13 +30,15 @@ from pathlib import Path
 
 from child import run_child
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'scripts'))
+from population import Names, load  # noqa: E402
+
 PEOPLE = int(os.environ.get('BENCH_DUPLICATES_PEOPLE', 1000000))
 REGISTRATIONS = 300
 WARM = 30
 GOAL_P95, GOAL_RATIO = 0.030, 2.0
 DATABASE = 'bench_duplicates'
-ROOT = Path(__file__).resolve().parent.parent
-CHUNK = 50000
 
 
 def run():
@@ -72,149 +70,6 @@ def run():
 def percentile(values, share):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(share * (len(values) - 1))))]
-
-
-class Names:
-    "Pools of Iraqi names, each drawn with a Zipf skew"
-
-    def __init__(self, rng):
-        from momd_referral.tests import name_pairs
-        self.rng = rng
-        table = ROOT / 'momd_referral' / 'data' / 'names' / 'latin.csv'
-        with open(table, encoding='utf-8', newline='') as file:
-            self.latin = {r['arabic']: r['latin'].split('|')
-                for r in csv.DictReader(file)}
-        for arabic, spellings in name_pairs.LATIN.items():
-            self.latin.setdefault(arabic, spellings)
-        known = list(self.latin)
-        family = [n for n in known if n.startswith('ال')]
-        female = [n for n in known if not n.startswith('ال')
-            and n.endswith(('ة', 'اء', 'ى')) and n not in name_pairs.MALE]
-        male = [n for n in known if not n.startswith('ال')
-            and n not in female and n not in name_pairs.FEMALE]
-        # the pools of the labelled pairs first: the commonest names
-        self.male = self._pool(name_pairs.MALE, male, 1.05)
-        self.female = self._pool(name_pairs.FEMALE, female, 1.0)
-        self.family = self._pool(name_pairs.FAMILY, family, 0.8)
-
-    def _pool(self, common, rare, skew):
-        names = list(dict.fromkeys(common + rare))
-        weights, total = [], 0.0
-        for rank in range(1, len(names) + 1):
-            total += 1 / rank ** skew
-            weights.append(total)
-        return names, weights
-
-    def draw(self, pool):
-        names, weights = pool
-        return self.rng.choices(names, cum_weights=weights)[0]
-
-    def person(self, sex=None):
-        r = self.rng
-        sex = sex or r.choice(['male', 'female'])
-        person = {
-            'sex': sex,
-            'first_name': self.draw(
-                self.male if sex == 'male' else self.female),
-            'father_name': self.draw(self.male),
-            'grandfather_name': (self.draw(self.male)
-                if r.random() < 0.9 else None),
-            'family_name': (self.draw(self.family)
-                if r.random() < 0.85 else None),
-            }
-        if r.random() < 0.3:
-            for part in ('first_name', 'father_name', 'grandfather_name',
-                    'family_name'):
-                spellings = self.latin.get(person[part])
-                if spellings:
-                    person[part + '_latin'] = r.choice(spellings[:3])
-        # more young people than old, as in the camps
-        year = 2024 - min(int(r.expovariate(1 / 24)), 84)
-        birth = dt.date(year, r.randint(1, 12), r.randint(1, 28))
-        if r.random() < 0.8:
-            person['birth_date'], person['estimated_age'] = birth, None
-        else:
-            person['birth_date'] = None
-            person['estimated_age'] = max(0, 2025 - year)
-        person['phone'] = ('077%08d' % r.randrange(10 ** 8)
-            if r.random() < 0.6 else None)
-        return person
-
-
-def load(cursor, connection, rng, count=PEOPLE):
-    """Insert count people and their phones by COPY, the keys folded by
-    the module's functions (cached per name part: the folding of a part
-    does not depend on the rest of the name)"""
-    from momd_referral import names
-    from momd_referral.models.duplicate import NAME_FIELDS
-    from momd_referral.tools import normalize_phone
-    fold = functools.lru_cache(maxsize=None)(names.fold)
-    tokens_of = functools.lru_cache(maxsize=None)(names.search_tokens)
-    pool = Names(rng)
-    cursor.execute("SELECT id FROM momd_office ORDER BY id")
-    offices = [i for i, in cursor]
-    cursor.execute("SELECT id FROM country_country WHERE code = 'IQ'")
-    iraq = (cursor.fetchone() or [None])[0]
-    cursor.execute("SELECT COALESCE(MAX(id), 0) FROM momd_beneficiary")
-    first_id, = cursor.fetchone()
-    first_id += 1
-    cursor.execute("SELECT indexdef, indexname FROM pg_indexes WHERE "
-        "tablename IN ('momd_beneficiary', 'momd_beneficiary_phone') "
-        "AND indexname NOT LIKE '%pkey' AND indexdef NOT LIKE '%UNIQUE%'")
-    indexes = cursor.fetchall()
-    for _, name in indexes:
-        cursor.execute('DROP INDEX "%s"' % name)
-    columns = ('id', 'code', 'office', 'sex') + NAME_FIELDS + (
-        'match_key', 'name_key', 'birth_date', 'estimated_age',
-        'estimated_age_date', 'age_reference', 'nationality',
-        'displacement_status', 'preferred_language', 'contact_method',
-        'active', 'create_uid', 'create_date')
-    now = dt.datetime.now().isoformat(' ')
-    since = dt.date(2025, 1, 15)
-    statuses = ['idp_in_camp', 'idp_out_camp', 'returned_idp',
-        'returnee_abroad', 'host_community']
-
-    def text(value):
-        return '\\N' if value is None else str(value)
-    for start in range(0, count, CHUNK):
-        people, phones = io.StringIO(), io.StringIO()
-        for i in range(start, min(count, start + CHUNK)):
-            p = pool.person()
-            id_ = first_id + i
-            match_key = ' '.join(fold(p.get(f)) or '-'
-                for f in names.PARTS)
-            tokens = []
-            for f in NAME_FIELDS:
-                tokens.extend(tokens_of(p.get(f)))
-            name_key = ' %s ' % ' '.join(dict.fromkeys(tokens))
-            if p['birth_date']:
-                reference, age_date = p['birth_date'], None
-            else:
-                age_date = since
-                reference = since.replace(
-                    year=since.year - p['estimated_age'])
-            row = [id_, 'B%07d' % id_, offices[i % len(offices)], p['sex']]
-            row += [p.get(f) for f in NAME_FIELDS]
-            row += [match_key, name_key, p['birth_date'],
-                p['estimated_age'], age_date, reference, iraq,
-                statuses[i % len(statuses)], 'ar', 'phone', 't', 0, now]
-            people.write('\t'.join(map(text, row)) + '\n')
-            if p['phone']:
-                phones.write('%d\t%s\t0\t%s\n' % (
-                        id_, normalize_phone(p['phone']), now))
-        with cursor.copy('COPY momd_beneficiary (%s) FROM STDIN' % ', '.join(
-                    '"%s"' % c for c in columns)) as copy:
-            copy.write(people.getvalue())
-        with cursor.copy('COPY momd_beneficiary_phone (beneficiary, '
-                'number, create_uid, create_date) FROM STDIN') as copy:
-            copy.write(phones.getvalue())
-    cursor.execute("SELECT setval(pg_get_serial_sequence("
-        "'momd_beneficiary', 'id'), (SELECT MAX(id) FROM momd_beneficiary))")
-    cursor.execute("SET maintenance_work_mem = '256MB'")
-    for definition, _ in indexes:
-        cursor.execute(definition)
-    connection.commit()
-    return first_id
 
 
 def check_keys(cursor, Beneficiary, first_id):
@@ -285,7 +140,7 @@ def inner():
             start = time.perf_counter()
             cursor.execute(
                 "TRUNCATE momd_beneficiary, momd_beneficiary_phone CASCADE")
-            first_id = load(cursor, connection, rng)
+            first_id = load(cursor, connection, rng, PEOPLE)
             cursor.execute('ANALYZE momd_beneficiary')
             cursor.execute('ANALYZE momd_beneficiary_phone')
             connection.commit()
