@@ -1,6 +1,7 @@
 """A small JSON-RPC client for a running momd_referral server, used by the
 system tests and the benchmarks."""
 import base64
+import gzip
 import json
 import urllib.error
 import urllib.request
@@ -32,16 +33,21 @@ class Session:
             ('%s:%s:%s' % (login, uid, token)).encode()).decode()
 
     def call(self, method, *params):
+        # long replies come gzipped, as to the web client
         request = urllib.request.Request(
             self.endpoint,
             data=json.dumps(
                 {'id': 1, 'method': method, 'params': params}).encode(),
-            headers={'Content-Type': 'application/json'})
+            headers={'Content-Type': 'application/json',
+                'Accept-Encoding': 'gzip'})
         if self.auth:
             request.add_header('Authorization', self.auth)
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
-                answer = json.load(response)
+                body = response.read()
+                if response.headers.get('Content-Encoding') == 'gzip':
+                    body = gzip.decompress(body)
+                answer = json.loads(body)
         except urllib.error.HTTPError as error:
             raise RPCError(['HTTP %s' % error.code, [error.reason]])
         if answer.get('error'):

@@ -1,5 +1,9 @@
 """The server as API clients and the web client reach it: login, roles and
 bad input over JSON-RPC, each call its own transaction."""
+import gzip
+import json
+import urllib.request
+
 import pytest
 
 from momd_client import RPCError
@@ -109,3 +113,32 @@ def test_location_cycle_writes_nothing(login):
         ['parent', 'name_en'])
     assert location['parent'] is None
     assert location['name_en'] == 'Nineveh'
+
+
+def _raw_reply(session, accept_gzip):
+    "A long reply (the menu's entries) as a client with or without gzip"
+    request = urllib.request.Request(
+        session.endpoint,
+        data=json.dumps({'id': 1, 'method': 'model.ir.ui.menu.search_read',
+                'params': [[], 0, None, None, ['name', 'complete_name'],
+                    {}]}).encode(),
+        headers=dict({'Content-Type': 'application/json',
+                'Authorization': session.auth},
+            **({'Accept-Encoding': 'gzip'} if accept_gzip else {})))
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.headers, response.read()
+
+
+def test_long_reply_whole_without_gzip(login):
+    """A client that does not ask for gzip gets the long reply as one plain
+    body of the length said, not marked gzip; one that asks gets it gzipped"""
+    session = login('administrator')
+    headers, body = _raw_reply(session, accept_gzip=False)
+    assert len(body) > 1400
+    assert headers.get('Content-Encoding') is None
+    assert int(headers['Content-Length']) == len(body)
+    plain = json.loads(body)['result']
+    assert len(plain) > 20
+    headers, body = _raw_reply(session, accept_gzip=True)
+    assert headers.get('Content-Encoding') == 'gzip'
+    assert json.loads(gzip.decompress(body))['result'] == plain

@@ -3,6 +3,7 @@ import datetime as dt
 import re
 
 from sql import Null
+from sql.conditionals import Coalesce
 from sql.operators import Equal
 
 from trytond.i18n import gettext
@@ -186,8 +187,12 @@ class Beneficiary(
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.office, Index.Range())),
-                Index(t, (t.code, Index.Equality())),
-                Index(t, (t.name_key, Index.Similarity())),
+                # the list's order
+                Index(t, (t.code, Index.Range())),
+                # a number or a name typed in the search box (Tryton
+                # compares COALESCE(column, ''))
+                Index(t, (Coalesce(t.code, ''), Index.Similarity())),
+                Index(t, (Coalesce(t.name_key, ''), Index.Similarity())),
                 Index(t, (t.displacement_status, Index.Equality())),
                 })
         cls._order = [('code', 'DESC'), ('id', 'DESC')]

@@ -1,7 +1,7 @@
 "Case files and the needs assessed in them."
 import datetime as dt
 
-from sql.conditionals import Case as SQLCase
+from sql.conditionals import Case as SQLCase, Coalesce
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
@@ -130,6 +130,9 @@ class Case(
                 Index(t, (t.office, Index.Range())),
                 Index(t, (t.beneficiary, Index.Range())),
                 Index(t, (t.caseworker, Index.Range())),
+                # a number typed in the search box (Tryton compares
+                # COALESCE(code, ''))
+                Index(t, (Coalesce(t.code, ''), Index.Similarity())),
                 Index(t, (t.state, Index.Equality()),
                     where=t.state != 'closed'),
                 })

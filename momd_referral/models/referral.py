@@ -5,7 +5,7 @@ from collections import defaultdict
 from itertools import chain
 
 from sql import For, Null
-from sql.conditionals import Case as SQLCase
+from sql.conditionals import Case as SQLCase, Coalesce
 from sql.functions import CurrentTimestamp
 from trytond import backend
 from trytond.i18n import gettext
@@ -103,15 +103,16 @@ def now():
     return dt.datetime.now()
 
 
-def _mentions(domain, name):
-    "Whether a search domain tests the field name (or a path from it)"
+def _tested(domain, names=None):
+    "The fields a search domain tests (the first field of each path)"
+    names = set() if names is None else names
     if isinstance(domain, (list, tuple)):
-        if domain and isinstance(domain[0], str) and len(domain) >= 3 and (
-                domain[0] == name or domain[0].startswith(name + '.')):
-            return True
-        return any(_mentions(d, name) for d in domain
-            if isinstance(d, (list, tuple)))
-    return False
+        if domain and isinstance(domain[0], str) and len(domain) >= 3:
+            names.add(domain[0].split('.', 1)[0])
+        for item in domain:
+            if isinstance(item, (list, tuple)):
+                _tested(item, names)
+    return names
 
 
 def expects(*states):
@@ -163,7 +164,6 @@ class Referral(
     __name__ = 'momd.referral'
     __string__ = "Referral"
     _history = True
-    _audit_office_through = 'case'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -177,9 +177,9 @@ class Referral(
     beneficiary = fields.Function(
         fields.Many2One('momd.beneficiary', "Beneficiary"),
         'get_case_field', searcher='search_case_field')
-    office = fields.Function(
-        fields.Many2One('momd.office', "Sending Office"),
-        'get_case_field', searcher='search_case_field')
+    office = fields.Many2One(
+        'momd.office', "Sending Office", readonly=True, ondelete='RESTRICT',
+        help="The office of the case; the record rules scope on it.")
     district = fields.Many2One(
         'momd.location', "District", readonly=True, ondelete='RESTRICT',
         help="Where the beneficiary lived when the referral was made.")
@@ -337,6 +337,24 @@ class Referral(
                 Index(t, (t.need, Index.Range())),
                 Index(t, (t.case, Index.Range())),
                 Index(t, (t.district, Index.Range())),
+                # the lists of an office, newest first, and their counts
+                # from the index alone
+                Index(t, (t.office, Index.Range()), (t.id, Index.Range()),
+                    include=[t.restricted]),
+                # the tabs' counters of an office: each state's count, and
+                # the overdue among the open ones, from the index alone
+                Index(t, (t.office, Index.Range()), (t.state, Index.Range()),
+                    include=[t.restricted]),
+                Index(t, (t.office, Index.Range()),
+                    include=[t.state, t.acknowledge_before,
+                        t.complete_before, t.restricted],
+                    where=t.state.in_(['sent', 'accepted', 'in_progress'])),
+                # the statistics of a period (sent, or created for drafts)
+                Index(t, (Coalesce(t.sent_date, t.create_date),
+                        Index.Range())),
+                # a number typed in the search box (Tryton compares
+                # COALESCE(code, ''))
+                Index(t, (Coalesce(t.code, ''), Index.Similarity())),
                 })
         cls._order = [('id', 'DESC')]
         cls._transitions |= {
@@ -566,12 +584,45 @@ class Referral(
         if (mode == 'create' and values.get('case')
                 and not values.get('district')):
             values['district'] = cls._district(values['case'])
+        if values.get('case'):
+            values['office'] = cls._office(values['case'])
         if values.get('provider_service'):
             values['provider'] = Service(
                 values['provider_service']).provider.id
         if values.get('need'):
             values['restricted'] = cls._restricted(values['need'])
         return values
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Case = pool.get('momd.case')
+        super().__register__(module)
+        # the office was read through the case before it was stored
+        table, case = cls.__table__(), Case.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.office],
+                case.select(case.office, where=case.id == table.case),
+                where=table.office == Null))
+
+    @classmethod
+    def _office(cls, case_id):
+        "The office of the case"
+        Case = Pool().get('momd.case')
+        with without_check_access():
+            case, = Case.read([case_id], ['office'])
+        return case['office']
+
+    @classmethod
+    def follow_office(cls, cases):
+        "Give the referrals of the cases their case's office"
+        with without_check_access():
+            for case in cases:
+                referrals = cls.search([
+                        ('case', '=', case.id),
+                        ('office', '!=', case.office.id)])
+                if referrals:
+                    cls.write(referrals, {'office': case.office.id})
 
     @classmethod
     def _restricted(cls, need_id):
@@ -704,11 +755,12 @@ class Referral(
         # (and not restricted for who may not know of it: the mixin)
         if Transaction().check_access and provider_only():
             # nor confirm by a search who a referral is about
-            for name in sorted(PERSONAL_FIELDS):
-                if _mentions(domain, name):
-                    raise AccessError(gettext(
-                            'momd_referral.msg_search_withheld',
-                            field=cls.fields_get([name])[name]['string']))
+            withheld = sorted(PERSONAL_FIELDS & _tested(domain))
+            if withheld:
+                name = withheld[0]
+                raise AccessError(gettext(
+                        'momd_referral.msg_search_withheld',
+                        field=cls.fields_get([name])[name]['string']))
         return super().search_domain(
             domain, active_test=active_test, tables=tables)
 
@@ -1026,6 +1078,12 @@ class Case(metaclass=PoolMeta):
     __name__ = 'momd.case'
     referrals = fields.One2Many('momd.referral', 'case', "Referrals",
         readonly=True)
+
+    @classmethod
+    def on_modification(cls, mode, cases, field_names=None):
+        super().on_modification(mode, cases, field_names=field_names)
+        if mode == 'write' and 'office' in (field_names or ()):
+            Pool().get('momd.referral').follow_office(cases)
 
 
 class ReferralNotification(Report):

@@ -78,8 +78,31 @@ class UserScopeMixin:
         clear_user_scopes()
 
 
+def _reads_nothing(domain):
+    "Whether a rule's domain is the one that lets nothing be read"
+    return (isinstance(domain, (list, tuple)) and len(domain) == 1
+        and isinstance(domain[0], (list, tuple))
+        and list(domain[0]) == ['id', '=', None])
+
+
 class Rule(metaclass=PoolMeta):
     __name__ = 'ir.rule'
+
+    @classmethod
+    def get(cls, model_name, mode='read'):
+        clause, clause_global = super().get(model_name, mode=mode)
+        # the rule of the users of no role, ('id', '=', None), lets nothing
+        # be read: beside the rules of a role it adds nothing, and left out
+        # the database is not asked "or id is null", which keeps it from
+        # counting a caseworker's referrals from the index alone (288 ms
+        # against 64 ms for 300,000)
+        nothing = [group for group, domain in clause.items()
+            if len(domain) > 1
+            and all(_reads_nothing(d) for d in domain[1:])]
+        if nothing and len(nothing) < len(clause):
+            for group in nothing:
+                del clause[group]
+        return clause, clause_global
 
     @classmethod
     def _get_context(cls, model_name):

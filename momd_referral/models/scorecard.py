@@ -154,14 +154,11 @@ class ProviderScorecard(
         pool = Pool()
         referral = pool.get('momd.referral').__table__()
         service = pool.get('momd.provider.service').__table__()
-        case = pool.get('momd.case').__table__()
         start, end = period()
         from_, allowed = readable('momd.referral', referral)
         from_ = from_.join(
             service, condition=referral.provider_service == service.id)
-        if Transaction().context.get('office'):
-            from_ = from_.join(case, condition=referral.case == case.id)
-            allowed &= chosen(case.office, 'office')
+        allowed &= chosen(referral.office, 'office')
         condition = ((referral.sent_date != Null) & allowed
             & in_period(referral.sent_date, start, end)
             & chosen(referral.district, 'district'))

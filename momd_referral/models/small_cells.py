@@ -88,12 +88,17 @@ class SmallCellMixin:
         if not names & (set(cls._people_fields) | set(cls._sample_derived)
                 | set(cls._rate_counts)):
             return rows
-        # the counts as they are, to know what they would give away
+        # the counts as they are, to know what they would give away (the
+        # records only when a derived field or a rate is read)
         with Transaction().set_context(_momd_small_cells_raw=True):
-            records = {r.id: r for r in cls.browse([r['id'] for r in rows])}
+            records = {}
+            if ((cls._sample_field and names & set(cls._sample_derived))
+                    or names & set(cls._rate_counts)):
+                records = {r.id: r
+                    for r in cls.browse([r['id'] for r in rows])}
             for row in rows:
                 for name in cls._hidden_cells(
-                        records[row['id']], row, names, threshold):
+                        records.get(row['id']), row, names, threshold):
                     row[name] = None
         return rows
 

@@ -26,6 +26,7 @@ from .case import PRIORITIES
 from .mixins import sees_restricted, written_by_system
 from .outreach import AGE_GROUPS, COUNTS
 from .provider import PROVIDER_TYPES
+from .replica import reporting_cursor
 from .small_cells import SmallCellMixin
 from .referral import DECLINE_REASONS, STATES
 
@@ -181,9 +182,9 @@ class StatisticMixin:
                     cls._fields[name].sql_type().base)
             columns.append(column)
         select.columns = columns
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*select)
-        rows = list(cursor_dict(cursor))
+        with reporting_cursor() as cursor:
+            cursor.execute(*select)
+            rows = list(cursor_dict(cursor, 1000))
         _memo.setdefault(Transaction(), {})[cls._memo_key()] = {
             r['id']: r for r in rows}
         return cls.browse([r['id'] for r in rows])
@@ -197,15 +198,25 @@ class StatisticMixin:
 
     @classmethod
     def read(cls, ids, fields_names):
-        memo = _memo.get(Transaction(), {}).get(cls._memo_key())
         computed = [n for n in fields_names
             if isinstance(cls._fields.get(n), fields.Function)]
         stored = set(fields_names) - set(computed) - {'id'}
-        if (not memo or not all(i in memo for i in ids)
-                or not stored <= set(cls._memo_fields())):
+        if not stored <= set(cls._memo_fields()):
             return super().read(ids, fields_names)
+        memo = _memo.get(Transaction(), {}).get(cls._memo_key())
+        if memo is None or not all(i in memo for i in ids):
+            # read in a request of its own (the web client searches, then
+            # reads): the rows computed again, once
+            cls.search([])
+            memo = _memo[Transaction()][cls._memo_key()]
         ids, fields_names = cls._before_read(ids, fields_names)
-        rows = [{'id': i, **{n: memo[i][n] for n in stored}} for i in ids]
+        # a row is named by the first referral of its group: when a change
+        # meanwhile (a step, a new referral) has moved that referral to
+        # another group, the row is read empty; the list shows it again
+        # when searched
+        present = [i for i in ids if i in memo]
+        rows = [{'id': i, **{n: memo[i][n] for n in stored}}
+            for i in present]
         by_id = {r['id']: r for r in rows}
         getters = defaultdict(list)
         for name in computed:
@@ -213,13 +224,15 @@ class StatisticMixin:
         for names in getters.values():
             field = cls._fields[names[0]]
             if field.getter_multiple(getattr(cls, field.getter)):
-                values = field.get(ids, cls, names, values=rows)
+                values = field.get(present, cls, names, values=rows)
             else:
-                values = {n: cls._fields[n].get(ids, cls, n, values=rows)
+                values = {n: cls._fields[n].get(present, cls, n, values=rows)
                     for n in names}
             for name in names:
                 for id_, value in values[name].items():
                     by_id[id_][name] = value
+        gone = dict.fromkeys(set(fields_names) - {'id'})
+        rows = [by_id.get(i) or {'id': i, **gone} for i in ids]
         return cls._after_read(rows)
 
     @classmethod
@@ -279,7 +292,6 @@ class ReferralStatistic(
     def table_query(cls):
         pool = Pool()
         referral = pool.get('momd.referral').__table__()
-        case = pool.get('momd.case').__table__()
         need = pool.get('momd.need').__table__()
         provider = pool.get('momd.provider').__table__()
         start, end = period()
@@ -288,13 +300,12 @@ class ReferralStatistic(
         # a sub-query, not by an expression passed twice with parameters
         from_, allowed = readable('momd.referral', referral)
         rows = (from_
-            .join(case, condition=referral.case == case.id)
             .join(need, condition=referral.need == need.id)
             .join(provider, condition=referral.provider == provider.id)
             .select(
                 referral.id.as_('id'),
                 month_of(date).as_('month'),
-                case.office.as_('office'),
+                referral.office.as_('office'),
                 referral.district.as_('district'),
                 need.category.as_('category'),
                 referral.provider.as_('provider'),
@@ -304,7 +315,7 @@ class ReferralStatistic(
                 referral.decline_reason.as_('decline_reason'),
                 where=allowed
                 & in_period(date, start, end)
-                & chosen(case.office, 'office')
+                & chosen(referral.office, 'office')
                 & chosen(referral.district, 'district')))
         groups = [rows.month, rows.office, rows.district, rows.category,
             rows.provider, rows.provider_type, rows.state, rows.priority,
@@ -570,7 +581,6 @@ class ReferralKPI(
         dimensions grouped by (joining only the tables they need)"""
         pool = Pool()
         referral = pool.get('momd.referral').__table__()
-        case = pool.get('momd.case').__table__()
         need = pool.get('momd.need').__table__()
         provider = pool.get('momd.provider').__table__()
         dimensions = cls.dimensions()
@@ -581,10 +591,9 @@ class ReferralKPI(
             'district': referral.district,
             'provider': referral.provider,
             }
-        if 'office' in dimensions or Transaction().context.get('office'):
-            from_ = from_.join(case, condition=referral.case == case.id)
-            columns['office'] = case.office
-            allowed &= chosen(case.office, 'office')
+        if 'office' in dimensions:
+            columns['office'] = referral.office
+        allowed &= chosen(referral.office, 'office')
         if 'category' in dimensions:
             from_ = from_.join(need, condition=referral.need == need.id)
             columns['category'] = need.category
@@ -659,14 +668,15 @@ class ReferralKPI(
                     for d in dimensions))
         wanted = {key(k) for k in kpis}
         rows = cls.referral_rows()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*rows.select(
-                *(getattr(rows, d) for d in dimensions),
-                rows.sent_date, rows.answered_date, rows.completed_date,
-                where=(rows.answered_date != Null)
-                | (rows.completed_date != Null)))
+        with reporting_cursor() as cursor:
+            cursor.execute(*rows.select(
+                    *(getattr(rows, d) for d in dimensions),
+                    rows.sent_date, rows.answered_date, rows.completed_date,
+                    where=(rows.answered_date != Null)
+                    | (rows.completed_date != Null)))
+            fetched = cursor.fetchall()
         answers, completions = defaultdict(list), defaultdict(list)
-        for row in cursor:
+        for row in fetched:
             group = tuple(row[:len(dimensions)])
             if group not in wanted:
                 continue

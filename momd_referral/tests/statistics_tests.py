@@ -1,5 +1,6 @@
 "Tests of the statistics: the numbers are the database's own GROUP BY."
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -7,12 +8,15 @@ import statistics
 
 import openpyxl
 
+from trytond import backend
+from trytond.config import config
 from trytond.model.exceptions import AccessError, DomainValidationError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import StatisticsError
+from ..models import replica
 from ..models import statistics as statistics_module
 from ..models.export import list_fields
 from ..models.beneficiary import _shift_years
@@ -223,6 +227,26 @@ def show_small_cells():
     Configuration.write([Configuration(1)], {'small_cell_threshold': 1})
 
 
+@contextlib.contextmanager
+def replica_set(uri, max_lag=30):
+    "The configuration naming uri as the replica, while in the block"
+    if not config.has_section('momd'):
+        config.add_section('momd')
+    config.set('momd', 'replica_uri', uri)
+    config.set('momd', 'replica_max_lag', str(max_lag))
+    replica._retry_at.clear()
+    timeout, replica.CONNECT_TIMEOUT = replica.CONNECT_TIMEOUT, 1
+    try:
+        yield
+    finally:
+        # as without the settings
+        config.set('momd', 'replica_uri', '')
+        config.set('momd', 'replica_max_lag', '30')
+        replica._retry_at.clear()
+        replica.close_pools()
+        replica.CONNECT_TIMEOUT = timeout
+
+
 class StatisticsTestMixin:
 
     @with_transaction()
@@ -253,6 +277,50 @@ class StatisticsTestMixin:
             seen = Statistic.search_read([], fields_names=list(fields))
         self.assertEqual({r['office'] for r in seen}, {office('SNJ').id})
         self.assertEqual(sum(r['referrals'] for r in seen), 10)
+
+    @with_transaction()
+    def test_statistics_read_apart(self):
+        """Rows read in a request of their own (the web client searches,
+        then reads) are computed again; a row whose group a change has
+        meanwhile emptied is read empty, not refused"""
+        Statistic = Pool().get('momd.referral.statistic')
+        world = StatisticsWorld()
+        show_small_cells()
+        manager = create_user('stat.manager', groups=['group_manager'])
+        fields = ['state', 'referrals', 'state_label']
+        with world.as_(manager):
+            rows = Statistic.search_read([], fields_names=fields)
+            statistics_module._memo.clear()
+            gone = max(r['id'] for r in rows) + 1
+            read = Statistic.read([rows[0]['id'], gone], fields)
+        self.assertEqual(read[0], rows[0])
+        self.assertEqual(read[1], {'id': gone, 'state': None,
+                'referrals': None, 'state_label': None})
+
+    @with_transaction()
+    def test_statistics_replica(self):
+        """With a replica configured the statistics are read there: another
+        connection, which sees what is committed only; one that cannot be
+        reached, or lags more than allowed, leaves them to the primary"""
+        Statistic = Pool().get('momd.referral.statistic')
+        world = StatisticsWorld()
+        show_small_cells()
+
+        def total():
+            return sum(r['referrals'] for r in Statistic.search_read(
+                    [], fields_names=['state', 'referrals']))
+        made = len(world.referrals)
+        self.assertEqual(total(), made)
+        with replica_set('postgresql://127.0.0.1:1/'):
+            # nothing listens there
+            self.assertEqual(total(), made)
+        if backend.name != 'postgresql':
+            return
+        # the primary as its own replica: a connection of its own
+        with replica_set(config.get('database', 'uri')):
+            self.assertLess(total(), made)
+        with replica_set(config.get('database', 'uri'), max_lag=-1):
+            self.assertEqual(total(), made)
 
     @with_transaction()
     def test_beneficiary_statistics(self):
