@@ -7,7 +7,8 @@
 3. module tests on PostgreSQL, in a throwaway cluster started here;
 4. system tests (pytest, tests/): JSON-RPC, access probes and the browser
    in headless Chromium, against a server on PostgreSQL, in a throwaway
-   cluster of their own.
+   cluster of their own; and the whole production stack started on this
+   machine (deploy/run-local.sh) with users at work on it.
 
 These stages run side by side, MOMD_TEST_JOBS at a time (by default as
 many as the machine has cores, at least 2), the longest first: each is a
@@ -294,8 +295,13 @@ def postgresql_module_tests(base_env):
 def system_tests(base_env):
     def run(stage):
         def tests(uri):
+            # the users at work on the whole stack (test_deploy_stack.py,
+            # its own clusters and servers) for 60 s, not make
+            # deploy-check's 120: ~4 minutes of the stage
             env = stage.env(dict(base_env, MOMD_TEST_DATABASE_URI=uri,
-                    MOMD_TEST_ARTIFACTS=str(ROOT / 'test-artifacts')))
+                    MOMD_TEST_ARTIFACTS=str(ROOT / 'test-artifacts'),
+                    MOMD_DEPLOY_LOAD_SECONDS=base_env.get(
+                        'MOMD_DEPLOY_LOAD_SECONDS', '60')))
             report = stage.result.with_suffix('.xml')
             code = stage.call([PY, '-m', 'pytest', 'tests', '-q',
                     '-p', 'no:cacheprovider', '--junitxml', str(report)],

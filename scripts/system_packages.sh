@@ -7,7 +7,8 @@
 #       PostgreSQL (server and contrib extensions), Chromium,
 #       poppler-utils (pdftotext, pdftoppm) that reads the PDFs back and
 #       faketime (libfaketime) that runs the date-sensitive tests on other
-#       days than today
+#       days than today, nginx and openssl for the check of the whole
+#       production stack on one machine (deploy/run-local.sh)
 set -eu
 missing=""
 for package in fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0; do
@@ -17,6 +18,8 @@ if [ "${1:-test}" != run ]; then
     [ -x /usr/bin/chromium ] || missing="$missing chromium"
     dpkg -s poppler-utils >/dev/null 2>&1 || missing="$missing poppler-utils"
     dpkg -s faketime >/dev/null 2>&1 || missing="$missing faketime"
+    [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+    command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         missing="$missing postgresql postgresql-contrib"
     fi
