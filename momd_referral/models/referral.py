@@ -179,7 +179,7 @@ class Referral(
         'get_case_field', searcher='search_case_field')
     office = fields.Many2One(
         'momd.office', "Sending Office", readonly=True, ondelete='RESTRICT',
-        help="The office of the case; the record rules scope on it.")
+        help="The office of the case, whose staff follow the referral.")
     district = fields.Many2One(
         'momd.location', "District", readonly=True, ondelete='RESTRICT',
         help="Where the beneficiary lived when the referral was made.")
