@@ -13,6 +13,10 @@ from ..tools import normalize_text
 from trytond.model import ModelSingleton
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+# the module's database without Tryton's checks of the module's definition
+# (ModuleTestCase's tests), which MomdReferralTestCase runs once: they do
+# not depend on the language
+from trytond.tests.test_tryton import _DBTestCase as DBTestCase
 from trytond.transaction import Transaction
 
 from .access_policy_tests import AccessPolicyTestMixin
@@ -58,7 +62,7 @@ from .sensitivity_tests import SensitivityTestMixin
 from .retention_tests import RetentionTestMixin
 from .small_cells_tests import SmallCellsTestMixin
 from .waitlist_tests import WaitlistTestMixin
-from .tools import create_location, create_user, load_language
+from .tools import create_location, create_user, load_languages
 
 
 class MomdReferralTestCase(
@@ -420,14 +424,14 @@ class MomdReferralArabicTestCase(
         OutboxLanguageTestMixin, ProviderAnswerArabicTestMixin,
         ProviderSMSArabicTestMixin, MergeArabicTestMixin,
         MergedRecordArabicTestMixin, KoboImportArabicTestMixin,
-        AuditChainArabicTestMixin, ModuleTestCase):
+        AuditChainArabicTestMixin, DBTestCase):
     "Test the momd_referral module in Arabic"
     module = 'momd_referral'
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        load_language('ar')
+        load_languages()
 
     @with_transaction(context={'language': 'ar'})
     def test_errors_in_arabic(self):
@@ -566,4 +570,4 @@ class MomdReferralArabicTestCase(
         discard_emails()
 
 
-del ModuleTestCase
+del ModuleTestCase, DBTestCase
