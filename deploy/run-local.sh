@@ -20,7 +20,9 @@
 #   and trytond-worker (the queue: e-mails...) and trytond-cron.
 #
 # The database (MOMD_DB, "momd") is created with the module, the demo users
-# and the demo data (scripts/momd_setup.py), the configuration written to
+# and the demo data (scripts/momd_setup.py), or restored from the backup
+# MOMD_STACK_BACKUP names (a folder scripts/backup.sh made, checked as
+# scripts/restore.sh checks it), the configuration written to
 # DIR/trytond.conf, the ports and names to DIR/stack.env. BASE_PORT is
 # 56100 unless given. MOMD_APP_WORKERS and MOMD_APP_THREADS (1 and 4) are
 # the processes of each gunicorn instance and the threads of each process;
@@ -218,8 +220,14 @@ replica_uri = postgresql://postgres@127.0.0.1:$REPLICA_PORT/
 replica_max_lag = 600
 EOF
 
-    say "database \"$DB\": the module, the demo users and data"
-    (cd "$ROOT" && "$PY" - "$CONF" "$DB" >"$DIR/log/setup.log" 2>&1 <<'EOF'
+    if [ -n "${MOMD_STACK_BACKUP:-}" ]; then
+        say "database \"$DB\": restored from $MOMD_STACK_BACKUP"
+        TRYTOND_CONFIG="$CONF" PYTHON="$PY" sh "$ROOT/scripts/restore.sh" \
+            "$MOMD_STACK_BACKUP" "$DB" >"$DIR/log/setup.log" 2>&1 \
+            || fail "the backup could not be restored" "$DIR/log/setup.log"
+    else
+        say "database \"$DB\": the module, the demo users and data"
+        (cd "$ROOT" && "$PY" - "$CONF" "$DB" >"$DIR/log/setup.log" 2>&1 <<'EOF'
 import os
 import sys
 sys.path.insert(0, 'scripts')
@@ -230,7 +238,8 @@ momd_setup.seed(conf, db,
     os.environ.get('MOMD_ADMIN_PASSWORD', 'admin'),
     os.environ.get('MOMD_DEMO_PASSWORD', 'demo'))
 EOF
-    ) || fail "the database could not be set up" "$DIR/log/setup.log"
+        ) || fail "the database could not be set up" "$DIR/log/setup.log"
+    fi
 
     say "SMTP server on port $SMTP_PORT (Maildir $DIR/mail)"
     spawn smtp "$PY" -m aiosmtpd -n -u -l "127.0.0.1:$SMTP_PORT" \

@@ -174,14 +174,21 @@ def free_port():
 
 
 @contextlib.contextmanager
-def serve(db, uri=None, var=None, email_uri=None):
+def serve(db, uri=None, var=None, email_uri=None, backup_to=None):
     """Prepare db in a fresh folder, serve it on a free port and yield the
     URL; the server stops (and a PostgreSQL database is dropped) after.
-    The server sends its e-mails to email_uri (smtp://host:port) if given."""
+    The server sends its e-mails to email_uri (smtp://host:port) if given.
+    With backup_to (PostgreSQL), the database as prepared is backed up
+    there (scripts/backup.sh) before it is served."""
     var = Path(var or tempfile.mkdtemp(prefix='momd-server-'))
     port = free_port()
     conf = prepare(var, port, db, uri=uri)
     env = dict(os.environ)
+    if backup_to and uri:
+        subprocess.run([sys.executable, str(ROOT / 'scripts' / 'backup.py'),
+                'backup', db, str(backup_to)],
+            env=dict(env, TRYTOND_CONFIG=str(conf)), check=True,
+            stdout=subprocess.DEVNULL)
     if email_uri:
         env['TRYTOND_EMAIL__URI'] = email_uri
     with open(var / 'server.log', 'wb') as log:

@@ -88,13 +88,24 @@ def server(tmp_path_factory, smtp_server):
     "URL of a server started for the session, stopped at its end"
     var = tmp_path_factory.mktemp('server')
     uri = os.environ.get('MOMD_TEST_DATABASE_URI')
-    with momd_setup.serve(DB, uri=uri, var=var,
-            email_uri=smtp_server.uri) as url:
+    with momd_setup.serve(DB, uri=uri, var=var, email_uri=smtp_server.uri,
+            backup_to=var / 'backup') as url:
         _SERVERS[url] = (uri, var)
         yield url
 
 
 _SERVERS = {}
+
+
+def demo_backup():
+    """The backup (scripts/backup.sh) of the session server's database as
+    it was made, before any test: None without that server (not started,
+    or on SQLite)"""
+    for uri, var in _SERVERS.values():
+        backups = sorted((var / 'backup').glob('%s-*' % DB))
+        if uri and backups:
+            return backups[0]
+    return None
 
 
 def connect(server):
