@@ -45,6 +45,69 @@ FOCAL_PASSWORD = 'Deploy-check-2026!'
 PAGE = 20
 
 
+def search_ids(client, model, domain):
+    "The ids of model the client finds with domain"
+    return client.model(model, 'search', domain, 0, None, None)
+
+
+def new_provider(admin, network, name, focal_points=()):
+    "An active provider of the network's category in Nineveh; its service"
+    party, = admin.model('party.party', 'create', [{'name': name}])
+    provider, = admin.model('momd.provider', 'create', [{
+                'name_ar': 'منظمة %s' % name, 'name_en': name,
+                'party': party, 'type': 'local_cso',
+                'agreement_date': str(dt.date.today() - dt.timedelta(days=30)),
+                'focal_points': [('add', list(focal_points))],
+                'services': [('create', [{
+                                'category': network['category'],
+                                'locations': [('add', [network['nineveh']])],
+                                }])],
+                }])
+    admin.model('momd.provider', 'verify', [provider])
+    admin.model('momd.provider', 'activate', [provider])
+    service, = search_ids(admin, 'momd.provider.service', [
+            ('provider', '=', provider)])
+    return provider, service
+
+
+def make_network(admin, demo_password, focal_points=2):
+    """What the users of the load work with, made by admin (a client of
+    the administrator): a provider of rent support in Nineveh with
+    focal_points new focal points (with e-mail addresses, FOCAL_PASSWORD),
+    the demo offices and their districts, and what registering needs"""
+    group, = search_ids(admin, 'res.group', [('name', '=', 'Provider Focal Point')])
+    # (named anew each time: a database used before has those of the runs
+    # before)
+    run = random.randrange(10 ** 6)
+    logins = ['deploy%d.focal%d' % (run, i)
+        for i in range(1, focal_points + 1)]
+    users = admin.model('res.user', 'create', [{
+                'login': login, 'name': 'Focal Point %d' % i,
+                'groups': [('add', [group])],
+                'email': '%s@provider.example' % login,
+                'password': FOCAL_PASSWORD}
+            for i, login in enumerate(logins, 1)])
+    network = {
+        'focal_points': logins,
+        'demo_password': demo_password,
+        'category': search_ids(admin, 'momd.service.category', [
+                ('code', '=', 'hlp.rent')])[0],
+        'nineveh': search_ids(admin, 'momd.location', [('pcode', '=', 'IQG15')])[0],
+        'offices': {}, 'districts': {},
+        'displacement_statuses': [key for key, _ in admin.model(
+                'momd.beneficiary', 'fields_get', ['displacement_status'])[
+                'displacement_status']['selection'] if key],
+        }
+    for code, _, district in OFFICES:
+        network['offices'][code], = search_ids(admin, 'momd.office', [
+                ('code', '=', code)])
+        network['districts'][code], = search_ids(admin, 'momd.location', [
+                ('level', '=', 'district'), ('rec_name', '=', district)])
+    network['provider'], network['service'] = new_provider(
+        admin, network, 'Deploy Check Rent Support %d' % run, users)
+    return network
+
+
 def register(client, network, office, rng):
     """A person registered by client at office (a code of OFFICES), with an
     active consent and a case with a need of the network's category;

@@ -44,7 +44,8 @@ import pytest
 
 from conftest import ROOT, demo_backup
 from deploy_client import Client
-from deploy_load import FOCAL_PASSWORD, OFFICES, Load, refer, register
+from deploy_load import (
+    Load, make_network, new_provider, refer, register, search_ids)
 
 RUN_LOCAL = ROOT / 'deploy' / 'run-local.sh'
 PORTS = 7
@@ -174,65 +175,11 @@ def stack(request, artifacts):
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _ids(client, model, domain):
-    return client.model(model, 'search', domain, 0, None, None)
-
-
-def new_provider(admin, network, name, focal_points=()):
-    "An active provider of the network's category in Nineveh; its service"
-    party, = admin.model('party.party', 'create', [{'name': name}])
-    provider, = admin.model('momd.provider', 'create', [{
-                'name_ar': 'منظمة %s' % name, 'name_en': name,
-                'party': party, 'type': 'local_cso',
-                'agreement_date': str(dt.date.today() - dt.timedelta(days=30)),
-                'focal_points': [('add', list(focal_points))],
-                'services': [('create', [{
-                                'category': network['category'],
-                                'locations': [('add', [network['nineveh']])],
-                                }])],
-                }])
-    admin.model('momd.provider', 'verify', [provider])
-    admin.model('momd.provider', 'activate', [provider])
-    service, = _ids(admin, 'momd.provider.service', [
-            ('provider', '=', provider)])
-    return provider, service
-
-
 @pytest.fixture(scope='module')
 def network(stack):
     """The check's provider of rent support in Nineveh, with two focal
     points who have e-mail addresses, and what registering needs"""
-    admin = stack.client('administrator')
-    group, = _ids(admin, 'res.group', [('name', '=', 'Provider Focal Point')])
-    # (named anew each run: a stack started beforehand has those of the
-    # runs before)
-    run = random.randrange(10 ** 6)
-    logins = ['deploy%d.focal1' % run, 'deploy%d.focal2' % run]
-    focal_points = admin.model('res.user', 'create', [{
-                'login': login, 'name': 'Focal Point %d' % i,
-                'groups': [('add', [group])],
-                'email': '%s@provider.example' % login,
-                'password': FOCAL_PASSWORD}
-            for i, login in enumerate(logins, 1)])
-    network = {
-        'focal_points': logins,
-        'demo_password': DEMO_PASSWORD,
-        'category': _ids(admin, 'momd.service.category', [
-                ('code', '=', 'hlp.rent')])[0],
-        'nineveh': _ids(admin, 'momd.location', [('pcode', '=', 'IQG15')])[0],
-        'offices': {}, 'districts': {},
-        'displacement_statuses': [key for key, _ in admin.model(
-                'momd.beneficiary', 'fields_get', ['displacement_status'])[
-                'displacement_status']['selection'] if key],
-        }
-    for code, _, district in OFFICES:
-        network['offices'][code], = _ids(admin, 'momd.office', [
-                ('code', '=', code)])
-        network['districts'][code], = _ids(admin, 'momd.location', [
-                ('level', '=', 'district'), ('rec_name', '=', district)])
-    network['provider'], network['service'] = new_provider(
-        admin, network, 'Deploy Check Rent Support %d' % run, focal_points)
-    return network
+    return make_network(stack.client('administrator'), DEMO_PASSWORD)
 
 
 def _get(url, **kwargs):
@@ -289,7 +236,7 @@ def test_deadline_rule_changed_in_one_process_applies_in_another(
     # shorter: a provider's own commitment caps a longer one
     assert hours > 5
     new_hours = hours - 5
-    rules = _ids(admin, 'momd.sla.rule', [
+    rules = search_ids(admin, 'momd.sla.rule', [
             ('priority', '=', 'urgent'),
             ('category', '=', network['category'])])
     if rules:
