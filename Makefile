@@ -32,11 +32,11 @@ reset:
 
 ## bench: speed ratios against stock Tryton, measured in the same run;
 ## the dashboard queries, the duplicate candidates among 1M people, the
-## breach scoping over 10M trail lines and the lists and statistics of a
+## breach scoping over 10M trail lines, the lists and statistics of a
 ## generated ministry database (1M people, 2M referrals, and a tenth of it)
-## again on PostgreSQL, the production database, set as a server is
-## (deploy/README.md): its memory, not PostgreSQL's default 128 MB, and no
-## JIT compilation
+## and 20 users at once on its application server, again on PostgreSQL,
+## the production database, set as a server is (deploy/README.md): its
+## memory, not PostgreSQL's default 128 MB, and no JIT compilation
 BENCH_PG ?= /tmp/momd-bench-pg
 BENCH_PG_PORT ?= 55439
 BENCH_PG_OPTIONS ?= -c shared_buffers=1GB -c effective_cache_size=8GB \
@@ -48,7 +48,7 @@ bench: install sao system-packages
 		sh scripts/pg_cluster.sh start $(BENCH_PG) $(BENCH_PG_PORT)
 	BENCH_DATABASE_URI=postgresql://postgres@127.0.0.1:$(BENCH_PG_PORT)/ \
 		$(PY) bench/run.py bench_dashboard bench_duplicates bench_breach \
-		bench_scale; \
+		bench_scale bench_load; \
 		status=$$?; sh scripts/pg_cluster.sh stop $(BENCH_PG); exit $$status
 
 ## scale: a database of PEOPLE people (about two referrals each) on
@@ -64,6 +64,14 @@ scale: install sao system-packages
 		sh scripts/pg_cluster.sh start $(SCALE_PG) $(SCALE_PG_PORT); fi
 	DATABASE_URI=postgresql://postgres@127.0.0.1:$(SCALE_PG_PORT)/ \
 		$(PY) scripts/scale.py --people $(PEOPLE) --db $(SCALE_DB)
+
+## soak: the whole stack (deploy/run-local.sh, two application processes)
+## with 20 users at work for SOAK_MINUTES: no error, and the application
+## processes' resident memory grows by less than 10 %
+SOAK_MINUTES ?= 30
+.PHONY: soak
+soak: install sao system-packages
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PY) bench/soak.py
 
 ## deploy-check: the whole production stack on this machine
 ## (deploy/run-local.sh: PostgreSQL and a streaming replica, gunicorn
