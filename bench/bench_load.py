@@ -3,7 +3,8 @@
 On a copy of the generated database of bench_scale.py (BENCH_SCALE_PEOPLE
 people, 1,000,000 by default, about two referrals each), served as in
 production (deploy/gunicorn.conf.py: BENCH_LOAD_WORKERS processes of 4
-threads, 2 by default, the cores of the machine this was sized on),
+threads, 2 by default, the cores of the machine this was sized on; the
+queue and its e-mails in trytond-worker),
 BENCH_LOAD_CLIENTS clients (20) send their calls one after the other, each
 on its own connection (gzip, as a browser), for BENCH_LOAD_SECONDS (60):
 
@@ -70,7 +71,9 @@ def drop_database(uri, name):
 
 
 class AppServer:
-    "gunicorn serving db as deploy/ does, WORKERS processes of THREADS"
+    """db served as deploy/ does: gunicorn (WORKERS processes of THREADS),
+    trytond-worker running the queue (the e-mails leave there, never in a
+    request), the e-mails to a mail server that keeps nothing"""
 
     def __init__(self, uri, db):
         self.var = Path(tempfile.mkdtemp(prefix='bench-load-'))
@@ -78,22 +81,33 @@ class AppServer:
         self.conf = write_config(self.var, self.port, uri)
         self.db = db
         self.url = 'http://127.0.0.1:%d' % self.port
+        self.processes = []
+
+    def spawn(self, name, command, env):
+        with open(self.var / ('%s.log' % name), 'wb') as log:
+            self.processes.append(subprocess.Popen(command, env=env,
+                    stdout=log, stderr=subprocess.STDOUT))
 
     def __enter__(self):
+        bin_ = Path(sys.executable).parent
+        smtp = free_port()
         env = dict(os.environ, TRYTOND_CONFIG=str(self.conf),
             TRYTOND_DATABASE_NAMES=self.db,
             # the processes follow each other's changes at once
             TRYTOND_CACHE__CLEAN_TIMEOUT='0',
+            TRYTOND_QUEUE__WORKER='True',
+            TRYTOND_EMAIL__URI='smtp://127.0.0.1:%d' % smtp,
             MOMD_GUNICORN_CONTROL_SOCKET=str(self.var / 'gunicorn.ctl'))
-        self.log = open(self.var / 'gunicorn.log', 'wb')
-        self.process = subprocess.Popen([
-                str(Path(sys.executable).parent / 'gunicorn'),
+        self.spawn('smtp', [sys.executable, '-m', 'aiosmtpd', '-n', '-l',
+                '127.0.0.1:%d' % smtp, '-c', 'aiosmtpd.handlers.Sink'], env)
+        self.spawn('gunicorn', [str(bin_ / 'gunicorn'),
                 '-c', str(ROOT / 'deploy' / 'gunicorn.conf.py'),
                 '--bind', '127.0.0.1:%d' % self.port,
                 '--workers', str(WORKERS), '--threads', str(THREADS),
                 '--access-logfile', '/dev/null',
-                'trytond.application:app'],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+                'trytond.application:app'], env)
+        self.spawn('worker', [str(bin_ / 'trytond-worker'), '-c',
+                str(self.conf), '-d', self.db, '-n', '1'], env)
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -101,17 +115,18 @@ class AppServer:
                     DEMO_PASSWORD).close()
                 return self
             except Exception:
-                if (self.process.poll() is not None
+                if (any(p.poll() is not None for p in self.processes)
                         or time.monotonic() > deadline):
                     self.__exit__()
-                    raise RuntimeError('gunicorn did not start:\n'
+                    raise RuntimeError('the server did not start:\n'
                         + (self.var / 'gunicorn.log').read_text()[-3000:])
                 time.sleep(1)
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=60)
-        self.log.close()
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=60)
 
 
 class Clients:
