@@ -57,16 +57,17 @@ GOAL_P95, GOAL_TPS = 0.300, 60
 
 def copy_database(uri, source, target):
     "target made anew as a copy of source, on the same server"
+    drop_database(uri, target)
     with psycopg.connect(uri + 'postgres', autocommit=True) as connection:
-        connection.execute(sql.SQL('DROP DATABASE IF EXISTS {}').format(
-                sql.Identifier(target)))
         connection.execute(sql.SQL('CREATE DATABASE {} TEMPLATE {}').format(
                 sql.Identifier(target), sql.Identifier(source)))
 
 
 def drop_database(uri, name):
+    "Drop name, ending the sessions still on it (the worker's pool)"
     with psycopg.connect(uri + 'postgres', autocommit=True) as connection:
-        connection.execute(sql.SQL('DROP DATABASE IF EXISTS {}').format(
+        connection.execute(sql.SQL(
+                'DROP DATABASE IF EXISTS {} WITH (FORCE)').format(
                 sql.Identifier(name)))
 
 
