@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / 'tests'))
 sys.path.insert(0, str(ROOT / 'scripts'))
 
 from deploy_client import Client  # noqa: E402
-from deploy_load import Load, make_network  # noqa: E402
+from deploy_load import Load, make_network, stack_env  # noqa: E402
 
 MINUTES = float(os.environ.get('SOAK_MINUTES', 30))
 CLIENTS = 20
@@ -68,11 +68,6 @@ def processes(directory):
     return result
 
 
-def stack_values(directory):
-    return dict(line.split('=', 1) for line in (
-            directory / 'stack.env').read_text().splitlines() if line)
-
-
 def main():
     directory = Path(os.environ.get('SOAK_DIR') or tempfile.mkdtemp(
             prefix='momd-soak-', dir='/tmp'))
@@ -87,7 +82,7 @@ def main():
 
 
 def soak(directory):
-    values = stack_values(directory)
+    values = stack_env(directory)
     url, db = values['MOMD_STACK_HTTPS'], values['MOMD_STACK_DB']
     admin = Client(url, db, 'administrator', DEMO_PASSWORD)
     network = make_network(admin, DEMO_PASSWORD)

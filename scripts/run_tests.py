@@ -288,8 +288,9 @@ def system_tests(base_env):
     def run(stage):
         def tests(uri):
             # the users at work on the whole stack (test_deploy_stack.py,
-            # its own clusters and servers) for 30 s, not make
-            # deploy-check's 120: ~4 minutes of the stage
+            # its own clusters and servers, its database restored from a
+            # backup of the stage's) for 30 s, not make deploy-check's
+            # 120: ~2 minutes of the stage
             env = stage.env(dict(base_env, MOMD_TEST_DATABASE_URI=uri,
                     MOMD_TEST_ARTIFACTS=str(ROOT / 'test-artifacts'),
                     MOMD_DEPLOY_LOAD_SECONDS=base_env.get(

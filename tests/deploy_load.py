@@ -45,6 +45,12 @@ FOCAL_PASSWORD = 'Deploy-check-2026!'
 PAGE = 20
 
 
+def stack_env(directory):
+    """{name: value} of the stack.env deploy/run-local.sh wrote in the
+    stack's directory (MOMD_STACK_DB, MOMD_STACK_HTTPS...)"""
+    return dict(line.split('=', 1) for line in (
+            directory / 'stack.env').read_text().splitlines() if line)
+
 def search_ids(client, model, domain):
     "The ids of model the client finds with domain"
     return client.model(model, 'search', domain, 0, None, None)

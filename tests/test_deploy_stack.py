@@ -45,7 +45,8 @@ import pytest
 from conftest import ROOT, demo_backup
 from deploy_client import Client
 from deploy_load import (
-    Load, make_network, new_provider, refer, register, search_ids)
+    Load, make_network, new_provider, refer, register, search_ids,
+    stack_env)
 
 RUN_LOCAL = ROOT / 'deploy' / 'run-local.sh'
 PORTS = 7
@@ -95,8 +96,7 @@ class Stack:
 
     def __init__(self, directory):
         self.dir = directory
-        values = dict(line.split('=', 1) for line in (
-                directory / 'stack.env').read_text().splitlines() if line)
+        values = stack_env(directory)
         self.db = values['MOMD_STACK_DB']
         self.primary_uri = values['MOMD_STACK_PRIMARY_URI'] + self.db
         self.replica_uri = values['MOMD_STACK_REPLICA_URI'] + self.db
