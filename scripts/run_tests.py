@@ -5,13 +5,14 @@
 2. the date-sensitive module tests again on SQLite, on the days where date
    arithmetic goes wrong (see DATES), the clock set by libfaketime;
 3. module tests on PostgreSQL, in a throwaway cluster started here;
-4. system tests (pytest, tests/): JSON-RPC, access probes and the browser
-   in headless Chromium, against a server on PostgreSQL, in a throwaway
-   cluster of their own; and the whole production stack started on this
-   machine (deploy/run-local.sh) with users at work on it.
+4. system tests (pytest, tests/), in two stages, each against a server
+   of its own on PostgreSQL in a throwaway cluster: JSON-RPC and the
+   access probes; the browser in headless Chromium and the whole
+   production stack started on this machine (deploy/run-local.sh) with
+   users at work on it.
 
-These stages run side by side, MOMD_TEST_JOBS at a time (by default one
-more than the machine has cores, at least 3), the longest first: each is a
+These stages run side by side, MOMD_TEST_JOBS at a time (by default two
+more than the machine has cores, at least 4), the longest first: each is a
 process of its own with its own database, temporary folder and log, and
 its output is printed whole when it ends.
 
@@ -284,7 +285,27 @@ def postgresql_module_tests(base_env):
     return run
 
 
-def system_tests(base_env):
+# The system tests, in two stages of their own, each with its server:
+# those that call the server through its API (the leak probes, the owned
+# fields... ~13 minutes on 2 cores beside the module tests), and the others,
+# the web client in Chromium and the whole production stack (~11). One
+# stage of both, its server answering one request at a time and its
+# browser waiting on screens, kept less than a core busy for 25 minutes
+# and was the whole run's length.
+API_TESTS = ['test_leak_probes.py', 'test_*_rpc.py']
+
+
+def system_files():
+    "(the files of the API tests, the files of the others), by name"
+    everything = {p.name for p in (ROOT / 'tests').glob('test_*.py')}
+    api = set()
+    for pattern in API_TESTS:
+        api.update(p.name for p in (ROOT / 'tests').glob(pattern))
+    return sorted(api), sorted(everything - api)
+
+
+def system_tests(base_env, files):
+    "run(stage) of the system tests written in files (of tests/)"
     def run(stage):
         def tests(uri):
             # the users at work on the whole stack (test_deploy_stack.py,
@@ -296,7 +317,8 @@ def system_tests(base_env):
                     MOMD_DEPLOY_LOAD_SECONDS=base_env.get(
                         'MOMD_DEPLOY_LOAD_SECONDS', '30')))
             report = stage.result.with_suffix('.xml')
-            code = stage.call([PY, '-m', 'pytest', 'tests', '-q',
+            code = stage.call([PY, '-m', 'pytest',
+                    *('tests/%s' % f for f in files), '-q',
                     '-p', 'no:cacheprovider', '--junitxml', str(report)],
                 env)
             counts = {'passed': 0, 'failed': 0, 'skipped': 0}
@@ -319,14 +341,14 @@ def system_tests(base_env):
 
 
 def jobs():
-    """How many stages run at a time: MOMD_TEST_JOBS, else one more than
-    the cores (at least 3): the system tests keep less than a core busy
-    (their server waits on PostgreSQL, the browser on its screens), and
-    the module tests use the rest"""
+    """How many stages run at a time: MOMD_TEST_JOBS, else two more than
+    the cores (at least 4): each stage of system tests keeps less than a
+    core busy (its server waits on PostgreSQL, the browser on its screens),
+    and the module tests use the rest"""
     value = os.environ.get('MOMD_TEST_JOBS')
     if value:
         return max(1, int(value))
-    return max(3, (os.cpu_count() or 1) + 1)
+    return max(4, (os.cpu_count() or 1) + 2)
 
 
 def main():
@@ -342,13 +364,18 @@ def main():
     sweep = date_sweep(base_env, workdir)
     pg = Stage(workdir, 'PostgreSQL', 'module tests on PostgreSQL',
         postgresql_module_tests(base_env))
-    system = Stage(workdir, 'system', 'system tests', system_tests(base_env))
+    api, others = system_files()
+    system_api = Stage(workdir, 'system API', 'system tests through the API',
+        system_tests(base_env, api))
+    system_web = Stage(workdir, 'system web', 'system tests of the web '
+        'client and the production stack', system_tests(base_env, others))
     # the summary's order
-    stages = [sqlite, *sweep, pg, system]
-    # the longest first (on 2 cores: system tests ~23 min, module tests on
-    # PostgreSQL ~13, on SQLite ~8, each date of the sweep ~2), the first
-    # faked date before the others, which wait for its database cache
-    order = [system, pg, sqlite, *sweep]
+    stages = [sqlite, *sweep, pg, system_api, system_web]
+    # the longest first (on 2 cores: module tests on PostgreSQL ~17 min,
+    # system tests through the API ~13, the others ~11, module tests on
+    # SQLite ~13, each date of the sweep ~2-5), the first faked date before
+    # the others, which wait for its database cache
+    order = [pg, system_api, system_web, sqlite, *sweep]
     print('Test stages, %d at a time; logs in %s' % (jobs(), workdir),
         flush=True)
     results = run_stages(order, jobs())
@@ -357,7 +384,7 @@ def main():
     passed = failed = skipped = 0
     for stage in stages:
         counts = results[stage.name]
-        print('%-13s %4d passed, %d failed, %d skipped%s' % (
+        print('%-14s %4d passed, %d failed, %d skipped%s' % (
                 stage.name, counts['passed'], counts['failed'],
                 counts['skipped'],
                 ' in %.0f s' % counts['seconds']
