@@ -51,6 +51,7 @@ def stack_env(directory):
     return dict(line.split('=', 1) for line in (
             directory / 'stack.env').read_text().splitlines() if line)
 
+
 def search_ids(client, model, domain):
     "The ids of model the client finds with domain"
     return client.model(model, 'search', domain, 0, None, None)
