@@ -6,7 +6,7 @@ from . import bad_input, replies, rows
 bad_input.install()
 # rows read as dictionaries without psycopg's cost per row (rows.py)
 rows.install()
-# long replies written whole to clients without gzip (replies.py)
+# long replies written in one body, gzipped at once or plain (replies.py)
 replies.install()
 
 # the page of the answer links, served without a login (answer_page/)

@@ -131,7 +131,8 @@ def _raw_reply(session, accept_gzip):
 
 def test_long_reply_whole_without_gzip(login):
     """A client that does not ask for gzip gets the long reply as one plain
-    body of the length said, not marked gzip; one that asks gets it gzipped"""
+    body of the length said, not marked gzip; one that asks gets it gzipped,
+    also in one body of the length said"""
     session = login('administrator')
     headers, body = _raw_reply(session, accept_gzip=False)
     assert len(body) > 1400
@@ -141,4 +142,5 @@ def test_long_reply_whole_without_gzip(login):
     assert len(plain) > 20
     headers, body = _raw_reply(session, accept_gzip=True)
     assert headers.get('Content-Encoding') == 'gzip'
+    assert int(headers['Content-Length']) == len(body)
     assert json.loads(gzip.decompress(body))['result'] == plain

@@ -14,7 +14,7 @@ from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.report import Report
-from trytond.tools import grouped_slice
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from ..exceptions import ReferralValidationError
@@ -185,7 +185,7 @@ class Referral(
         help="Where the beneficiary lived when the referral was made.")
     category = fields.Function(
         fields.Many2One('momd.service.category', "Service Category"),
-        'on_change_with_category', searcher='search_category')
+        'get_category', searcher='search_category')
     caseworker = fields.Many2One(
         'res.user', "Caseworker", required=True, ondelete='RESTRICT',
         states=_draft)
@@ -443,6 +443,24 @@ class Referral(
     def on_change_with_category(self, name=None):
         if self.need and self.need.category:
             return self.need.category.id
+
+    @classmethod
+    def get_category(cls, referrals, name):
+        """The category of each referral's need, for all of them in one
+        query (a list of referrals shows it on every line); as it was at
+        the time read, through the referrals one by one"""
+        if Transaction().context.get('_datetime'):
+            return {r.id: r.on_change_with_category() for r in referrals}
+        need = Pool().get('momd.need').__table__()
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        categories = dict.fromkeys((r.id for r in referrals), None)
+        for ids in grouped_slice(list(categories)):
+            cursor.execute(*table.join(need, condition=table.need == need.id
+                    ).select(table.id, need.category,
+                    where=reduce_ids(table.id, ids)))
+            categories.update(cursor)
+        return categories
 
     def get_rec_name(self, name):
         return self.code or str(self.id)

@@ -351,6 +351,9 @@ class ReferralTestMixin:
         self.assertTrue(Referral(referral.id).restricted)
         with world.as_(world.caseworker):
             self.assertEqual(Referral.search([]), [])
+        # and its category with it
+        self.assertEqual(Referral.read([referral.id], ['category']),
+            [{'id': referral.id, 'category': category('protection.gbv').id}])
 
     @with_transaction()
     def test_referral_reason_withheld_after_revocation(self):
