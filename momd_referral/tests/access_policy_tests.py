@@ -1,6 +1,7 @@
 "Sessions left unused end; common passwords are refused; accounts in the trail."
 import datetime as dt
 
+from trytond import config
 from trytond.exceptions import LoginException, RateLimitException
 from trytond.pool import Pool
 from trytond.res.user import PasswordError
@@ -56,6 +57,46 @@ class AccessPolicyTestMixin:
             [(l.action, l.operation) for l in AccessLog.search(
                     [('user', '=', caseworker.id)], order=[('id', 'ASC')])],
             [('session', 'idle'), ('session', 'unknown')])
+
+    @with_transaction()
+    def test_session_max_age(self):
+        """A session older than its maximum age is refused as expired even
+        in use, and removed; checking a valid key removes the user's other
+        sessions that have expired, not another user's"""
+        pool = Pool()
+        Session = pool.get('ir.session')
+        AccessLog = pool.get('momd.access.log')
+        caseworker = create_user(
+            'cw', groups=['group_caseworker'], offices=[office('SNJ')])
+        other = create_user(
+            'cw2', groups=['group_caseworker'], offices=[office('SNJ')])
+        max_age = dt.timedelta(seconds=config.getint('session', 'max_age'))
+        with Transaction().set_user(caseworker.id):
+            old, kept, valid = Session.new(), Session.new(), Session.new()
+        with Transaction().set_user(other.id):
+            others = Session.new()
+        now = dt.datetime.now()
+        born = now - max_age - dt.timedelta(minutes=1)
+        for key in [old, kept, others]:
+            last_use(key, born)
+        table = Session.__table__()
+        # the old one was in use a minute ago
+        Transaction().connection.cursor().execute(*table.update(
+                [table.write_date], [now - dt.timedelta(minutes=1)],
+                where=table.key == old))
+
+        self.assertIs(Session.check(caseworker.id, old), False)
+        self.assertIs(Session.check(caseworker.id, 'no such key'), None)
+        self.assertEqual(
+            [(l.action, l.operation) for l in AccessLog.search(
+                    [('user', '=', caseworker.id)], order=[('id', 'ASC')])],
+            [('session', 'expired'), ('session', 'unknown')])
+        # the expired ones of the user went with the first check
+        self.assertEqual(Session.search([('key', 'in', [old, kept])]), [])
+        self.assertIs(Session.check(caseworker.id, valid), True)
+        self.assertEqual(
+            [s.key for s in Session.search([('key', 'in', [valid, others])],
+                    order=[('id', 'ASC')])], [valid, others])
 
     @with_transaction()
     def test_password_forbidden(self):
