@@ -11,11 +11,13 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
+from trytond.model.modelstorage import is_leaf
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.report import Report
-from trytond.tools import grouped_slice, reduce_ids
-from trytond.transaction import Transaction, without_check_access
+from trytond.tools import grouped_slice
+from trytond.transaction import (
+    Transaction, inactive_records, without_check_access)
 
 from ..exceptions import ReferralValidationError
 from .case import PRIORITIES
@@ -113,6 +115,39 @@ def _tested(domain, names=None):
             if isinstance(item, (list, tuple)):
                 _tested(item, names)
     return names
+
+
+def _providers_resolved(domain):
+    """The domain with each condition on the referral's provider through
+    the provider's own fields (the inbox's "provider.focal_points = me", as
+    the search scope leaves it: provider where [...]) given as the ids of
+    the providers it finds, found as the database would in its subquery
+    (with the user's rules, inactive ones too). The providers are a few
+    hundred: PostgreSQL then reads a provider's referrals in the order of
+    the list from the index, instead of all of them to sort (a focal
+    point's inbox at 1M people: ~30 ms to ~0.3 ms)."""
+    if is_leaf(domain):
+        name, operator, value = domain[:3]
+        first, _, rest = name.partition('.')
+        if first != 'provider' or len(domain) > 3:
+            return domain
+        if rest:
+            found = [(rest, operator, value)]
+        elif operator == 'where':
+            found = value
+        else:
+            return domain
+        Provider = Pool().get('momd.provider')
+        with inactive_records():
+            ids = [p.id for p in Provider.search(found, order=[])]
+        if len(ids) == 1:
+            # (a list, even of one, is an array to PostgreSQL, whose
+            # index then gives the rows unordered)
+            return ('provider', '=', ids[0])
+        return ('provider', 'in', ids)
+    if isinstance(domain, (list, tuple)):
+        return [_providers_resolved(d) for d in domain]
+    return domain
 
 
 def expects(*states):
@@ -332,8 +367,11 @@ class Referral(
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.update({
+                # a provider's inbox and tabs, newest first, and their
+                # counts from the index alone
                 Index(t, (t.provider, Index.Range()),
-                    (t.state, Index.Equality())),
+                    (t.state, Index.Range()), (t.id, Index.Range()),
+                    include=[t.restricted, t.sent_date]),
                 Index(t, (t.need, Index.Range())),
                 Index(t, (t.case, Index.Range())),
                 Index(t, (t.district, Index.Range())),
@@ -455,10 +493,10 @@ class Referral(
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         categories = dict.fromkeys((r.id for r in referrals), None)
-        for ids in grouped_slice(list(categories)):
+        for ids in grouped_slice(list(categories), 1000):
             cursor.execute(*table.join(need, condition=table.need == need.id
                     ).select(table.id, need.category,
-                    where=reduce_ids(table.id, ids)))
+                    where=fields.SQL_OPERATORS['in'](table.id, list(ids))))
             categories.update(cursor)
         return categories
 
@@ -779,8 +817,8 @@ class Referral(
                 raise AccessError(gettext(
                         'momd_referral.msg_search_withheld',
                         field=cls.fields_get([name])[name]['string']))
-        return super().search_domain(
-            domain, active_test=active_test, tables=tables)
+        return super().search_domain(_providers_resolved(domain),
+            active_test=active_test, tables=tables)
 
     @classmethod
     def export_data(cls, referrals, fields_names, header=False):

@@ -534,6 +534,35 @@ class ReferralTestMixin:
             (referral.state, referral.approved_by), ('sent', world.supervisor))
 
     @with_transaction()
+    def test_referral_inbox_domain(self):
+        """The inbox's search through the provider's fields finds the
+        referrals of the focal point's provider, alone or in an OR, for the
+        focal point and for the ministry's staff; a path to no provider
+        finds none"""
+        pool = Pool()
+        Referral = pool.get('momd.referral')
+        world = ReferralWorld()
+        to_a, to_b = world.referral(), world.referral(world.provider_b)
+        Referral.send([to_a, to_b])
+        inbox = [('provider.focal_points', '=', world.alice.id),
+            ('state', '=', 'sent')]
+        with world.as_(world.alice):
+            self.assertEqual(Referral.search(inbox), [to_a])
+            self.assertEqual(Referral.search_count(inbox), 1)
+            # Bob's provider is not hers to search through
+            self.assertEqual(Referral.search(
+                    [('provider.focal_points', '=', world.bob.id)]), [])
+        with world.as_(world.caseworker):
+            self.assertEqual(Referral.search(inbox), [to_a])
+            self.assertEqual(Referral.search(['OR',
+                        ('provider.focal_points', '=', world.bob.id),
+                        ('provider', 'where', [
+                                ('name_en', '=', "Provider A")]),
+                        ], order=[('id', 'ASC')]), [to_a, to_b])
+            self.assertEqual(Referral.search(
+                    [('provider.name_en', '=', "No such provider")]), [])
+
+    @with_transaction()
     def test_referral_provider_isolation(self):
         "Provider B reaches nothing of a referral to provider A"
         Referral = Pool().get('momd.referral')
