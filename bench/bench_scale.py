@@ -34,6 +34,9 @@ from pathlib import Path
 from child import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'scripts'))
+from momd_setup import prepare  # noqa: E402
+
 PEOPLE = int(os.environ.get('BENCH_SCALE_PEOPLE', 1000000))
 ROUNDS = 5
 PAGE = 80
@@ -48,12 +51,15 @@ def database_name(people):
 
 
 def ensure(people):
-    "Generate the database of people unless it is there, whole"
+    """Generate the database of people unless it is there, whole; one
+    generated before is brought to the module as it is now (its tables and
+    indexes), as an update of a server would"""
     name = database_name(people)
     uri = os.environ['BENCH_DATABASE_URI']
     var = ROOT / 'var' / 'bench-scale'
     done = var / ('%s.done' % name)
     if done.exists() and not os.environ.get('BENCH_SCALE_FRESH'):
+        prepare(var, 8000, name, uri)
         return name
     done.unlink(missing_ok=True)
     subprocess.run([sys.executable, str(ROOT / 'scripts' / 'scale.py'),
@@ -217,7 +223,6 @@ def inner():
     from trytond.transaction import Transaction
     from trytond import backend
     assert backend.name == 'postgresql', 'PostgreSQL only'
-    sys.path.insert(0, str(ROOT / 'scripts'))
     from demo_providers import FOCAL_POINTS
     Pool(DB_NAME).init()
     with Transaction().start(DB_NAME, 0) as transaction:
