@@ -22,8 +22,10 @@ number of stock Tryton calls on parties (party.party, its contact
 mechanisms and addresses) in the same order of creates, writes, searches,
 reads and counts. PostgreSQL only (BENCH_DATABASE_URI).
 """
+import contextlib
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -85,9 +87,12 @@ class AppServer:
         self.processes = []
 
     def spawn(self, name, command, env):
+        # each in a process group of its own, stopped whole (the queue
+        # worker's pool outlives it otherwise)
         with open(self.var / ('%s.log' % name), 'wb') as log:
             self.processes.append(subprocess.Popen(command, env=env,
-                    stdout=log, stderr=subprocess.STDOUT))
+                    stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True))
 
     def __enter__(self):
         bin_ = Path(sys.executable).parent
@@ -125,7 +130,8 @@ class AppServer:
 
     def __exit__(self, *exc):
         for process in self.processes:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
             process.wait(timeout=60)
 
