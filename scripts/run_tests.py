@@ -319,7 +319,9 @@ def system_tests(base_env, files):
             report = stage.result.with_suffix('.xml')
             code = stage.call([PY, '-m', 'pytest',
                     *('tests/%s' % f for f in files), '-q',
-                    '-p', 'no:cacheprovider', '--junitxml', str(report)],
+                    '-p', 'no:cacheprovider', '--junitxml', str(report),
+                    # where the stage's time went, in its log
+                    '--durations', '15'],
                 env)
             counts = {'passed': 0, 'failed': 0, 'skipped': 0}
             if report.exists():
