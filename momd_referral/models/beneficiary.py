@@ -2,7 +2,7 @@
 import datetime as dt
 import re
 
-from sql import Null
+from sql import Literal, Null
 from sql.conditionals import Coalesce
 from sql.operators import Equal
 
@@ -187,8 +187,10 @@ class Beneficiary(
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.office, Index.Range())),
-                # the list's order
+                # the list's order, of all and of an office's people
                 Index(t, (t.code, Index.Range())),
+                Index(t, (t.office, Index.Range()), (t.code, Index.Range()),
+                    (t.id, Index.Range()), where=t.active == Literal(True)),
                 # a number or a name typed in the search box (Tryton
                 # compares COALESCE(column, ''))
                 Index(t, (Coalesce(t.code, ''), Index.Similarity())),

@@ -127,7 +127,9 @@ class Case(
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.update({
-                Index(t, (t.office, Index.Range())),
+                # an office's cases in the list's order
+                Index(t, (t.office, Index.Range()),
+                    (t.opened_date, Index.Range()), (t.id, Index.Range())),
                 Index(t, (t.beneficiary, Index.Range())),
                 Index(t, (t.caseworker, Index.Range())),
                 # a number typed in the search box (Tryton compares

@@ -10,6 +10,7 @@ through a relation (a path "beneficiary.first_name", a name searched on
 "beneficiary", a "where") is kept to the related records the user may read,
 by the record rules of those records, at every step of the path.
 """
+from trytond.model import fields
 from trytond.model.modelstorage import is_leaf
 from trytond.pool import Pool
 
@@ -58,6 +59,29 @@ def _readable_leaf(Model, leaf):
     return (first, 'not where' if negative else 'where', target_domain)
 
 
+def single_values(Model, domain):
+    """The domain with each condition of a stored relation or integer of
+    Model "in" a list of one id written as "=" that id: a user of one
+    office (most of them) searches their office's records by a column
+    PostgreSQL then finds in an index in the list's order, where a list,
+    even of one, is compared as an array and gives the rows unordered"""
+    if is_leaf(domain):
+        name, operator, value = domain[:3]
+        field = Model._fields.get(name)
+        if (len(domain) == 3 and operator == 'in'
+                and isinstance(value, (list, tuple)) and len(value) == 1
+                and type(value[0]) is int
+                and field is not None
+                and field._type in {'many2one', 'integer'}
+                and not isinstance(field, fields.Function)):
+            return (name, '=', value[0])
+        return domain
+    if isinstance(domain, (list, tuple)):
+        return [d if isinstance(d, str) else single_values(Model, d)
+            for d in domain]
+    return domain
+
+
 class SearchScopeMixin:
     """Every model gets it (see tryton.cfg); it acts on those of
     momd_referral, for a search a user makes"""
@@ -72,3 +96,11 @@ class SearchScopeMixin:
         extra = {'query': query} if query else {}
         return super().search(domain, offset=offset, limit=limit,
             order=order, count=count, **extra)
+
+    @classmethod
+    def search_domain(cls, domain, active_test=None, tables=None):
+        # the searched domain and the record rules' one
+        if cls.__name__.startswith('momd.'):
+            domain = single_values(cls, domain)
+        return super().search_domain(
+            domain, active_test=active_test, tables=tables)

@@ -7,6 +7,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import CaseValidationError, ReferralValidationError
+from ..models.search_scope import single_values
 from .provider_tests import create_provider, location
 from .registry_tests import category, office, open_case, register
 from .tools import create_user
@@ -561,6 +562,45 @@ class ReferralTestMixin:
                         ], order=[('id', 'ASC')]), [to_a, to_b])
             self.assertEqual(Referral.search(
                     [('provider.name_en', '=', "No such provider")]), [])
+
+    @with_transaction()
+    def test_single_values_domain(self):
+        """A condition "in" a list of one id is searched as "=" that id (an
+        index then gives the rows in the list's order), in the searched
+        domain and in the record rules': the same records; lists of more
+        ids, and computed fields, are searched as they are"""
+        Referral = Pool().get('momd.referral')
+        world = ReferralWorld()
+        to_a, to_b = world.referral(), world.referral(world.provider_b)
+        provider = to_a.provider.id
+        self.assertEqual(single_values(Referral, ['OR',
+                    ('provider', 'in', [provider]),
+                    [('case', 'in', [to_a.case.id, to_b.case.id]),
+                        ('id', 'in', (to_b.id,))],
+                    ('category', 'in', [to_a.category.id]),
+                    ('provider.name_en', 'in', ["Provider A"]),
+                    ('provider', 'in', [None])]),
+            ['OR', ('provider', '=', provider),
+                [('case', 'in', [to_a.case.id, to_b.case.id]),
+                    ('id', '=', to_b.id)],
+                ('category', 'in', [to_a.category.id]),
+                ('provider.name_en', 'in', ["Provider A"]),
+                ('provider', 'in', [None])])
+
+        def where(domain):
+            return str(Referral.search_domain(domain)[1])
+        self.assertEqual(where([('provider', 'in', [provider])]),
+            where([('provider', '=', provider)]))
+        self.assertNotEqual(where([('provider', 'in', [provider, 0])]),
+            where([('provider', '=', provider)]))
+        with world.as_(world.caseworker):
+            self.assertEqual(Referral.search(
+                    [('provider', 'in', [provider])]), [to_a])
+            self.assertEqual(Referral.search([('id', 'in', [to_b.id])]),
+                [to_b])
+            self.assertEqual(Referral.search(
+                    [('provider', 'in', [provider, to_b.provider.id])],
+                    order=[('id', 'ASC')]), [to_a, to_b])
 
     @with_transaction()
     def test_referral_provider_isolation(self):
