@@ -88,17 +88,22 @@ class SmallCellMixin:
         if not names & (set(cls._people_fields) | set(cls._sample_derived)
                 | set(cls._rate_counts)):
             return rows
-        # the counts as they are, to know what they would give away (the
-        # records only when a derived field or a rate is read)
+        if not ((cls._sample_field and names & set(cls._sample_derived))
+                or names & set(cls._rate_counts)):
+            # only counts read: each hidden on its own (a statistic of
+            # years has hundreds of thousands of rows)
+            counts = [n for n in cls._people_fields if n in names]
+            for row in rows:
+                for name in counts:
+                    if 0 < (row[name] or 0) < threshold:
+                        row[name] = None
+            return rows
+        # the counts as they are, to know what they would give away
         with Transaction().set_context(_momd_small_cells_raw=True):
-            records = {}
-            if ((cls._sample_field and names & set(cls._sample_derived))
-                    or names & set(cls._rate_counts)):
-                records = {r.id: r
-                    for r in cls.browse([r['id'] for r in rows])}
+            records = {r.id: r for r in cls.browse([r['id'] for r in rows])}
             for row in rows:
                 for name in cls._hidden_cells(
-                        records.get(row['id']), row, names, threshold):
+                        records[row['id']], row, names, threshold):
                     row[name] = None
         return rows
 

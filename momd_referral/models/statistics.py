@@ -187,7 +187,25 @@ class StatisticMixin:
             rows = list(cursor_dict(cursor, 1000))
         _memo.setdefault(Transaction(), {})[cls._memo_key()] = {
             r['id']: r for r in rows}
-        return cls.browse([r['id'] for r in rows])
+        ids = [r['id'] for r in rows]
+        if Transaction().context.get('_momd_statistic_ids'):
+            return ids
+        return cls.browse(ids)
+
+    @classmethod
+    def search_read(cls, domain, offset=0, limit=None, order=None,
+            fields_names=None):
+        # as Tryton's, without a record made for each row found (years of
+        # statistics are hundreds of thousands of rows)
+        with Transaction().set_context(_momd_statistic_ids=True):
+            ids = cls.search(domain, offset=offset, limit=limit, order=order)
+        fields_names = list(fields_names or ['id'])
+        if 'id' not in fields_names:
+            fields_names.append('id')
+        rows = cls.read(ids, fields_names)
+        index = {i: n for n, i in enumerate(ids)}
+        rows.sort(key=lambda r: index[r['id']])
+        return rows
 
     @classmethod
     def _memo_fields(cls):
