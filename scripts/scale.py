@@ -229,8 +229,8 @@ WITH n AS (
             WHEN n.id %% 20 < 16 THEN 2 ELSE 0 END) AS k
     WHERE n.status <> 'identified' AND c.beneficiary >= %(first)s),
 r AS (
-    SELECT n.*, LEAST(n.create_date + (h %% 240) * INTERVAL '1 hour'
-            + k * INTERVAL '20 days', NOW() - INTERVAL '1 hour') AS created,
+    SELECT n.*, n.create_date + (h %% 240) * INTERVAL '1 hour'
+            + k * INTERVAL '20 days' AS created,
         (h / 240) %% 100 AS pick, (h / 24000) %% 1000 AS spread
     FROM n),
 s AS (
@@ -254,7 +254,9 @@ s AS (
                 WHEN pick < 97 THEN 'declined'
                 ELSE 'cancelled' END
         END AS state
-    FROM r),
+    FROM r
+    -- a later referral of a need registered lately is not made yet
+    WHERE created < NOW() - INTERVAL '1 hour'),
 d AS (
     SELECT s.*, v.provider, v.service,
         CASE WHEN state IN ('draft', 'to_approve', 'waiting') THEN NULL
