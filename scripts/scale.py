@@ -312,13 +312,15 @@ def referrals(cursor, first_person):
         'create_uid': 'caseworker',
         'create_date': 'created',
         'write_uid': 'caseworker',
-        'write_date': 'GREATEST(created, sent, answered, started, '
-            'completed)',
-        'sent_date': 'sent',
+        'write_date': 'LEAST(GREATEST(created, sent, answered, started, '
+            'completed), NOW())',
+        # the steps of a referral made in the last days that would come
+        # after now: done now
+        'sent_date': 'LEAST(sent, NOW())',
         'acknowledge_before': 'sent + ack',
         'complete_before': 'sent + complete',
-        'answered_date': 'answered',
-        'started_date': 'started',
+        'answered_date': 'LEAST(answered, NOW())',
+        'started_date': 'LEAST(started, NOW())',
         'completed_date': 'LEAST(completed, NOW())',
         'closed_date': "CASE WHEN state = 'closed' "
             "THEN LEAST(completed + INTERVAL '3 days', NOW()) END",
