@@ -44,6 +44,8 @@ KPI_DIMENSIONS = [
 CONTEXT_KEYS = {'kpi_by', 'from_date', 'to_date', 'office', 'district'}
 # Each transaction's last statistics searched, by model, user and context
 _memo = WeakKeyDictionary()
+# The transactions whose next statistics search gives ids (search_read)
+_ids_only = WeakKeyDictionary()
 # Records of a context are not those of another
 Transaction.cache_keys.update(CONTEXT_KEYS)
 
@@ -188,7 +190,7 @@ class StatisticMixin:
         _memo.setdefault(Transaction(), {})[cls._memo_key()] = {
             r['id']: r for r in rows}
         ids = [r['id'] for r in rows]
-        if Transaction().context.get('_momd_statistic_ids'):
+        if _ids_only.pop(Transaction(), False):
             return ids
         return cls.browse(ids)
 
@@ -197,8 +199,11 @@ class StatisticMixin:
             fields_names=None):
         # as Tryton's, without a record made for each row found (years of
         # statistics are hundreds of thousands of rows)
-        with Transaction().set_context(_momd_statistic_ids=True):
+        _ids_only[Transaction()] = True
+        try:
             ids = cls.search(domain, offset=offset, limit=limit, order=order)
+        finally:
+            _ids_only.pop(Transaction(), None)
         fields_names = list(fields_names or ['id'])
         if 'id' not in fields_names:
             fields_names.append('id')
