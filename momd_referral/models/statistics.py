@@ -201,7 +201,8 @@ class StatisticMixin:
         # statistics are hundreds of thousands of rows)
         _ids_only[Transaction()] = True
         try:
-            ids = cls.search(domain, offset=offset, limit=limit, order=order)
+            ids = list(map(int, cls.search(
+                        domain, offset=offset, limit=limit, order=order)))
         finally:
             _ids_only.pop(Transaction(), None)
         fields_names = list(fields_names or ['id'])
