@@ -45,6 +45,11 @@ def _hiding():
         and not Transaction().context.get('_momd_small_cells_raw'))
 
 
+def small_count(value, threshold):
+    "Whether the count is one to hide: above 0, below the threshold"
+    return 0 < (value or 0) < threshold
+
+
 class SmallCellMixin:
     "The counts of people of a statistics model, small ones hidden"
     __slots__ = ()
@@ -95,7 +100,7 @@ class SmallCellMixin:
             counts = [n for n in cls._people_fields if n in names]
             for row in rows:
                 for name in counts:
-                    if 0 < (row[name] or 0) < threshold:
+                    if small_count(row[name], threshold):
                         row[name] = None
             return rows
         # the counts as they are, to know what they would give away
@@ -114,7 +119,7 @@ class SmallCellMixin:
         every derived field of a row of too few people, and a rate that
         would give a hidden count away (from the record, read as it is)"""
         def small(value):
-            return 0 < (value or 0) < threshold
+            return small_count(value, threshold)
         hidden = {n for n in names
             if n in cls._people_fields and small(values.get(n))}
         derived = [n for n in names if n in cls._sample_derived]
