@@ -27,6 +27,7 @@ from .mixins import (
     OverdueListMixin, RestrictedFlagMixin, RoleButtonsMixin, may_know,
     notify, require)
 from .rule import provider_only
+from .search_scope import single_values
 from .sla import ESCALATION_ROLES
 
 STATES = [
@@ -137,14 +138,13 @@ def _providers_resolved(domain):
             found = value
         else:
             return domain
-        Provider = Pool().get('momd.provider')
+        pool = Pool()
+        Provider = pool.get('momd.provider')
         with inactive_records():
             ids = [p.id for p in Provider.search(found, order=[])]
-        if len(ids) == 1:
-            # (a list, even of one, is an array to PostgreSQL, whose
-            # index then gives the rows unordered)
-            return ('provider', '=', ids[0])
-        return ('provider', 'in', ids)
+        # one provider compared as a value, for its index's order
+        return single_values(
+            pool.get('momd.referral'), ('provider', 'in', ids))
     if isinstance(domain, (list, tuple)):
         return [_providers_resolved(d) for d in domain]
     return domain
